@@ -1,0 +1,8 @@
+//! SeaORM entities of the clientsync store; the schema itself lives in `migration/`.
+
+pub mod clients;
+pub mod conflicts;
+pub mod field_provenance;
+pub mod inbox_events;
+pub mod queue_messages;
+pub mod source_records;

@@ -1,0 +1,19 @@
+//! Schema migrations of the clientsync store; the same modules run on Postgres and SQLite.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261124_000001_create_store;
+mod m20261124_000002_create_queue_messages;
+
+/// Every migration in order; `clientsync migrate` and start-up run `Migrator::up`.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261124_000001_create_store::Migration),
+            Box::new(m20261124_000002_create_queue_messages::Migration),
+        ]
+    }
+}

@@ -1,0 +1,3 @@
+//! Operational HTTP endpoints beside the webhooks.
+
+pub mod health;

@@ -1,0 +1,116 @@
+//! The command line: one binary whose subcommand chooses what it does.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::{
+    receiver::signature::{self, WebhookSecret},
+    startup::Role,
+};
+
+/// clientsync keeps one true list of clients across HubSpot and ClickUp.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+pub struct Cli {
+    /// TOML configuration file; environment variables `CLIENTSYNC_SECTION__KEY` override it.
+    #[arg(long, global = true, env = "CLIENTSYNC_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the service (migrations are applied at start).
+    Serve {
+        /// Which parts to run in this process.
+        #[arg(long, value_enum, default_value = "all")]
+        role: Role,
+    },
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Print the signature headers a sender would add to FILE, for testing a deployment with curl.
+    Sign(SignArgs),
+}
+
+/// Arguments of `sign`.
+#[derive(Debug, clap::Args)]
+pub struct SignArgs {
+    /// Which sender to imitate.
+    #[arg(long, value_enum)]
+    pub source: SignSource,
+    /// Name of the environment variable holding the secret (never pass secrets as arguments).
+    #[arg(long)]
+    pub secret_env: String,
+    /// The full URL the request is sent to, as the sender sees it (HubSpot signs it).
+    #[arg(long)]
+    pub url: String,
+    /// HTTP method (HubSpot signs it).
+    #[arg(long, default_value = "POST")]
+    pub method: String,
+    /// Timestamp in Unix ms for the HubSpot v3 signature; defaults to now.
+    #[arg(long)]
+    pub timestamp: Option<i64>,
+    /// The exact body to sign.
+    pub file: PathBuf,
+}
+
+/// Which sender `sign` imitates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SignSource {
+    /// HubSpot webhooks API (v3 headers plus the legacy v1 pair, as HubSpot sends them).
+    Hubspot,
+    /// ClickUp (`X-Signature`).
+    Clickup,
+}
+
+/// Why `sign` failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SignError {
+    /// The named variable is not set.
+    #[error("environment variable `{0}` is not set")]
+    MissingSecret(String),
+    /// The body file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The file.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+/// The header lines (`Name: value`) a sender would add; usable as `curl -H @file`.
+pub fn sign(args: &SignArgs, now_ms: i64) -> Result<Vec<String>, SignError> {
+    let secret = std::env::var(&args.secret_env)
+        .map(WebhookSecret::new)
+        .map_err(|_| SignError::MissingSecret(args.secret_env.clone()))?;
+    let body = std::fs::read(&args.file).map_err(|source| SignError::Read {
+        path: args.file.display().to_string(),
+        source,
+    })?;
+    Ok(match args.source {
+        SignSource::Clickup => vec![format!(
+            "X-Signature: {}",
+            signature::sign_clickup(&secret, &body)
+        )],
+        SignSource::Hubspot => {
+            let timestamp = args.timestamp.unwrap_or(now_ms).to_string();
+            vec![
+                format!(
+                    "X-HubSpot-Signature-v3: {}",
+                    signature::sign_hubspot_v3(&secret, &args.method, &args.url, &body, &timestamp)
+                ),
+                format!("X-HubSpot-Request-Timestamp: {timestamp}"),
+                "X-HubSpot-Signature-Version: v1".to_owned(),
+                format!(
+                    "X-HubSpot-Signature: {}",
+                    signature::sign_hubspot_v1(&secret, &body)
+                ),
+            ]
+        }
+    })
+}

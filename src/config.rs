@@ -1,0 +1,405 @@
+//! Configuration: built-in defaults, then an optional TOML file, then `CLIENTSYNC_SECTION__KEY`
+//! environment variables; secrets are read from the environment only.
+
+use std::{collections::HashMap, path::Path, time::Duration};
+
+use figment::{
+    Figment,
+    providers::{Env, Format, Toml},
+};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+
+use crate::{queue::RetryPolicy, receiver::signature::WebhookSecret};
+
+const DEFAULTS: &str = include_str!("../config/default.toml");
+
+/// Keys that hold secrets: accepted from the environment, refused in a file.
+const SECRET_KEYS: [&str; 4] = [
+    "database.url",
+    "queue.amqp_url",
+    "hubspot.client_secret",
+    "clickup.webhook_secrets",
+];
+
+/// Why the configuration is unusable; names the key so start-up fails with a clear message.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// A value could not be read or has the wrong type.
+    #[error("invalid configuration: {0}")]
+    Invalid(#[from] Box<figment::Error>),
+    /// A value was read but makes no sense.
+    #[error("invalid configuration key `{key}`: {reason}")]
+    BadValue {
+        /// The dotted key.
+        key: &'static str,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A secret was written in a file instead of the environment.
+    #[error("`{key}` is a secret: set it in the environment ({env}), not in {file}")]
+    SecretInFile {
+        /// The dotted key.
+        key: &'static str,
+        /// The environment variable to use instead.
+        env: String,
+        /// The file that held it.
+        file: String,
+    },
+}
+
+/// The whole service configuration.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Config {
+    /// HTTP receiver and operator API.
+    pub server: ServerConfig,
+    /// The store.
+    pub database: DatabaseConfig,
+    /// The queue backend and its retry policy.
+    pub queue: QueueConfig,
+    /// Consumers.
+    pub worker: WorkerConfig,
+    /// HubSpot webhook verification.
+    pub hubspot: HubSpotConfig,
+    /// ClickUp webhook verification.
+    #[serde(default)]
+    pub clickup: ClickUpConfig,
+    /// Logs.
+    pub telemetry: TelemetryConfig,
+}
+
+/// HTTP settings.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ServerConfig {
+    /// Interface to bind.
+    pub host: String,
+    /// Port to bind; 0 picks a free one (tests).
+    pub port: u16,
+    /// The external URL senders call; HubSpot signs it, so it cannot be taken from the request.
+    pub public_base_url: String,
+    /// Largest accepted webhook body; bigger ones get 413.
+    pub max_body_bytes: usize,
+    /// How long SIGTERM waits for in-flight requests and messages.
+    pub shutdown_grace_secs: u64,
+}
+
+/// Store settings.
+#[derive(Clone, Deserialize)]
+pub struct DatabaseConfig {
+    /// `sqlite://…` or `postgres://…`; may hold a password, so never logged.
+    pub url: SecretString,
+    /// Pool size.
+    pub max_connections: u32,
+    /// How long to wait for a connection before failing.
+    pub connect_timeout_secs: u64,
+}
+
+impl std::fmt::Debug for DatabaseConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DatabaseConfig")
+            .field("url", &"<redacted>")
+            .field("max_connections", &self.max_connections)
+            .finish()
+    }
+}
+
+/// Queue settings.
+#[derive(Clone, Deserialize)]
+pub struct QueueConfig {
+    /// RabbitMQ URL; absent means the embedded database queue.
+    #[serde(default)]
+    pub amqp_url: Option<SecretString>,
+    /// Prefix of every queue name, so several deployments or tests can share a broker.
+    pub prefix: String,
+    /// Unacked messages a worker process may hold.
+    pub prefetch: u16,
+    /// How long the receiver waits for publisher confirms before answering 503.
+    pub confirm_timeout_ms: u64,
+    /// Deliveries before a message is dead-lettered.
+    pub max_attempts: u32,
+    /// First retry delay; doubles per attempt.
+    pub retry_base_ms: u64,
+    /// Retry delay ceiling.
+    pub retry_max_ms: u64,
+    /// Embedded backend: how long a claimed message stays invisible to other workers.
+    pub lease_secs: u64,
+}
+
+impl std::fmt::Debug for QueueConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("QueueConfig")
+            .field("amqp_url", &self.amqp_url.as_ref().map(|_| "<redacted>"))
+            .field("prefix", &self.prefix)
+            .field("max_attempts", &self.max_attempts)
+            .finish()
+    }
+}
+
+impl QueueConfig {
+    /// The retry policy both backends follow.
+    pub fn retry_policy(&self) -> RetryPolicy {
+        RetryPolicy {
+            max_attempts: self.max_attempts,
+            base_delay: Duration::from_millis(self.retry_base_ms),
+            max_delay: Duration::from_millis(self.retry_max_ms),
+        }
+    }
+}
+
+/// Consumer settings.
+#[derive(Debug, Clone, Deserialize)]
+pub struct WorkerConfig {
+    /// Messages processed at once per process.
+    pub concurrency: usize,
+    /// How long one receive waits before checking for shutdown.
+    pub poll_ms: u64,
+}
+
+/// HubSpot settings.
+#[derive(Clone, Deserialize)]
+pub struct HubSpotConfig {
+    /// The app's client secret, the key of every HubSpot signature.
+    #[serde(default)]
+    pub client_secret: Option<SecretString>,
+    /// Accepted clock skew for v3 timestamps, both ways.
+    pub signature_tolerance_secs: i64,
+}
+
+impl std::fmt::Debug for HubSpotConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HubSpotConfig")
+            .field(
+                "client_secret",
+                &self.client_secret.as_ref().map(|_| "<redacted>"),
+            )
+            .field("signature_tolerance_secs", &self.signature_tolerance_secs)
+            .finish()
+    }
+}
+
+impl HubSpotConfig {
+    /// The verification key, when HubSpot webhooks are enabled.
+    pub fn secret(&self) -> Option<WebhookSecret> {
+        self.client_secret
+            .as_ref()
+            .map(|s| WebhookSecret::new(s.expose_secret().to_owned()))
+    }
+}
+
+/// ClickUp settings.
+#[derive(Clone, Default, Deserialize)]
+pub struct ClickUpConfig {
+    /// `webhook_id=secret` pairs separated by commas: each ClickUp webhook signs with its own secret.
+    #[serde(default)]
+    pub webhook_secrets: Option<SecretString>,
+}
+
+impl std::fmt::Debug for ClickUpConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClickUpConfig")
+            .field(
+                "webhook_secrets",
+                &self.webhook_secrets.as_ref().map(|_| "<redacted>"),
+            )
+            .finish()
+    }
+}
+
+impl ClickUpConfig {
+    /// The secret of each ClickUp webhook, by webhook id.
+    pub fn secrets(&self) -> Result<HashMap<String, WebhookSecret>, ConfigError> {
+        let Some(raw) = &self.webhook_secrets else {
+            return Ok(HashMap::new());
+        };
+        parse_webhook_secrets(raw.expose_secret())
+    }
+}
+
+fn parse_webhook_secrets(raw: &str) -> Result<HashMap<String, WebhookSecret>, ConfigError> {
+    let mut map = HashMap::new();
+    for (index, pair) in raw
+        .split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .enumerate()
+    {
+        let Some((id, secret)) = pair.split_once('=') else {
+            return Err(ConfigError::BadValue {
+                key: "clickup.webhook_secrets",
+                reason: format!("entry {} is not `webhook_id=secret`", index + 1),
+            });
+        };
+        let (id, secret) = (id.trim(), secret.trim());
+        if id.is_empty() || secret.is_empty() {
+            return Err(ConfigError::BadValue {
+                key: "clickup.webhook_secrets",
+                reason: format!("entry {} has an empty webhook id or secret", index + 1),
+            });
+        }
+        map.insert(id.to_owned(), WebhookSecret::new(secret.to_owned()));
+    }
+    Ok(map)
+}
+
+/// Log settings.
+#[derive(Debug, Clone, Deserialize)]
+pub struct TelemetryConfig {
+    /// Output format.
+    pub format: LogFormat,
+    /// `tracing_subscriber::EnvFilter` directives; `RUST_LOG` overrides.
+    pub filter: String,
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable, for a terminal.
+    Pretty,
+    /// One JSON object per line, for production log pipelines.
+    Json,
+}
+
+impl Config {
+    /// Loads defaults, then `file` (when given), then the environment, and validates.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        let mut figment = Figment::from(Toml::string(DEFAULTS));
+        if let Some(path) = file {
+            reject_secrets_in_file(path)?;
+            figment = figment.merge(Toml::file_exact(path));
+        }
+        let config: Config = figment
+            .merge(Env::prefixed("CLIENTSYNC_").split("__"))
+            .extract()
+            .map_err(Box::new)?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Loads the built-in defaults alone (tests and benches start from these).
+    pub fn defaults() -> Result<Self, ConfigError> {
+        let config: Config = Figment::from(Toml::string(DEFAULTS))
+            .extract()
+            .map_err(Box::new)?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Checks what types alone cannot; names the offending key.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let bad = |key, reason: &str| {
+            Err(ConfigError::BadValue {
+                key,
+                reason: reason.to_owned(),
+            })
+        };
+        let base = &self.server.public_base_url;
+        if !(base.starts_with("https://") || base.starts_with("http://")) {
+            return bad("server.public_base_url", "must start with https:// or http://");
+        }
+        if base.contains('?') || base.contains('#') {
+            return bad("server.public_base_url", "must not hold a query or fragment");
+        }
+        if self.server.max_body_bytes < 1024 {
+            return bad("server.max_body_bytes", "must be at least 1024");
+        }
+        let url = self.database.url.expose_secret();
+        if !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://"))
+        {
+            return bad("database.url", "must be a sqlite: or postgres:// URL");
+        }
+        if self.database.max_connections == 0 {
+            return bad("database.max_connections", "must be at least 1");
+        }
+        if let Some(amqp) = &self.queue.amqp_url {
+            let amqp = amqp.expose_secret();
+            if !(amqp.starts_with("amqp://") || amqp.starts_with("amqps://")) {
+                return bad("queue.amqp_url", "must be an amqp:// or amqps:// URL");
+            }
+        }
+        if self.queue.max_attempts == 0 {
+            return bad("queue.max_attempts", "must be at least 1");
+        }
+        if self.queue.prefix.is_empty()
+            || !self
+                .queue
+                .prefix
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+        {
+            return bad(
+                "queue.prefix",
+                "must be non-empty ASCII letters, digits, `.`, `_` or `-`",
+            );
+        }
+        if self.queue.prefetch == 0 {
+            return bad("queue.prefetch", "must be at least 1");
+        }
+        if self.worker.concurrency == 0 {
+            return bad("worker.concurrency", "must be at least 1");
+        }
+        if self.hubspot.signature_tolerance_secs <= 0 {
+            return bad("hubspot.signature_tolerance_secs", "must be positive");
+        }
+        self.clickup.secrets()?;
+        Ok(())
+    }
+
+    /// Whether the store is a SQLite file (single-writer: the embedded default).
+    pub fn is_sqlite(&self) -> bool {
+        self.database.url.expose_secret().starts_with("sqlite:")
+    }
+}
+
+fn reject_secrets_in_file(path: &Path) -> Result<(), ConfigError> {
+    let file = Figment::from(Toml::file_exact(path));
+    for key in SECRET_KEYS {
+        if file.find_value(key).is_ok() {
+            return Err(ConfigError::SecretInFile {
+                key,
+                env: format!("CLIENTSYNC_{}", key.replace('.', "__").to_uppercase()),
+                file: path.display().to_string(),
+            });
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid_and_embedded() {
+        let config = Config::defaults().unwrap();
+        assert!(config.is_sqlite());
+        assert!(config.queue.amqp_url.is_none());
+    }
+
+    #[test]
+    fn secret_in_a_file_is_refused_and_the_env_var_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        std::fs::write(&path, "[hubspot]\nclient_secret = \"s3cr3t\"\n").unwrap();
+        let err = Config::load(Some(&path)).unwrap_err().to_string();
+        assert!(err.contains("CLIENTSYNC_HUBSPOT__CLIENT_SECRET"), "{err}");
+        assert!(!err.contains("s3cr3t"));
+    }
+
+    #[test]
+    fn bad_value_names_the_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        std::fs::write(&path, "[server]\npublic_base_url = \"ftp://x\"\n").unwrap();
+        let err = Config::load(Some(&path)).unwrap_err().to_string();
+        assert!(err.contains("server.public_base_url"), "{err}");
+    }
+
+    #[test]
+    fn clickup_secrets_parse_as_id_secret_pairs() {
+        let map = parse_webhook_secrets(" a-1=one , b-2=two").unwrap();
+        assert_eq!(map.len(), 2);
+        assert_eq!(map["b-2"].expose(), b"two");
+        assert!(parse_webhook_secrets("nope").is_err());
+    }
+}

@@ -1,0 +1,5 @@
+#[derive(Debug, thiserror::Error)]
+pub enum DomainError {
+    #[error("x")]
+    X,
+}

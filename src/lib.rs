@@ -1,0 +1,16 @@
+//! clientsync: one true list of clients across HubSpot and ClickUp.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+
+pub mod api;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod domain;
+pub mod queue;
+pub mod receiver;
+pub mod reconcile;
+pub mod sources;
+pub mod startup;
+pub mod store;
+pub mod telemetry;
+pub mod worker;

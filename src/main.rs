@@ -1,0 +1,38 @@
+//! Entry point: parse the command line, load configuration, set up logs, run.
+
+use anyhow::Context;
+use clap::Parser;
+use clientsync::{
+    cli::{self, Cli, Command},
+    config::Config,
+    startup::Application,
+    store, telemetry,
+};
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    if let Command::Sign(args) = &cli.command {
+        for line in cli::sign(args, chrono::Utc::now().timestamp_millis())? {
+            println!("{line}");
+        }
+        return Ok(());
+    }
+    let config = Config::load(cli.config.as_deref()).context("loading configuration")?;
+    telemetry::init(&config.telemetry);
+    match cli.command {
+        Command::Serve { role } => {
+            let app = Application::build(config, role).await?;
+            app.run_until_stopped().await
+        }
+        Command::Migrate => {
+            let db = store::connect(&config.database)
+                .await
+                .context("connecting to the database")?;
+            store::migrate(&db).await.context("running migrations")?;
+            tracing::info!("migrations applied");
+            Ok(())
+        }
+        Command::Sign(_) => Ok(()),
+    }
+}

@@ -1,0 +1,251 @@
+//! The embedded queue: a table in the store itself, for one process with no broker.
+//!
+//! Durable by construction (an event is committed before the receiver answers). A worker claims
+//! a row by writing a lease on it with a conditional update, which is portable across SQLite and
+//! Postgres; a crashed worker's lease expires and the row is delivered again (counted as an attempt).
+
+use std::{sync::Arc, time::Duration};
+
+use async_trait::async_trait;
+use chrono::Utc;
+use entity::queue_messages::{self, MessageStatus};
+use sea_orm::{
+    ActiveValue::Set,
+    ColumnTrait, Condition, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, TransactionTrait,
+    sea_query::{Expr, ExprTrait},
+};
+use tokio::sync::Notify;
+use uuid::Uuid;
+
+use super::{Delivery, DeliveryHandle, EventQueue, QueueError, RetryOutcome, RetryPolicy};
+use crate::clock::Clock;
+
+/// How often a waiting receiver re-checks the table when no in-process publish woke it.
+const POLL: Duration = Duration::from_millis(100);
+/// How many ready rows one claim round looks at.
+const CLAIM_BATCH: u64 = 8;
+
+/// Settings of the embedded backend.
+#[derive(Debug, Clone)]
+pub struct EmbeddedConfig {
+    /// Name of this queue within the table (several deployments may share a database).
+    pub queue: String,
+    /// How long a claimed message stays invisible before another worker may take it.
+    pub lease: Duration,
+    /// Retry and dead-letter policy.
+    pub retry: RetryPolicy,
+}
+
+/// The database-backed queue.
+#[derive(Clone)]
+pub struct EmbeddedQueue {
+    db: DatabaseConnection,
+    config: EmbeddedConfig,
+    clock: Clock,
+    published: Arc<Notify>,
+}
+
+impl EmbeddedQueue {
+    /// A queue over the store's own connection pool.
+    pub fn new(db: DatabaseConnection, config: EmbeddedConfig, clock: Clock) -> Self {
+        Self {
+            db,
+            config,
+            clock,
+            published: Arc::new(Notify::new()),
+        }
+    }
+
+    /// Claims one ready message, or `None` when none is ready now.
+    async fn claim(&self) -> Result<Option<Delivery>, QueueError> {
+        use queue_messages::Column as C;
+        let now = self.clock.now_ms();
+        let candidates: Vec<i64> = queue_messages::Entity::find()
+            .select_only()
+            .column(C::Id)
+            .filter(C::Queue.eq(&self.config.queue))
+            .filter(C::Status.eq(MessageStatus::Ready))
+            .filter(C::AvailableAtMs.lte(now))
+            .filter(
+                Condition::any()
+                    .add(C::LeaseUntilMs.is_null())
+                    .add(C::LeaseUntilMs.lt(now)),
+            )
+            .order_by_asc(C::Id)
+            .limit(CLAIM_BATCH)
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        let lease_ms = i64::try_from(self.config.lease.as_millis()).unwrap_or(i64::MAX);
+        for id in candidates {
+            let lease = Uuid::new_v4();
+            let claimed = queue_messages::Entity::update_many()
+                .col_expr(C::LeaseId, Expr::value(lease))
+                .col_expr(C::LeaseUntilMs, Expr::value(now.saturating_add(lease_ms)))
+                .col_expr(C::Attempt, Expr::col(C::Attempt).add(1))
+                .filter(C::Id.eq(id))
+                .filter(C::Status.eq(MessageStatus::Ready))
+                .filter(
+                    Condition::any()
+                        .add(C::LeaseUntilMs.is_null())
+                        .add(C::LeaseUntilMs.lt(now)),
+                )
+                .exec(&self.db)
+                .await?;
+            if claimed.rows_affected != 1 {
+                continue; // another worker took it first
+            }
+            let Some(row) = queue_messages::Entity::find_by_id(id).one(&self.db).await? else {
+                continue;
+            };
+            let attempt = u32::try_from(row.attempt).unwrap_or(u32::MAX);
+            let delivery = Delivery {
+                body: row.body,
+                attempt,
+                handle: DeliveryHandle::Embedded { id, lease },
+            };
+            if attempt > self.config.retry.max_attempts {
+                // Its worker kept dying mid-flight (expired leases): stop handing it out.
+                self.dead_letter(delivery, "lease expired on every attempt")
+                    .await?;
+                continue;
+            }
+            return Ok(Some(delivery));
+        }
+        Ok(None)
+    }
+
+    /// Updates the row a delivery holds, only while its lease is still ours.
+    async fn settle_row(
+        &self,
+        delivery: &Delivery,
+        update: sea_orm::UpdateMany<queue_messages::Entity>,
+    ) -> Result<(), QueueError> {
+        let DeliveryHandle::Embedded { id, lease } = delivery.handle else {
+            return Err(QueueError::Unavailable(
+                "delivery is not from the embedded queue".into(),
+            ));
+        };
+        let result = update
+            .filter(queue_messages::Column::Id.eq(id))
+            .filter(queue_messages::Column::LeaseId.eq(lease))
+            .exec(&self.db)
+            .await?;
+        if result.rows_affected == 0 {
+            tracing::warn!(
+                id,
+                "lease lost before settling; another worker will handle the message"
+            );
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl EventQueue for EmbeddedQueue {
+    async fn publish(&self, bodies: &[Vec<u8>]) -> Result<(), QueueError> {
+        if bodies.is_empty() {
+            return Ok(());
+        }
+        let now = self.clock.now_ms();
+        let rows = bodies.iter().map(|body| queue_messages::ActiveModel {
+            queue: Set(self.config.queue.clone()),
+            body: Set(body.clone()),
+            attempt: Set(0),
+            status: Set(MessageStatus::Ready),
+            available_at_ms: Set(now),
+            lease_id: Set(None),
+            lease_until_ms: Set(None),
+            last_error: Set(None),
+            created_at: Set(Utc::now()),
+            ..Default::default()
+        });
+        let txn = self.db.begin().await?;
+        queue_messages::Entity::insert_many(rows)
+            .exec_without_returning(&txn)
+            .await?;
+        txn.commit().await?;
+        self.published.notify_waiters();
+        Ok(())
+    }
+
+    async fn receive(&self, wait: Duration) -> Result<Option<Delivery>, QueueError> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            let notified = self.published.notified();
+            if let Some(delivery) = self.claim().await? {
+                return Ok(Some(delivery));
+            }
+            let now = tokio::time::Instant::now();
+            if now >= deadline {
+                return Ok(None);
+            }
+            let nap = POLL.min(deadline - now);
+            tokio::select! {
+                () = notified => {}
+                () = tokio::time::sleep(nap) => {}
+            }
+        }
+    }
+
+    async fn ack(&self, delivery: Delivery) -> Result<(), QueueError> {
+        let DeliveryHandle::Embedded { id, lease } = delivery.handle else {
+            return Err(QueueError::Unavailable(
+                "delivery is not from the embedded queue".into(),
+            ));
+        };
+        queue_messages::Entity::delete_many()
+            .filter(queue_messages::Column::Id.eq(id))
+            .filter(queue_messages::Column::LeaseId.eq(lease))
+            .exec(&self.db)
+            .await?;
+        Ok(())
+    }
+
+    async fn retry(&self, delivery: Delivery, reason: &str) -> Result<RetryOutcome, QueueError> {
+        if delivery.attempt >= self.config.retry.max_attempts {
+            self.dead_letter(delivery, reason).await?;
+            return Ok(RetryOutcome::DeadLettered);
+        }
+        use queue_messages::Column as C;
+        let delay = self.config.retry.delay_for(delivery.attempt + 1);
+        let at = self
+            .clock
+            .now_ms()
+            .saturating_add(i64::try_from(delay.as_millis()).unwrap_or(i64::MAX));
+        let update = queue_messages::Entity::update_many()
+            .col_expr(C::AvailableAtMs, Expr::value(at))
+            .col_expr(C::LeaseId, Expr::value(Option::<Uuid>::None))
+            .col_expr(C::LeaseUntilMs, Expr::value(Option::<i64>::None))
+            .col_expr(C::LastError, Expr::value(truncate(reason)));
+        self.settle_row(&delivery, update).await?;
+        Ok(RetryOutcome::Scheduled(delay))
+    }
+
+    async fn dead_letter(&self, delivery: Delivery, reason: &str) -> Result<(), QueueError> {
+        use queue_messages::Column as C;
+        let update = queue_messages::Entity::update_many()
+            .col_expr(C::Status, Expr::value(MessageStatus::Dead))
+            .col_expr(C::LeaseUntilMs, Expr::value(Option::<i64>::None))
+            .col_expr(C::LastError, Expr::value(truncate(reason)));
+        self.settle_row(&delivery, update).await
+    }
+
+    async fn depth(&self) -> Result<Option<u64>, QueueError> {
+        let n = queue_messages::Entity::find()
+            .filter(queue_messages::Column::Queue.eq(&self.config.queue))
+            .filter(queue_messages::Column::Status.eq(MessageStatus::Ready))
+            .count(&self.db)
+            .await?;
+        Ok(Some(n))
+    }
+
+    async fn ping(&self) -> Result<(), QueueError> {
+        self.db.ping().await.map_err(QueueError::from)
+    }
+}
+
+fn truncate(reason: &str) -> String {
+    reason.chars().take(2000).collect()
+}

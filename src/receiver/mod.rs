@@ -1,0 +1,53 @@
+//! The webhook receiver: verifies, splits and durably queues; answers 2xx only after the queue
+//! has accepted every event of the request.
+
+pub mod body;
+pub mod clickup;
+pub mod error;
+pub mod hubspot;
+pub mod signature;
+
+use std::{collections::HashMap, sync::Arc};
+
+use actix_web::web;
+
+use self::{error::ReceiveError, signature::WebhookSecret};
+use crate::{
+    clock::Clock,
+    queue::{Envelope, EventQueue},
+};
+
+/// What the webhook handlers share.
+pub struct ReceiverState {
+    /// Where accepted events go.
+    pub queue: Arc<dyn EventQueue>,
+    /// HubSpot's app client secret, when HubSpot is enabled.
+    pub hubspot_secret: Option<WebhookSecret>,
+    /// Each ClickUp webhook's secret by webhook id.
+    pub clickup_secrets: HashMap<String, WebhookSecret>,
+    /// The URL HubSpot calls, which it signs.
+    pub public_base_url: String,
+    /// Accepted v3 timestamp skew, both ways.
+    pub tolerance_ms: i64,
+    /// Largest accepted body.
+    pub max_body_bytes: usize,
+    /// "Now", injectable for tests.
+    pub clock: Clock,
+}
+
+/// Mounts the webhook routes.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/webhooks/hubspot", web::post().to(hubspot::receive))
+        .route("/webhooks/clickup", web::post().to(clickup::receive))
+        .route("/webhooks/clickup/{webhook_id}", web::post().to(clickup::receive));
+}
+
+fn encode(envelopes: &[Envelope]) -> Result<Vec<Vec<u8>>, ReceiveError> {
+    envelopes
+        .iter()
+        .map(|e| {
+            e.to_bytes()
+                .map_err(|err| ReceiveError::Malformed(err.to_string()))
+        })
+        .collect()
+}

@@ -1,0 +1,137 @@
+//! The golden fields and the timestamped values a source record holds for them.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// A golden client field that sources can feed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Field {
+    /// Display name: company name, or the task name in ClickUp.
+    Name,
+    /// A person's given name.
+    GivenName,
+    /// A person's family name.
+    FamilyName,
+    /// Normalized email; an exact match key.
+    Email,
+    /// Normalized tax document key; the strongest match key.
+    DocumentKey,
+    /// Normalized phone.
+    Phone,
+    /// Company a contact works for.
+    Company,
+}
+
+impl Field {
+    /// Every field, in a stable order.
+    pub const ALL: [Field; 7] = [
+        Field::Name,
+        Field::GivenName,
+        Field::FamilyName,
+        Field::Email,
+        Field::DocumentKey,
+        Field::Phone,
+        Field::Company,
+    ];
+
+    /// Stable snake_case name used in rows and the API.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Field::Name => "name",
+            Field::GivenName => "given_name",
+            Field::FamilyName => "family_name",
+            Field::Email => "email",
+            Field::DocumentKey => "document_key",
+            Field::Phone => "phone",
+            Field::Company => "company",
+        }
+    }
+
+    /// Parses a stored field name.
+    pub fn parse(name: &str) -> Option<Field> {
+        Field::ALL.into_iter().find(|f| f.as_str() == name)
+    }
+}
+
+/// One field value as a source last reported it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldValue {
+    /// Normalized value; `None` when the source cleared the field.
+    pub value: Option<String>,
+    /// When the source changed it (Unix ms); orders updates.
+    pub at_ms: i64,
+    /// The inbox id of the event that carried it.
+    pub event: String,
+}
+
+/// The fields of one source record, each with its own time so older events never win.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct FieldSet(BTreeMap<Field, FieldValue>);
+
+impl FieldSet {
+    /// Applies `incoming` if it is not older than what is held; returns whether it changed anything.
+    pub fn apply(&mut self, field: Field, incoming: FieldValue) -> bool {
+        match self.0.get(&field) {
+            Some(held) if held.at_ms > incoming.at_ms => false,
+            Some(held) if held.at_ms == incoming.at_ms && held.value == incoming.value => false,
+            _ => {
+                self.0.insert(field, incoming);
+                true
+            }
+        }
+    }
+
+    /// The current value of a field, if set.
+    pub fn value(&self, field: Field) -> Option<&str> {
+        self.0.get(&field).and_then(|v| v.value.as_deref())
+    }
+
+    /// The full entry of a field, with its time and event.
+    pub fn get(&self, field: Field) -> Option<&FieldValue> {
+        self.0.get(&field)
+    }
+
+    /// Whether no field has been reported yet.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(value: &str, at_ms: i64) -> FieldValue {
+        FieldValue {
+            value: Some(value.into()),
+            at_ms,
+            event: format!("e{at_ms}"),
+        }
+    }
+
+    #[test]
+    fn an_older_value_never_overwrites_a_newer_one() {
+        let mut set = FieldSet::default();
+        assert!(set.apply(Field::Email, v("new@x.com", 20)));
+        assert!(!set.apply(Field::Email, v("old@x.com", 10)));
+        assert_eq!(set.value(Field::Email), Some("new@x.com"));
+    }
+
+    #[test]
+    fn a_newer_value_replaces_the_held_one() {
+        let mut set = FieldSet::default();
+        set.apply(Field::Phone, v("+341", 10));
+        assert!(set.apply(Field::Phone, v("+342", 11)));
+        assert_eq!(set.value(Field::Phone), Some("+342"));
+    }
+
+    #[test]
+    fn field_names_round_trip() {
+        for f in Field::ALL {
+            assert_eq!(Field::parse(f.as_str()), Some(f));
+        }
+    }
+}

@@ -1,0 +1,11 @@
+//! Reconciliation: pure decisions about which golden client a source record belongs to and
+//! what each golden field holds. No I/O here; `store::reconcile` feeds it rows and applies it.
+
+pub mod field;
+pub mod matching;
+pub mod merge;
+pub mod normalize;
+
+pub use field::{Field, FieldSet, FieldValue};
+pub use matching::{Candidates, MatchDecision, decide};
+pub use merge::{GoldenField, Merge, MergeInput, Mismatch, merge};

@@ -1,0 +1,143 @@
+//! HubSpot webhook events: which object they touch and which properties they carry.
+
+use serde_json::Value;
+
+use super::{Change, EventEffect, scalar_text};
+use crate::reconcile::Field;
+
+/// Contact properties that feed golden fields.
+const CONTACT_PROPERTIES: &[(&str, Field)] = &[
+    ("email", Field::Email),
+    ("firstname", Field::GivenName),
+    ("lastname", Field::FamilyName),
+    ("phone", Field::Phone),
+    ("mobilephone", Field::Phone),
+    ("company", Field::Company),
+];
+
+/// Company properties that feed golden fields.
+const COMPANY_PROPERTIES: &[(&str, Field)] = &[("name", Field::Name), ("phone", Field::Phone)];
+
+/// Custom properties commonly holding a tax document key, on contacts and companies alike.
+const DOCUMENT_KEY_PROPERTIES: &[&str] = &["tax_id", "nif", "cif", "vat_number", "document_key"];
+
+/// The record kind of a HubSpot event: `contact` or `company`, from the subscription type
+/// (or `objectTypeId` for generic `object.*` subscriptions).
+pub fn kind_of(event: &Value) -> Option<&'static str> {
+    let subscription = subscription_type(event)?;
+    let prefix = subscription.split('.').next()?;
+    match prefix {
+        "contact" => Some("contact"),
+        "company" => Some("company"),
+        "object" => match event.get("objectTypeId").and_then(Value::as_str) {
+            Some("0-1") => Some("contact"),
+            Some("0-2") => Some("company"),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// The event type, under either name HubSpot uses for it.
+pub fn subscription_type(event: &Value) -> Option<&str> {
+    event
+        .get("subscriptionType")
+        .or_else(|| event.get("eventType"))
+        .and_then(Value::as_str)
+}
+
+/// Reads what a single HubSpot event means for its source record.
+pub fn effect(event: &Value, occurred_at_ms: i64) -> EventEffect {
+    let Some(subscription) = subscription_type(event) else {
+        return EventEffect::Ignore {
+            reason: "no subscriptionType".into(),
+        };
+    };
+    let Some(kind) = kind_of(event) else {
+        return EventEffect::Ignore {
+            reason: format!("object type of `{subscription}` is not synced"),
+        };
+    };
+    let action = subscription.rsplit('.').next().unwrap_or_default();
+    match action {
+        "creation" | "restore" => EventEffect::Thin { kind },
+        "deletion" | "privacyDeletion" => EventEffect::Delete { kind },
+        "propertyChange" => property_change(event, kind, occurred_at_ms),
+        other => EventEffect::Ignore {
+            reason: format!("`{other}` events are not applied yet"),
+        },
+    }
+}
+
+fn property_change(event: &Value, kind: &'static str, at_ms: i64) -> EventEffect {
+    let Some(property) = event.get("propertyName").and_then(Value::as_str) else {
+        return EventEffect::Ignore {
+            reason: "propertyChange without propertyName".into(),
+        };
+    };
+    let Some(field) = field_for(kind, property) else {
+        return EventEffect::Ignore {
+            reason: format!("property `{property}` is not mapped"),
+        };
+    };
+    let raw = event.get("propertyValue").and_then(scalar_text);
+    EventEffect::Update {
+        kind,
+        changes: vec![Change { field, raw, at_ms }],
+    }
+}
+
+fn field_for(kind: &str, property: &str) -> Option<Field> {
+    let property = property.to_ascii_lowercase();
+    if DOCUMENT_KEY_PROPERTIES.contains(&property.as_str()) {
+        return Some(Field::DocumentKey);
+    }
+    let table = if kind == "company" {
+        COMPANY_PROPERTIES
+    } else {
+        CONTACT_PROPERTIES
+    };
+    table.iter().find(|(p, _)| *p == property).map(|(_, f)| *f)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_contact_email_change_updates_the_email_field() {
+        let e = json!({"subscriptionType":"contact.propertyChange","objectId":1,"propertyName":"email","propertyValue":"A@x.com"});
+        assert_eq!(
+            effect(&e, 5),
+            EventEffect::Update {
+                kind: "contact",
+                changes: vec![Change {
+                    field: Field::Email,
+                    raw: Some("A@x.com".into()),
+                    at_ms: 5
+                }]
+            }
+        );
+    }
+
+    #[test]
+    fn a_creation_event_is_thin() {
+        let e = json!({"subscriptionType":"company.creation","objectId":1});
+        assert_eq!(effect(&e, 1), EventEffect::Thin { kind: "company" });
+    }
+
+    #[test]
+    fn generic_object_events_take_their_kind_from_object_type_id() {
+        let e = json!({"subscriptionType":"object.deletion","objectTypeId":"0-1","objectId":1});
+        assert_eq!(effect(&e, 1), EventEffect::Delete { kind: "contact" });
+    }
+
+    #[test]
+    fn unmapped_properties_and_unknown_objects_are_ignored() {
+        let e = json!({"subscriptionType":"contact.propertyChange","propertyName":"hs_lead_status","propertyValue":"x"});
+        assert!(matches!(effect(&e, 1), EventEffect::Ignore { .. }));
+        let e = json!({"subscriptionType":"deal.creation","objectId":1});
+        assert!(matches!(effect(&e, 1), EventEffect::Ignore { .. }));
+    }
+}

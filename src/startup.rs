@@ -1,0 +1,206 @@
+//! Building the application from configuration: store, queue, receiver and workers, by role.
+
+use std::{net::TcpListener, sync::Arc, time::Duration};
+
+use actix_web::{App, HttpServer, dev::Server, middleware, web};
+use anyhow::Context;
+use sea_orm::DatabaseConnection;
+use tokio_util::sync::CancellationToken;
+
+use crate::{
+    api::{self, health::Probes},
+    clock::Clock,
+    config::Config,
+    queue::{
+        EventQueue,
+        embedded::{EmbeddedConfig, EmbeddedQueue},
+        rabbitmq::{RabbitConfig, RabbitQueue},
+    },
+    receiver::{self, ReceiverState},
+    store,
+    worker::Worker,
+};
+
+/// Which parts of the service this process runs (one image, roles chosen at start).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Role {
+    /// Webhook receiver only; scale it with traffic.
+    Receiver,
+    /// Queue consumers only (plus probes); scale with queue depth.
+    Worker,
+    /// Both in one process: the embedded default.
+    All,
+}
+
+/// A built service, bound to its port and ready to run.
+pub struct Application {
+    port: u16,
+    server: Server,
+    worker: Option<Worker>,
+    config: Config,
+    db: DatabaseConnection,
+    queue: Arc<dyn EventQueue>,
+}
+
+/// The queue backend the configuration asks for: RabbitMQ when an AMQP URL is set, else embedded.
+pub fn build_queue(config: &Config, db: &DatabaseConnection, clock: &Clock) -> Arc<dyn EventQueue> {
+    let retry = config.queue.retry_policy();
+    match &config.queue.amqp_url {
+        Some(url) => Arc::new(RabbitQueue::new(RabbitConfig {
+            url: url.clone(),
+            queue_prefix: config.queue.prefix.clone(),
+            prefetch: config.queue.prefetch,
+            confirm_timeout: Duration::from_millis(config.queue.confirm_timeout_ms),
+            retry,
+        })),
+        None => Arc::new(EmbeddedQueue::new(
+            db.clone(),
+            EmbeddedConfig {
+                queue: config.queue.prefix.clone(),
+                lease: Duration::from_secs(config.queue.lease_secs),
+                retry,
+            },
+            clock.clone(),
+        )),
+    }
+}
+
+impl Application {
+    /// Connects, migrates and binds with the real clock.
+    pub async fn build(config: Config, role: Role) -> anyhow::Result<Self> {
+        Self::build_with_clock(config, role, Clock::system()).await
+    }
+
+    /// Like `build`, with an injected clock (tests pin "now" for signature windows).
+    pub async fn build_with_clock(config: Config, role: Role, clock: Clock) -> anyhow::Result<Self> {
+        let db = store::connect(&config.database)
+            .await
+            .context("connecting to the database")?;
+        store::migrate(&db).await.context("running migrations")?;
+        let queue = build_queue(&config, &db, &clock);
+        let listener = TcpListener::bind((config.server.host.as_str(), config.server.port))
+            .with_context(|| format!("binding {}:{}", config.server.host, config.server.port))?;
+        let port = listener.local_addr()?.port();
+        let receiver = match role {
+            Role::Worker => None,
+            Role::Receiver | Role::All => Some(web::Data::new(ReceiverState {
+                queue: queue.clone(),
+                hubspot_secret: config.hubspot.secret(),
+                clickup_secrets: config.clickup.secrets()?,
+                public_base_url: config.server.public_base_url.clone(),
+                tolerance_ms: config.hubspot.signature_tolerance_secs.saturating_mul(1000),
+                max_body_bytes: config.server.max_body_bytes,
+                clock,
+            })),
+        };
+        let probes = web::Data::new(Probes {
+            db: db.clone(),
+            queue: queue.clone(),
+        });
+        let server = HttpServer::new(move || {
+            let mut app = App::new()
+                .wrap(middleware::NormalizePath::trim())
+                .wrap(tracing_actix_web::TracingLogger::default())
+                .app_data(probes.clone())
+                .configure(api::health::routes);
+            if let Some(state) = &receiver {
+                app = app.app_data(state.clone()).configure(receiver::routes);
+            }
+            app
+        })
+        .listen(listener)?
+        .disable_signals()
+        .shutdown_timeout(config.server.shutdown_grace_secs)
+        .run();
+        let worker = matches!(role, Role::Worker | Role::All).then(|| Worker::new(db.clone(), queue.clone()));
+        Ok(Self {
+            port,
+            server,
+            worker,
+            config,
+            db,
+            queue,
+        })
+    }
+
+    /// The bound port (tests bind port 0).
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The store pool, shared with tests.
+    pub fn db(&self) -> &DatabaseConnection {
+        &self.db
+    }
+
+    /// The queue backend, shared with tests.
+    pub fn queue(&self) -> Arc<dyn EventQueue> {
+        self.queue.clone()
+    }
+
+    /// Serves until `shutdown` fires, then stops taking requests, finishes in-flight requests and
+    /// messages within the grace period, and returns.
+    pub async fn run_until(self, shutdown: CancellationToken) -> anyhow::Result<()> {
+        let handle = self.server.handle();
+        let server = tokio::spawn(self.server);
+        let workers = self.worker.map(|worker| {
+            let token = shutdown.child_token();
+            let (concurrency, poll) = (
+                self.config.worker.concurrency,
+                Duration::from_millis(self.config.worker.poll_ms),
+            );
+            tokio::spawn(worker.run(concurrency, poll, token))
+        });
+        shutdown.cancelled().await;
+        tracing::info!("shutting down: draining requests and in-flight messages");
+        let grace = Duration::from_secs(self.config.server.shutdown_grace_secs);
+        let drain = async {
+            handle.stop(true).await;
+            if let Some(workers) = workers {
+                let _ = workers.await;
+            }
+            let _ = server.await;
+        };
+        if tokio::time::timeout(grace, drain).await.is_err() {
+            tracing::warn!(
+                ?grace,
+                "grace period over; exiting with work in flight (it will be redelivered)"
+            );
+        }
+        Ok(())
+    }
+
+    /// Serves until SIGTERM or Ctrl-C.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let shutdown = CancellationToken::new();
+        let trigger = shutdown.clone();
+        tokio::spawn(async move {
+            wait_for_signal().await;
+            trigger.cancel();
+        });
+        tracing::info!(port = self.port, "clientsync listening");
+        self.run_until(shutdown).await
+    }
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = tokio::signal::ctrl_c() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

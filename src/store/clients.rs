@@ -1,0 +1,118 @@
+//! Golden clients: exact-key lookups and applying a merge to the row.
+
+use chrono::Utc;
+use entity::clients;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel,
+    QueryFilter, QuerySelect,
+};
+
+use super::StoreError;
+use crate::{
+    domain::{document_key::DocumentKey, ids::ClientId},
+    reconcile::Field,
+};
+
+/// The client holding an exact key value, if any (indexed lookup).
+pub async fn find_by_key(
+    db: &impl ConnectionTrait,
+    field: Field,
+    value: &str,
+) -> Result<Option<ClientId>, StoreError> {
+    let column = match field {
+        Field::Email => clients::Column::Email,
+        Field::DocumentKey => clients::Column::DocumentKey,
+        _ => return Ok(None),
+    };
+    let id: Option<uuid::Uuid> = clients::Entity::find()
+        .select_only()
+        .column(clients::Column::Id)
+        .filter(column.eq(value))
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok(id.map(ClientId::from_uuid))
+}
+
+/// Inserts an empty golden client; its fields arrive through `apply`.
+pub async fn create(db: &impl ConnectionTrait) -> Result<ClientId, StoreError> {
+    let id = ClientId::generate();
+    let now = Utc::now();
+    clients::ActiveModel {
+        id: Set(id.as_uuid()),
+        name: Set(None),
+        given_name: Set(None),
+        family_name: Set(None),
+        email: Set(None),
+        document_key: Set(None),
+        document_key_check: Set(None),
+        phone: Set(None),
+        company: Set(None),
+        version: Set(0),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(db)
+    .await?;
+    Ok(id)
+}
+
+/// Loads a client row.
+pub async fn get(db: &impl ConnectionTrait, id: ClientId) -> Result<clients::Model, StoreError> {
+    clients::Entity::find_by_id(id.as_uuid())
+        .one(db)
+        .await?
+        .ok_or_else(|| StoreError::Corrupt(format!("client {id} vanished")))
+}
+
+/// The value a client row holds for a field.
+pub fn value_of(client: &clients::Model, field: Field) -> Option<&str> {
+    match field {
+        Field::Name => client.name.as_deref(),
+        Field::GivenName => client.given_name.as_deref(),
+        Field::FamilyName => client.family_name.as_deref(),
+        Field::Email => client.email.as_deref(),
+        Field::DocumentKey => client.document_key.as_deref(),
+        Field::Phone => client.phone.as_deref(),
+        Field::Company => client.company.as_deref(),
+    }
+}
+
+/// Writes changed golden values and bumps the version; returns whether anything changed.
+pub async fn apply(
+    db: &impl ConnectionTrait,
+    client: clients::Model,
+    values: &[(Field, Option<String>)],
+) -> Result<bool, StoreError> {
+    let changed: Vec<_> = values
+        .iter()
+        .filter(|(field, value)| value_of(&client, *field) != value.as_deref())
+        .collect();
+    if changed.is_empty() {
+        return Ok(false);
+    }
+    let version = client.version;
+    let mut row = client.into_active_model();
+    for (field, raw) in changed {
+        let value = Set(raw.clone());
+        match field {
+            Field::Name => row.name = value,
+            Field::GivenName => row.given_name = value,
+            Field::FamilyName => row.family_name = value,
+            Field::Email => row.email = value,
+            Field::DocumentKey => {
+                row.document_key_check = Set(raw
+                    .as_deref()
+                    .and_then(|v| DocumentKey::parse(v).ok())
+                    .map(|(_, check)| check.as_str().to_owned()));
+                row.document_key = value;
+            }
+            Field::Phone => row.phone = value,
+            Field::Company => row.company = value,
+        }
+    }
+    row.version = Set(version + 1);
+    row.updated_at = Set(Utc::now());
+    row.update(db).await?;
+    Ok(true)
+}

@@ -1,0 +1,130 @@
+//! Conflicts: what the worker would not decide, kept open for an operator.
+
+use chrono::Utc;
+use entity::conflicts::{self, ConflictKind, ConflictStatus};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel,
+    QueryFilter,
+};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::{StoreError, records::SourceRecord};
+use crate::{domain::ids::ClientId, reconcile::Mismatch};
+
+/// Who closes conflicts that resolve themselves.
+const SYSTEM: &str = "clientsync";
+
+fn new_row(kind: ConflictKind, record: &SourceRecord, event: &str) -> conflicts::ActiveModel {
+    let now = Utc::now();
+    conflicts::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        kind: Set(kind),
+        status: Set(ConflictStatus::Open),
+        client_id: Set(None),
+        field: Set(None),
+        hubspot_value: Set(None),
+        clickup_value: Set(None),
+        candidates: Set(json!([])),
+        source: Set(record.source.as_str().to_owned()),
+        external_id: Set(record.external_id.clone()),
+        event_id: Set(event.to_owned()),
+        resolution: Set(None),
+        resolved_by: Set(None),
+        resolved_at: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+}
+
+/// Raises (or refreshes) the key_collision conflict of a record whose keys point at different clients.
+pub async fn open_key_collision(
+    db: &impl ConnectionTrait,
+    record: &SourceRecord,
+    candidates: serde_json::Value,
+    event: &str,
+) -> Result<(), StoreError> {
+    let existing = conflicts::Entity::find()
+        .filter(conflicts::Column::Kind.eq(ConflictKind::KeyCollision))
+        .filter(conflicts::Column::Status.eq(ConflictStatus::Open))
+        .filter(conflicts::Column::Source.eq(record.source.as_str()))
+        .filter(conflicts::Column::ExternalId.eq(record.external_id.as_str()))
+        .one(db)
+        .await?;
+    match existing {
+        Some(row) if row.candidates == candidates => {}
+        Some(row) => {
+            let mut row = row.into_active_model();
+            row.candidates = Set(candidates);
+            row.event_id = Set(event.to_owned());
+            row.updated_at = Set(Utc::now());
+            row.update(db).await?;
+        }
+        None => {
+            let mut row = new_row(ConflictKind::KeyCollision, record, event);
+            row.client_id = Set(record.client_id.map(|c| c.as_uuid()));
+            row.candidates = Set(candidates);
+            row.insert(db).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Makes the client's open field_mismatch conflicts match `mismatches`: opens new ones, refreshes
+/// changed values, and closes those whose values agree again.
+pub async fn sync_field_mismatches(
+    db: &impl ConnectionTrait,
+    client: ClientId,
+    mismatches: &[Mismatch],
+    record: &SourceRecord,
+    event: &str,
+) -> Result<(), StoreError> {
+    let open = conflicts::Entity::find()
+        .filter(conflicts::Column::ClientId.eq(client.as_uuid()))
+        .filter(conflicts::Column::Kind.eq(ConflictKind::FieldMismatch))
+        .filter(conflicts::Column::Status.eq(ConflictStatus::Open))
+        .all(db)
+        .await?;
+    for row in &open {
+        let still = mismatches
+            .iter()
+            .find(|m| Some(m.field.as_str()) == row.field.as_deref());
+        match still {
+            Some(m)
+                if row.hubspot_value.as_deref() == Some(&m.hubspot)
+                    && row.clickup_value.as_deref() == Some(&m.clickup) => {}
+            Some(m) => {
+                let mut active = row.clone().into_active_model();
+                active.hubspot_value = Set(Some(m.hubspot.clone()));
+                active.clickup_value = Set(Some(m.clickup.clone()));
+                active.event_id = Set(event.to_owned());
+                active.updated_at = Set(Utc::now());
+                active.update(db).await?;
+            }
+            None => {
+                let mut active = row.clone().into_active_model();
+                active.status = Set(ConflictStatus::Resolved);
+                active.resolution = Set(Some("values agree again".into()));
+                active.resolved_by = Set(Some(SYSTEM.into()));
+                active.resolved_at = Set(Some(Utc::now()));
+                active.updated_at = Set(Utc::now());
+                active.update(db).await?;
+            }
+        }
+    }
+    for m in mismatches {
+        if open
+            .iter()
+            .any(|row| row.field.as_deref() == Some(m.field.as_str()))
+        {
+            continue;
+        }
+        let mut row = new_row(ConflictKind::FieldMismatch, record, event);
+        row.client_id = Set(Some(client.as_uuid()));
+        row.field = Set(Some(m.field.as_str().to_owned()));
+        row.hubspot_value = Set(Some(m.hubspot.clone()));
+        row.clickup_value = Set(Some(m.clickup.clone()));
+        row.insert(db).await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,61 @@
+//! The SeaORM store: connection, migrations, and Model <-> domain conversions per table.
+
+pub mod clients;
+pub mod conflicts;
+pub mod inbox;
+pub mod provenance;
+pub mod records;
+
+use std::time::Duration;
+
+use migration::{Migrator, MigratorTrait};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr, SqlErr};
+use secrecy::ExposeSecret;
+
+use crate::config::DatabaseConfig;
+
+/// Why the store could not do what was asked.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database failed or refused the statement.
+    #[error("database: {0}")]
+    Db(#[from] DbErr),
+    /// A stored row no longer parses into its domain type.
+    #[error("stored row is corrupt: {0}")]
+    Corrupt(String),
+}
+
+impl StoreError {
+    /// A unique index refused the write: another worker got there first, so retrying will link.
+    pub fn is_unique_violation(&self) -> bool {
+        matches!(self, StoreError::Db(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))))
+    }
+}
+
+/// Opens the pool; on SQLite turns on WAL so the receiver and workers do not block each other.
+pub async fn connect(config: &DatabaseConfig) -> Result<DatabaseConnection, DbErr> {
+    let url = config.url.expose_secret();
+    let mut options = ConnectOptions::new(url.to_owned());
+    options
+        .max_connections(config.max_connections)
+        .min_connections(1)
+        .connect_timeout(Duration::from_secs(config.connect_timeout_secs))
+        .acquire_timeout(Duration::from_secs(config.connect_timeout_secs))
+        .sqlx_logging(false);
+    let db = Database::connect(options).await?;
+    if url.starts_with("sqlite:") {
+        db.execute_unprepared("PRAGMA journal_mode=WAL").await?;
+        db.execute_unprepared("PRAGMA synchronous=NORMAL").await?;
+    }
+    Ok(db)
+}
+
+/// Applies every pending migration (idempotent).
+pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
+    Migrator::up(db, None).await
+}
+
+/// Readiness: one round trip to the database.
+pub async fn ping(db: &DatabaseConnection) -> Result<(), DbErr> {
+    db.ping().await
+}

@@ -1,0 +1,123 @@
+//! Source records: one row per (source, external id) with its timestamped fields and client link.
+
+use chrono::Utc;
+use entity::source_records::{self, RecordStatus};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+
+use super::StoreError;
+use crate::{
+    domain::{ids::ClientId, source::Source},
+    reconcile::FieldSet,
+};
+
+/// A source record as the worker handles it.
+#[derive(Debug, Clone)]
+pub struct SourceRecord {
+    /// Row id; `None` until first saved.
+    id: Option<i64>,
+    /// Which system.
+    pub source: Source,
+    /// `kind:id` in that system (contact and company ids are separate namespaces).
+    pub external_id: String,
+    /// `contact`, `company` or `task`.
+    pub kind: String,
+    /// The golden client it feeds, once matched.
+    pub client_id: Option<ClientId>,
+    /// Active, pending enrichment, or deleted.
+    pub status: RecordStatus,
+    /// Field values with their times.
+    pub fields: FieldSet,
+    /// Newest event time applied.
+    pub last_event_at_ms: i64,
+}
+
+impl SourceRecord {
+    fn from_model(m: source_records::Model) -> Result<Self, StoreError> {
+        let source = m.source.parse().map_err(StoreError::Corrupt)?;
+        let fields = serde_json::from_value(m.fields)
+            .map_err(|e| StoreError::Corrupt(format!("source_records {} fields: {e}", m.id)))?;
+        Ok(Self {
+            id: Some(m.id),
+            source,
+            external_id: m.external_id,
+            kind: m.kind,
+            client_id: m.client_id.map(ClientId::from_uuid),
+            status: m.status,
+            fields,
+            last_event_at_ms: m.last_event_at_ms,
+        })
+    }
+}
+
+/// The stored record for (source, external id), or a new empty one.
+pub async fn load_or_new(
+    db: &impl ConnectionTrait,
+    source: Source,
+    external_id: &str,
+    kind: &str,
+) -> Result<SourceRecord, StoreError> {
+    let found = source_records::Entity::find()
+        .filter(source_records::Column::Source.eq(source.as_str()))
+        .filter(source_records::Column::ExternalId.eq(external_id))
+        .one(db)
+        .await?;
+    match found {
+        Some(model) => SourceRecord::from_model(model),
+        None => Ok(SourceRecord {
+            id: None,
+            source,
+            external_id: external_id.to_owned(),
+            kind: kind.to_owned(),
+            client_id: None,
+            status: RecordStatus::PendingEnrichment,
+            fields: FieldSet::default(),
+            last_event_at_ms: 0,
+        }),
+    }
+}
+
+/// Inserts or updates the record; a concurrent insert of the same record fails on the unique
+/// index and the caller retries the whole event.
+pub async fn save(db: &impl ConnectionTrait, record: &mut SourceRecord) -> Result<(), StoreError> {
+    let fields = serde_json::to_value(&record.fields)
+        .map_err(|e| StoreError::Corrupt(format!("fields do not serialize: {e}")))?;
+    let now = Utc::now();
+    let mut model = source_records::ActiveModel {
+        source: Set(record.source.as_str().to_owned()),
+        external_id: Set(record.external_id.clone()),
+        kind: Set(record.kind.clone()),
+        client_id: Set(record.client_id.map(|c| c.as_uuid())),
+        status: Set(record.status),
+        fields: Set(fields),
+        last_event_at_ms: Set(record.last_event_at_ms),
+        updated_at: Set(now),
+        ..Default::default()
+    };
+    match record.id {
+        Some(id) => {
+            model.id = Set(id);
+            model.update(db).await?;
+        }
+        None => {
+            model.created_at = Set(now);
+            let inserted = model.insert(db).await?;
+            record.id = Some(inserted.id);
+        }
+    }
+    Ok(())
+}
+
+/// Every active record feeding a client: the inputs of its merge.
+pub async fn linked_active(
+    db: &impl ConnectionTrait,
+    client: ClientId,
+) -> Result<Vec<SourceRecord>, StoreError> {
+    source_records::Entity::find()
+        .filter(source_records::Column::ClientId.eq(client.as_uuid()))
+        .filter(source_records::Column::Status.eq(RecordStatus::Active))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(SourceRecord::from_model)
+        .collect()
+}

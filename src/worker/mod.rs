@@ -1,0 +1,147 @@
+//! Consumers: take a message, process it, then ack, retry or dead-letter it.
+
+pub mod process;
+
+use std::{sync::Arc, time::Duration};
+
+use sea_orm::DatabaseConnection;
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
+
+pub use process::{Outcome, ProcessError, process};
+
+use crate::{
+    queue::{Delivery, Envelope, EventQueue, QueueError, RetryOutcome},
+    store::inbox,
+};
+
+/// What the worker did with one message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Settled {
+    /// Processed and acked.
+    Done(Outcome),
+    /// Failed transiently; handed back for a delayed retry.
+    Retrying(Duration),
+    /// Failed for good or out of attempts; in the dead-letter store with its reason.
+    DeadLettered(String),
+}
+
+/// Why a message could not be settled (the queue itself failed); the message is redelivered later.
+#[derive(Debug, thiserror::Error)]
+pub enum WorkerError {
+    /// Receiving, acking or re-publishing failed.
+    #[error(transparent)]
+    Queue(#[from] QueueError),
+    /// Recording a dead event in the database failed.
+    #[error("recording a dead event failed: {0}")]
+    RecordDead(#[from] sea_orm::DbErr),
+}
+
+/// Everything a worker needs.
+#[derive(Clone)]
+pub struct Worker {
+    db: DatabaseConnection,
+    queue: Arc<dyn EventQueue>,
+}
+
+impl Worker {
+    /// A worker over a store and a queue.
+    pub fn new(db: DatabaseConnection, queue: Arc<dyn EventQueue>) -> Self {
+        Self { db, queue }
+    }
+
+    /// Takes and settles one message if one arrives within `wait`; tests drive the worker with it.
+    pub async fn process_next(&self, wait: Duration) -> Result<Option<Settled>, WorkerError> {
+        let Some(delivery) = self.queue.receive(wait).await? else {
+            return Ok(None);
+        };
+        self.settle(delivery).await.map(Some)
+    }
+
+    async fn settle(&self, delivery: Delivery) -> Result<Settled, WorkerError> {
+        let attempt = delivery.attempt;
+        let env = match Envelope::from_bytes(&delivery.body) {
+            Ok(env) => env,
+            Err(e) => {
+                let reason = format!("undecodable message: {e}");
+                tracing::error!(attempt, %reason, "dead-lettering poison message");
+                inbox::record_undecodable(&self.db, &delivery.body, attempt, &reason).await?;
+                self.queue.dead_letter(delivery, &reason).await?;
+                return Ok(Settled::DeadLettered(reason));
+            }
+        };
+        let span =
+            tracing::info_span!("event", id = %env.id, source = %env.source, kind = %env.event_type, attempt);
+        self.settle_event(delivery, env).instrument(span).await
+    }
+
+    async fn settle_event(&self, delivery: Delivery, env: Envelope) -> Result<Settled, WorkerError> {
+        let attempt = delivery.attempt;
+        match process(&self.db, &env, attempt).await {
+            Ok(outcome) => {
+                tracing::debug!(?outcome, "processed");
+                self.queue.ack(delivery).await?;
+                Ok(Settled::Done(outcome))
+            }
+            Err(e) if e.is_transient() => {
+                let reason = e.to_string();
+                match self.queue.retry(delivery, &reason).await? {
+                    RetryOutcome::Scheduled(delay) => {
+                        tracing::warn!(error = %reason, ?delay, "transient failure; retrying");
+                        Ok(Settled::Retrying(delay))
+                    }
+                    RetryOutcome::DeadLettered => {
+                        tracing::error!(error = %reason, "out of attempts; dead-lettered");
+                        inbox::record_dead(&self.db, &env, attempt, &reason).await?;
+                        Ok(Settled::DeadLettered(reason))
+                    }
+                }
+            }
+            Err(e) => {
+                let reason = e.to_string();
+                tracing::error!(error = %reason, "permanent failure; dead-lettered");
+                inbox::record_dead(&self.db, &env, attempt, &reason).await?;
+                self.queue.dead_letter(delivery, &reason).await?;
+                Ok(Settled::DeadLettered(reason))
+            }
+        }
+    }
+
+    /// Runs `concurrency` consumers until `shutdown` fires; each finishes its in-flight message first.
+    pub async fn run(self, concurrency: usize, poll: Duration, shutdown: CancellationToken) {
+        let mut tasks = tokio::task::JoinSet::new();
+        for n in 0..concurrency {
+            let worker = self.clone();
+            let shutdown = shutdown.clone();
+            tasks.spawn(async move { worker.consume(n, poll, shutdown).await });
+        }
+        while tasks.join_next().await.is_some() {}
+        tracing::info!("workers stopped");
+    }
+
+    async fn consume(&self, n: usize, poll: Duration, shutdown: CancellationToken) {
+        let mut backoff = Duration::from_millis(200);
+        while !shutdown.is_cancelled() {
+            let next = tokio::select! {
+                () = shutdown.cancelled() => break,
+                next = self.queue.receive(poll) => next,
+            };
+            let result = match next {
+                Ok(Some(delivery)) => self.settle(delivery).await.map(|_| ()),
+                Ok(None) => Ok(()),
+                Err(e) => Err(e.into()),
+            };
+            match result {
+                Ok(()) => backoff = Duration::from_millis(200),
+                Err(e) => {
+                    tracing::warn!(worker = n, error = %e, ?backoff, "queue trouble; backing off");
+                    tokio::select! {
+                        () = shutdown.cancelled() => break,
+                        () = tokio::time::sleep(backoff) => {}
+                    }
+                    backoff = (backoff * 2).min(Duration::from_secs(10));
+                }
+            }
+        }
+    }
+}

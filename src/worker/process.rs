@@ -1,0 +1,267 @@
+//! One event to one outcome, in one transaction: inbox row, source record, client, provenance
+//! and conflicts change together or not at all.
+//!
+//! Concurrency: `source_records (source, external_id)`, `clients.email` and
+//! `clients.document_key` are unique, so two workers racing to create the same record or
+//! client cannot both win: the loser's transaction fails on the index, is rolled back, and is
+//! retried here; on the retry it finds the winner's rows and links to them.
+
+use std::collections::BTreeMap;
+
+use entity::{inbox_events::InboxStatus, source_records::RecordStatus};
+use sea_orm::{DatabaseConnection, DbErr, TransactionTrait};
+use serde_json::json;
+
+use crate::{
+    domain::{ids::ClientId, source::Source},
+    queue::Envelope,
+    reconcile::{self, Candidates, Field, FieldValue, MatchDecision, MergeInput, normalize::Normalized},
+    sources::{self, EventEffect},
+    store::{
+        StoreError, clients, conflicts,
+        inbox::{self, Claim},
+        provenance,
+        records::{self, SourceRecord},
+    },
+};
+
+/// How many times an event is re-run in-process after losing a unique-index race.
+const RACE_RETRIES: usize = 5;
+
+/// What processing an event did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Applied and reconciled into this client.
+    Linked(ClientId),
+    /// Applied, but its keys point at different clients: a key_collision conflict, nothing merged.
+    Collision,
+    /// Already processed: nothing done.
+    Duplicate,
+    /// Thin event: the record waits for enrichment.
+    PendingEnrichment,
+    /// The source deleted the object; its record no longer feeds a client.
+    Deleted,
+    /// Stored, nothing to apply.
+    Ignored,
+}
+
+/// Why an event could not be processed.
+#[derive(Debug, thiserror::Error)]
+pub enum ProcessError {
+    /// The store failed; usually transient (connection, lock, race).
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<DbErr> for ProcessError {
+    fn from(e: DbErr) -> Self {
+        ProcessError::Store(StoreError::Db(e))
+    }
+}
+
+impl ProcessError {
+    /// Transient errors are retried through the queue with backoff; others go to the dead-letter store.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            ProcessError::Store(StoreError::Db(_)) => true,
+            ProcessError::Store(StoreError::Corrupt(_)) => false,
+        }
+    }
+}
+
+/// Processes one event, re-running it if it lost a race on a unique index.
+pub async fn process(db: &DatabaseConnection, env: &Envelope, attempt: u32) -> Result<Outcome, ProcessError> {
+    let mut tries = 0;
+    loop {
+        match process_once(db, env, attempt).await {
+            Err(ProcessError::Store(e)) if e.is_unique_violation() && tries < RACE_RETRIES => {
+                tries += 1;
+                tracing::debug!(event = %env.id, tries, "lost a race on a unique index; retrying");
+            }
+            other => return other,
+        }
+    }
+}
+
+async fn process_once(
+    db: &DatabaseConnection,
+    env: &Envelope,
+    attempt: u32,
+) -> Result<Outcome, ProcessError> {
+    let effect = match env.source {
+        Source::HubSpot => sources::hubspot::effect(&env.payload, env.occurred_at_ms),
+        Source::ClickUp => sources::clickup::effect(&env.payload),
+    };
+    let (status, note) = match &effect {
+        EventEffect::Ignore { reason } => (InboxStatus::Ignored, Some(reason.clone())),
+        EventEffect::Thin { .. } => (InboxStatus::PendingEnrichment, None),
+        EventEffect::Update { .. } | EventEffect::Delete { .. } => (InboxStatus::Processed, None),
+    };
+    let txn = db.begin().await?;
+    if inbox::claim(&txn, env, status, attempt, note).await? == Claim::Duplicate {
+        txn.rollback().await?;
+        return Ok(Outcome::Duplicate);
+    }
+    let outcome = match effect {
+        EventEffect::Ignore { .. } => Outcome::Ignored,
+        EventEffect::Thin { kind } => {
+            let mut record = records::load_or_new(&txn, env.source, &external_id(kind, env), kind).await?;
+            if record.status == RecordStatus::Deleted || record.fields.is_empty() {
+                record.status = RecordStatus::PendingEnrichment;
+            }
+            record.last_event_at_ms = record.last_event_at_ms.max(env.occurred_at_ms);
+            records::save(&txn, &mut record).await?;
+            Outcome::PendingEnrichment
+        }
+        EventEffect::Delete { kind } => {
+            let mut record = records::load_or_new(&txn, env.source, &external_id(kind, env), kind).await?;
+            record.status = RecordStatus::Deleted;
+            record.last_event_at_ms = record.last_event_at_ms.max(env.occurred_at_ms);
+            records::save(&txn, &mut record).await?;
+            if let Some(client) = record.client_id {
+                recompute(&txn, client, &record, &env.id).await?;
+            }
+            Outcome::Deleted
+        }
+        EventEffect::Update { kind, changes } => {
+            let mut record = records::load_or_new(&txn, env.source, &external_id(kind, env), kind).await?;
+            for change in changes {
+                apply_change(&mut record, change, &env.id);
+            }
+            if record.status != RecordStatus::Deleted && !record.fields.is_empty() {
+                record.status = RecordStatus::Active;
+            }
+            record.last_event_at_ms = record.last_event_at_ms.max(env.occurred_at_ms);
+            reconcile_record(&txn, &mut record, &env.id).await?
+        }
+    };
+    txn.commit().await?;
+    Ok(outcome)
+}
+
+/// `kind:id`, because HubSpot contact and company ids are separate namespaces.
+fn external_id(kind: &str, env: &Envelope) -> String {
+    format!("{kind}:{}", env.object_id)
+}
+
+fn apply_change(record: &mut SourceRecord, change: sources::Change, event: &str) {
+    let value = match reconcile::normalize::normalize(change.field, change.raw.as_deref()) {
+        Normalized::Cleared => None,
+        Normalized::Value(value, _) => Some(value),
+        Normalized::Rejected(reason) => {
+            tracing::warn!(event, field = change.field.as_str(), reason, "value skipped");
+            return;
+        }
+    };
+    record.fields.apply(
+        change.field,
+        FieldValue {
+            value,
+            at_ms: change.at_ms,
+            event: event.to_owned(),
+        },
+    );
+}
+
+async fn reconcile_record(
+    txn: &impl sea_orm::ConnectionTrait,
+    record: &mut SourceRecord,
+    event: &str,
+) -> Result<Outcome, ProcessError> {
+    if record.status == RecordStatus::Deleted {
+        records::save(txn, record).await?;
+        return Ok(Outcome::Deleted);
+    }
+    let mut candidates = Candidates {
+        linked: record.client_id,
+        ..Candidates::default()
+    };
+    if let Some(key) = record.fields.value(Field::DocumentKey) {
+        candidates.by_document_key = clients::find_by_key(txn, Field::DocumentKey, key).await?;
+    }
+    if let Some(email) = record.fields.value(Field::Email) {
+        candidates.by_email = clients::find_by_key(txn, Field::Email, email).await?;
+    }
+    match reconcile::decide(&candidates) {
+        MatchDecision::Create => {
+            let client = clients::create(txn).await?;
+            record.client_id = Some(client);
+            records::save(txn, record).await?;
+            recompute(txn, client, record, event).await?;
+            Ok(Outcome::Linked(client))
+        }
+        MatchDecision::Link(client) => {
+            record.client_id = Some(client);
+            records::save(txn, record).await?;
+            recompute(txn, client, record, event).await?;
+            Ok(Outcome::Linked(client))
+        }
+        MatchDecision::Collision { clients: ids } => {
+            records::save(txn, record).await?;
+            let evidence = json!(
+                ids.iter()
+                    .map(|id| json!({
+                        "client_id": id,
+                        "linked": candidates.linked == Some(*id),
+                        "document_key": candidates.by_document_key == Some(*id),
+                        "email": candidates.by_email == Some(*id),
+                    }))
+                    .collect::<Vec<_>>()
+            );
+            conflicts::open_key_collision(txn, record, evidence, event).await?;
+            if let Some(client) = record.client_id {
+                recompute(txn, client, record, event).await?;
+            }
+            Ok(Outcome::Collision)
+        }
+    }
+}
+
+/// Re-derives a client's golden fields from every record linked to it. Deriving from the
+/// records (not patching the row) makes the result independent of event order.
+async fn recompute(
+    txn: &impl sea_orm::ConnectionTrait,
+    client: ClientId,
+    trigger: &SourceRecord,
+    event: &str,
+) -> Result<(), ProcessError> {
+    let linked = records::linked_active(txn, client).await?;
+    let inputs: Vec<MergeInput<'_>> = linked
+        .iter()
+        .map(|r| MergeInput {
+            source: r.source,
+            external_id: &r.external_id,
+            fields: &r.fields,
+        })
+        .collect();
+    let held = provenance::for_client(txn, client).await?;
+    let pinned: BTreeMap<Field, Option<String>> = held
+        .iter()
+        .filter(|(_, row)| row.pinned)
+        .map(|(field, row)| (*field, row.value.clone()))
+        .collect();
+    let merge = reconcile::merge(&inputs, &pinned);
+    let row = clients::get(txn, client).await?;
+    let mut values = Vec::with_capacity(merge.fields.len());
+    for golden in &merge.fields {
+        // A key another client already holds is never copied: that would merge two clients.
+        if matches!(golden.field, Field::Email | Field::DocumentKey)
+            && let Some(value) = golden.value.as_deref()
+            && clients::find_by_key(txn, golden.field, value)
+                .await?
+                .is_some_and(|owner| owner != client)
+        {
+            continue;
+        }
+        let unchanged = held.get(&golden.field).is_some_and(|p| {
+            p.value == golden.value && p.event_id == golden.event && p.external_id == golden.external_id
+        });
+        if !unchanged {
+            provenance::record(txn, client, golden).await?;
+        }
+        values.push((golden.field, golden.value.clone()));
+    }
+    clients::apply(txn, row, &values).await?;
+    conflicts::sync_field_mismatches(txn, client, &merge.mismatches, trigger, event).await?;
+    Ok(())
+}

@@ -1,0 +1,274 @@
+//! `spawn_app()`: a running receiver on its own database (and queue prefix), with signing helpers
+//! and a worker the test drives step by step.
+
+use std::{sync::Arc, time::Duration};
+
+use clientsync::{
+    clock::Clock,
+    config::Config,
+    queue::EventQueue,
+    receiver::signature::{self, WebhookSecret},
+    startup::{Application, Role},
+    worker::{Settled, Worker},
+};
+use entity::{clients, conflicts, field_provenance, inbox_events, source_records};
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection, EntityTrait, PaginatorTrait};
+use secrecy::SecretString;
+use serde_json::Value;
+use tokio_util::sync::CancellationToken;
+
+/// Which store and queue a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// SQLite file in a temp dir + the embedded database queue (the default deployment).
+    Embedded,
+    /// A fresh Postgres database + RabbitMQ with a unique queue prefix (production).
+    Production,
+}
+
+pub const HUBSPOT_SECRET: &str = "test-hubspot-client-secret";
+pub const CLICKUP_WEBHOOK: &str = "7fa3ec74-69a8-4530-a251-8a13730bd204";
+pub const CLICKUP_SECRET: &str = "test-clickup-webhook-secret";
+pub const PUBLIC_BASE_URL: &str = "https://hooks.example.com";
+pub const MAX_ATTEMPTS: u32 = 3;
+
+pub fn postgres_url() -> String {
+    std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".into())
+}
+
+pub fn amqp_url() -> String {
+    std::env::var("TEST_AMQP_URL").unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".into())
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub db: DatabaseConnection,
+    pub queue: Arc<dyn EventQueue>,
+    pub worker: Worker,
+    pub client: reqwest::Client,
+    pub backend: Backend,
+    shutdown: CancellationToken,
+    _dir: tempfile::TempDir,
+}
+
+/// Creates a uniquely named Postgres database and returns its URL.
+pub async fn fresh_postgres_database() -> String {
+    let name = format!("clientsync_test_{}", uuid::Uuid::new_v4().simple());
+    let admin = Database::connect(format!("{}/postgres", postgres_url()))
+        .await
+        .expect("Postgres must be reachable at TEST_DATABASE_URL (or 127.0.0.1:5432)");
+    admin
+        .execute_unprepared(&format!("CREATE DATABASE {name}"))
+        .await
+        .expect("create test database");
+    admin.close().await.ok();
+    format!("{}/{name}", postgres_url())
+}
+
+/// The configuration a test app starts from, before backend choices.
+pub fn test_config(dir: &tempfile::TempDir) -> Config {
+    let mut config = Config::defaults().expect("defaults are valid");
+    config.server.port = 0;
+    config.server.public_base_url = PUBLIC_BASE_URL.into();
+    config.database.url = SecretString::from(format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("clientsync.db").display()
+    ));
+    config.hubspot.client_secret = Some(SecretString::from(HUBSPOT_SECRET));
+    config.clickup.webhook_secrets = Some(SecretString::from(format!("{CLICKUP_WEBHOOK}={CLICKUP_SECRET}")));
+    config.queue.prefix = format!("clientsync-test-{}", uuid::Uuid::new_v4().simple());
+    config.queue.max_attempts = MAX_ATTEMPTS;
+    config.queue.retry_base_ms = 10;
+    config.queue.retry_max_ms = 50;
+    config
+}
+
+pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, |_| {}).await
+}
+
+pub async fn spawn_app_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut config = test_config(&dir);
+    if backend == Backend::Production {
+        config.database.url = SecretString::from(fresh_postgres_database().await);
+        config.queue.amqp_url = Some(SecretString::from(amqp_url()));
+    }
+    tweak(&mut config);
+    let app = Application::build_with_clock(config, Role::Receiver, Clock::system())
+        .await
+        .expect("application builds");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let db = app.db().clone();
+    let queue = app.queue();
+    let worker = Worker::new(db.clone(), queue.clone());
+    let shutdown = CancellationToken::new();
+    tokio::spawn(app.run_until(shutdown.clone()));
+    TestApp {
+        address,
+        db,
+        queue,
+        worker,
+        client: reqwest::Client::new(),
+        backend,
+        shutdown,
+        _dir: dir,
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+pub fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+pub fn hubspot_secret() -> WebhookSecret {
+    WebhookSecret::new(HUBSPOT_SECRET.into())
+}
+
+pub fn clickup_secret() -> WebhookSecret {
+    WebhookSecret::new(CLICKUP_SECRET.into())
+}
+
+/// The v3 + v1 headers HubSpot sends for `body` at `timestamp`.
+pub fn hubspot_headers(body: &[u8], path: &str, timestamp: i64) -> Vec<(String, String)> {
+    let uri = format!("{PUBLIC_BASE_URL}{path}");
+    let ts = timestamp.to_string();
+    vec![
+        (
+            "X-HubSpot-Signature-v3".into(),
+            signature::sign_hubspot_v3(&hubspot_secret(), "POST", &uri, body, &ts),
+        ),
+        ("X-HubSpot-Request-Timestamp".into(), ts),
+        ("X-HubSpot-Signature-Version".into(), "v1".into()),
+        (
+            "X-HubSpot-Signature".into(),
+            signature::sign_hubspot_v1(&hubspot_secret(), body),
+        ),
+    ]
+}
+
+impl TestApp {
+    pub async fn post_raw(
+        &self,
+        path: &str,
+        body: Vec<u8>,
+        headers: &[(String, String)],
+    ) -> reqwest::Response {
+        let mut request = self
+            .client
+            .post(format!("{}{path}", self.address))
+            .header("Content-Type", "application/json")
+            .body(body);
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        request.send().await.expect("request sent")
+    }
+
+    /// Posts a correctly signed HubSpot batch.
+    pub async fn post_hubspot(&self, events: &Value) -> reqwest::Response {
+        let body = serde_json::to_vec(events).expect("json");
+        let headers = hubspot_headers(&body, "/webhooks/hubspot", now_ms());
+        self.post_raw("/webhooks/hubspot", body, &headers).await
+    }
+
+    /// Posts a correctly signed ClickUp event.
+    pub async fn post_clickup(&self, event: &Value) -> reqwest::Response {
+        let body = serde_json::to_vec(event).expect("json");
+        let headers = vec![(
+            "X-Signature".to_owned(),
+            signature::sign_clickup(&clickup_secret(), &body),
+        )];
+        self.post_raw("/webhooks/clickup", body, &headers).await
+    }
+
+    /// Runs the worker until the queue stays empty; returns what it did.
+    pub async fn drain_worker(&self) -> Vec<Settled> {
+        let mut settled = Vec::new();
+        let wait = Duration::from_millis(if self.backend == Backend::Production {
+            400
+        } else {
+            150
+        });
+        while let Some(s) = self
+            .worker
+            .process_next(wait)
+            .await
+            .expect("worker settles messages")
+        {
+            settled.push(s);
+        }
+        settled
+    }
+
+    pub async fn clients(&self) -> Vec<clients::Model> {
+        clients::Entity::find().all(&self.db).await.expect("clients")
+    }
+
+    pub async fn conflicts(&self) -> Vec<conflicts::Model> {
+        conflicts::Entity::find().all(&self.db).await.expect("conflicts")
+    }
+
+    pub async fn inbox(&self) -> Vec<inbox_events::Model> {
+        inbox_events::Entity::find().all(&self.db).await.expect("inbox")
+    }
+
+    pub async fn source_records(&self) -> Vec<source_records::Model> {
+        source_records::Entity::find()
+            .all(&self.db)
+            .await
+            .expect("source records")
+    }
+
+    pub async fn provenance(&self) -> Vec<field_provenance::Model> {
+        field_provenance::Entity::find()
+            .all(&self.db)
+            .await
+            .expect("provenance")
+    }
+
+    pub async fn inbox_count(&self) -> u64 {
+        inbox_events::Entity::find().count(&self.db).await.expect("count")
+    }
+
+    pub async fn queue_depth(&self) -> u64 {
+        self.queue.depth().await.expect("depth").unwrap_or(0)
+    }
+}
+
+/// A HubSpot property-change event.
+pub fn hubspot_property(object_id: i64, property: &str, value: &str, occurred_at: i64) -> Value {
+    serde_json::json!({
+        "eventId": occurred_at, "subscriptionId": 1, "portalId": 62515, "appId": 54321,
+        "occurredAt": occurred_at, "subscriptionType": "contact.propertyChange", "attemptNumber": 0,
+        "objectId": object_id, "propertyName": property, "propertyValue": value,
+        "changeSource": "CRM_UI", "sourceId": "userId:1"
+    })
+}
+
+/// A ClickUp taskUpdated event carrying custom-field history items `(item id, field name, value)`.
+pub fn clickup_task_update(task_id: &str, items: &[(&str, &str, &str)], date: i64) -> Value {
+    let history: Vec<Value> = items
+        .iter()
+        .map(|(id, name, value)| {
+            let mut item = serde_json::json!({
+                "id": id, "type": 1, "date": date.to_string(), "parent_id": "162641062",
+                "user": {"id": 183, "username": "John"}, "after": value, "before": null
+            });
+            if *name == "name" {
+                item["field"] = "name".into();
+            } else {
+                item["field"] = "custom_field".into();
+                item["custom_field"] =
+                    serde_json::json!({"id": format!("cf-{name}"), "name": name, "type": "short_text"});
+            }
+            item
+        })
+        .collect();
+    serde_json::json!({"event": "taskUpdated", "task_id": task_id, "webhook_id": CLICKUP_WEBHOOK, "history_items": history})
+}

@@ -1,0 +1,9 @@
+//! One integration test binary: real SQLite, Postgres and RabbitMQ; only HubSpot and ClickUp are faked.
+
+mod config;
+mod dead_letters;
+mod e2e;
+mod health;
+mod helpers;
+mod receiver_rejects;
+mod sign_cli;
