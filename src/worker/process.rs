@@ -247,6 +247,7 @@ async fn recompute(
         // A key another client already holds is never copied: that would merge two clients.
         if matches!(golden.field, Field::Email | Field::DocumentKey)
             && let Some(value) = golden.value.as_deref()
+            && clients::value_of(&row, golden.field) != Some(value)
             && clients::find_by_key(txn, golden.field, value)
                 .await?
                 .is_some_and(|owner| owner != client)
