@@ -1,39 +1,430 @@
-use super::*;
+//! The RabbitMQ backend (production): durable quorum queues, persistent messages, publisher
+//! confirms with `mandatory`, manual acks, tiered delayed retries and a dead-letter queue.
+//!
+//! Topology for prefix `p`:
+//! - `p.events`: the work queue (quorum).
+//! - `p.retry.<ms>ms`: one quorum queue per retry delay, with `x-message-ttl` and dead-lettering
+//!   back to `p.events` (at-least-once dead-lettering, so an expiring message is never lost).
+//!   The delay is in the name so a changed policy declares new queues instead of failing on
+//!   mismatched arguments.
+//! - `p.dead`: messages out of attempts or failing for good, with their reason in a header.
+//!
+//! Connections are made lazily and dropped on any error, so a receiver starts (and answers 503)
+//! while the broker is down and recovers by itself when it returns. Publishers and consumers use
+//! separate connections, as RabbitMQ advises (flow control on one does not stall the other).
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use futures_util::StreamExt;
+use lapin::{
+    BasicProperties, Channel, Confirmation, Connection, ConnectionProperties, Consumer,
+    options::{
+        BasicAckOptions, BasicConsumeOptions, BasicNackOptions, BasicPublishOptions, BasicQosOptions,
+        ConfirmSelectOptions, QueueDeclareOptions, QueueDeleteOptions,
+    },
+    types::{AMQPValue, FieldTable, LongString, ShortString},
+};
+use secrecy::{ExposeSecret, SecretString};
+use tokio::sync::Mutex;
+
+use super::{Delivery, DeliveryHandle, EventQueue, QueueError, RetryOutcome, RetryPolicy};
+
+/// How long a (re)connection may take before the caller gets `Unavailable`.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+const ATTEMPT_HEADER: &str = "x-attempt";
+const LAST_ERROR_HEADER: &str = "x-last-error";
+const DEAD_REASON_HEADER: &str = "x-dead-reason";
+
+/// Settings of the RabbitMQ backend.
 #[derive(Clone)]
 pub struct RabbitConfig {
-    pub url: secrecy::SecretString,
+    /// `amqp://user:password@host:port/vhost`; holds a password, so never logged.
+    pub url: SecretString,
+    /// Prefix of every queue name.
     pub queue_prefix: String,
+    /// Unacked deliveries the consumer may hold.
     pub prefetch: u16,
+    /// How long a publish waits for its confirms.
     pub confirm_timeout: Duration,
+    /// Retry and dead-letter policy.
     pub retry: RetryPolicy,
 }
-pub struct RabbitQueue;
-impl RabbitQueue {
-    pub fn new(_c: RabbitConfig) -> Self {
-        Self
+
+impl std::fmt::Debug for RabbitConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RabbitConfig")
+            .field("url", &"<redacted>")
+            .field("queue_prefix", &self.queue_prefix)
+            .field("prefetch", &self.prefetch)
+            .finish()
     }
 }
+
+/// A connection with one confirm-mode channel on it.
+struct Link {
+    connection: Connection,
+    channel: Channel,
+}
+
+impl Link {
+    fn usable(&self) -> bool {
+        self.connection.status().connected() && self.channel.status().connected()
+    }
+}
+
+/// The consumer side: its own connection and the delivery stream.
+struct Consuming {
+    link: Link,
+    consumer: Consumer,
+}
+
+/// The RabbitMQ-backed queue.
+pub struct RabbitQueue {
+    config: RabbitConfig,
+    events: String,
+    dead: String,
+    publisher: Mutex<Option<Link>>,
+    consuming: Mutex<Option<Consuming>>,
+}
+
+fn unavailable(e: impl std::fmt::Display) -> QueueError {
+    // lapin errors name the failure (connection refused, channel closed…), never the URL.
+    QueueError::Unavailable(e.to_string())
+}
+
+impl RabbitQueue {
+    /// Never fails because the broker is down: connects lazily, so a receiver starts and answers
+    /// 503 until the broker is back.
+    pub fn new(config: RabbitConfig) -> Self {
+        let events = format!("{}.events", config.queue_prefix);
+        let dead = format!("{}.dead", config.queue_prefix);
+        Self {
+            config,
+            events,
+            dead,
+            publisher: Mutex::new(None),
+            consuming: Mutex::new(None),
+        }
+    }
+
+    /// Every retry delay the policy can produce, one queue each.
+    fn retry_delays(&self) -> Vec<Duration> {
+        let mut delays: Vec<Duration> = (2..=self.config.retry.max_attempts)
+            .map(|n| self.config.retry.delay_for(n))
+            .collect();
+        delays.dedup();
+        delays
+    }
+
+    fn retry_queue(&self, delay: Duration) -> String {
+        format!("{}.retry.{}ms", self.config.queue_prefix, delay.as_millis())
+    }
+
+    async fn open(&self, role: &str) -> Result<Link, QueueError> {
+        let properties = ConnectionProperties::default()
+            .with_connection_name(format!("clientsync-{role}-{}", self.config.queue_prefix).into());
+        let connection = tokio::time::timeout(
+            CONNECT_TIMEOUT,
+            Connection::connect(self.config.url.expose_secret(), properties),
+        )
+        .await
+        .map_err(|_| QueueError::Unavailable("connecting to the broker timed out".into()))?
+        .map_err(unavailable)?;
+        let channel = connection.create_channel().await.map_err(unavailable)?;
+        channel
+            .confirm_select(ConfirmSelectOptions::default())
+            .await
+            .map_err(unavailable)?;
+        self.declare_on(&channel).await?;
+        Ok(Link { connection, channel })
+    }
+
+    async fn declare_on(&self, channel: &Channel) -> Result<(), QueueError> {
+        let durable = QueueDeclareOptions::durable();
+        channel
+            .queue_declare(self.events.as_str().into(), durable, quorum())
+            .await
+            .map_err(unavailable)?;
+        channel
+            .queue_declare(self.dead.as_str().into(), durable, quorum())
+            .await
+            .map_err(unavailable)?;
+        for delay in self.retry_delays() {
+            let mut args = quorum();
+            let ttl = i64::try_from(delay.as_millis()).unwrap_or(i64::MAX);
+            args.insert("x-message-ttl".into(), AMQPValue::LongLongInt(ttl));
+            args.insert("x-dead-letter-exchange".into(), long_string(""));
+            args.insert("x-dead-letter-routing-key".into(), long_string(&self.events));
+            args.insert("x-dead-letter-strategy".into(), long_string("at-least-once"));
+            args.insert("x-overflow".into(), long_string("reject-publish"));
+            channel
+                .queue_declare(self.retry_queue(delay).as_str().into(), durable, args)
+                .await
+                .map_err(unavailable)?;
+        }
+        Ok(())
+    }
+
+    /// A confirm-mode channel to publish on, connecting first if needed. The lock is held only
+    /// to (re)connect; publishes run concurrently on clones of the channel.
+    async fn publisher_channel(&self) -> Result<Channel, QueueError> {
+        let mut guard = self.publisher.lock().await;
+        if let Some(link) = guard.as_ref()
+            && link.usable()
+        {
+            return Ok(link.channel.clone());
+        }
+        let link = self.open("publisher").await?;
+        let channel = link.channel.clone();
+        *guard = Some(link);
+        Ok(channel)
+    }
+
+    async fn drop_publisher(&self) {
+        if let Some(link) = self.publisher.lock().await.take() {
+            let _ = link
+                .connection
+                .close(200, "resetting after an error".into())
+                .await;
+        }
+    }
+
+    /// Publishes every body to `queue` (pipelined), then awaits all confirms together.
+    async fn publish_to(
+        &self,
+        queue: &str,
+        bodies: &[&[u8]],
+        headers: &FieldTable,
+    ) -> Result<(), QueueError> {
+        let channel = self.publisher_channel().await?;
+        let result = tokio::time::timeout(self.config.confirm_timeout, async {
+            let mut confirms = Vec::with_capacity(bodies.len());
+            for body in bodies {
+                let properties = BasicProperties::default()
+                    .with_delivery_mode(2)
+                    .with_content_type("application/json".into())
+                    .with_message_id(uuid::Uuid::new_v4().to_string().into())
+                    .with_headers(headers.clone());
+                let options = BasicPublishOptions {
+                    mandatory: true,
+                    ..BasicPublishOptions::default()
+                };
+                let confirm = channel
+                    .basic_publish("".into(), queue.into(), options, body, properties)
+                    .await
+                    .map_err(unavailable)?;
+                confirms.push(confirm);
+            }
+            for confirm in confirms {
+                match confirm.await.map_err(unavailable)? {
+                    Confirmation::Ack(None) => {}
+                    Confirmation::Ack(Some(_)) => return Err(QueueError::Unroutable),
+                    Confirmation::Nack(_) | Confirmation::NotRequested => return Err(QueueError::Nacked),
+                }
+            }
+            Ok(())
+        })
+        .await;
+        match result {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e @ (QueueError::Unroutable | QueueError::Nacked))) => Err(e),
+            Ok(Err(e)) => {
+                self.drop_publisher().await;
+                Err(e)
+            }
+            Err(_) => {
+                self.drop_publisher().await;
+                Err(QueueError::ConfirmTimeout)
+            }
+        }
+    }
+
+    async fn start_consuming(&self) -> Result<Consuming, QueueError> {
+        let link = self.open("consumer").await?;
+        link.channel
+            .basic_qos(self.config.prefetch, BasicQosOptions::default())
+            .await
+            .map_err(unavailable)?;
+        let tag = format!("clientsync-{}", uuid::Uuid::new_v4().simple());
+        let consumer = link
+            .channel
+            .basic_consume(
+                self.events.as_str().into(),
+                tag.into(),
+                BasicConsumeOptions::default(),
+                FieldTable::default(),
+            )
+            .await
+            .map_err(unavailable)?;
+        Ok(Consuming { link, consumer })
+    }
+
+    /// Declares the topology now; an error if the broker is unreachable.
+    pub async fn declare(&self) -> Result<(), QueueError> {
+        self.publisher_channel().await.map(|_| ())
+    }
+
+    /// Deletes this prefix's queues (tests and benchmarks clean up after themselves).
+    pub async fn delete_topology(&self) -> Result<(), QueueError> {
+        let channel = self.publisher_channel().await?;
+        let mut names = vec![self.events.clone(), self.dead.clone()];
+        names.extend(self.retry_delays().into_iter().map(|d| self.retry_queue(d)));
+        for name in names {
+            channel
+                .queue_delete(name.as_str().into(), QueueDeleteOptions::default())
+                .await
+                .map_err(unavailable)?;
+        }
+        Ok(())
+    }
+
+    /// Republishes a delivery's body to `queue` with `headers`, then acks the original; if the
+    /// republish fails the original is handed back (requeued) so nothing is lost.
+    async fn move_to(&self, delivery: Delivery, queue: &str, headers: FieldTable) -> Result<(), QueueError> {
+        let DeliveryHandle::Amqp(acker) = delivery.handle else {
+            return Err(QueueError::Unavailable("delivery is not from RabbitMQ".into()));
+        };
+        if let Err(e) = self.publish_to(queue, &[&delivery.body], &headers).await {
+            let _ = acker
+                .nack(BasicNackOptions {
+                    requeue: true,
+                    ..BasicNackOptions::default()
+                })
+                .await;
+            return Err(e);
+        }
+        acker.ack(BasicAckOptions::default()).await.map_err(unavailable)?;
+        Ok(())
+    }
+}
+
+fn quorum() -> FieldTable {
+    let mut args = FieldTable::default();
+    args.insert("x-queue-type".into(), long_string("quorum"));
+    args
+}
+
+fn long_string(s: &str) -> AMQPValue {
+    AMQPValue::LongString(LongString::from(s.as_bytes().to_vec()))
+}
+
+fn attempt_headers(attempt: u32, key: &str, reason: &str) -> FieldTable {
+    let mut headers = FieldTable::default();
+    headers.insert(ATTEMPT_HEADER.into(), AMQPValue::LongLongInt(i64::from(attempt)));
+    let reason: String = reason.chars().take(1024).collect();
+    headers.insert(ShortString::from(key), long_string(&reason));
+    headers
+}
+
+/// The delivery count we stamped; 1 for a first delivery.
+fn attempt_of(properties: &BasicProperties) -> u32 {
+    let value = properties
+        .headers()
+        .as_ref()
+        .and_then(|h| h.inner().get(ATTEMPT_HEADER).cloned());
+    let n = match value {
+        Some(AMQPValue::LongLongInt(n)) => n,
+        Some(AMQPValue::LongInt(n)) => i64::from(n),
+        Some(AMQPValue::LongUInt(n)) => i64::from(n),
+        Some(AMQPValue::ShortInt(n)) => i64::from(n),
+        Some(AMQPValue::ShortUInt(n)) => i64::from(n),
+        _ => 1,
+    };
+    u32::try_from(n.max(1)).unwrap_or(u32::MAX)
+}
+
 #[async_trait]
 impl EventQueue for RabbitQueue {
-    async fn publish(&self, _b: &[Vec<u8>]) -> Result<(), QueueError> {
-        Err(QueueError::Nacked)
+    async fn publish(&self, bodies: &[Vec<u8>]) -> Result<(), QueueError> {
+        if bodies.is_empty() {
+            return Ok(());
+        }
+        let mut headers = FieldTable::default();
+        headers.insert(ATTEMPT_HEADER.into(), AMQPValue::LongLongInt(1));
+        let slices: Vec<&[u8]> = bodies.iter().map(Vec::as_slice).collect();
+        self.publish_to(&self.events, &slices, &headers).await
     }
-    async fn receive(&self, _w: Duration) -> Result<Option<Delivery>, QueueError> {
-        Ok(None)
+
+    async fn receive(&self, wait: Duration) -> Result<Option<Delivery>, QueueError> {
+        let mut guard = self.consuming.lock().await;
+        if !guard.as_ref().is_some_and(|c| c.link.usable()) {
+            *guard = Some(self.start_consuming().await?);
+        }
+        let Some(consuming) = guard.as_mut() else {
+            return Ok(None);
+        };
+        match tokio::time::timeout(wait, consuming.consumer.next()).await {
+            Err(_) => Ok(None),
+            Ok(Some(Ok(delivery))) => Ok(Some(Delivery {
+                attempt: attempt_of(&delivery.properties),
+                body: delivery.data,
+                handle: DeliveryHandle::Amqp(delivery.acker),
+            })),
+            Ok(Some(Err(e))) => {
+                tracing::warn!(error = %e, "consumer failed; reconnecting on the next receive");
+                *guard = None;
+                Err(unavailable(e))
+            }
+            Ok(None) => {
+                tracing::warn!("consumer stream ended; reconnecting on the next receive");
+                *guard = None;
+                Err(QueueError::Unavailable("consumer stream ended".into()))
+            }
+        }
     }
-    async fn ack(&self, _d: Delivery) -> Result<(), QueueError> {
+
+    async fn ack(&self, delivery: Delivery) -> Result<(), QueueError> {
+        let DeliveryHandle::Amqp(acker) = delivery.handle else {
+            return Err(QueueError::Unavailable("delivery is not from RabbitMQ".into()));
+        };
+        acker.ack(BasicAckOptions::default()).await.map_err(unavailable)?;
         Ok(())
     }
-    async fn retry(&self, _d: Delivery, _r: &str) -> Result<RetryOutcome, QueueError> {
-        Ok(RetryOutcome::DeadLettered)
+
+    async fn retry(&self, delivery: Delivery, reason: &str) -> Result<RetryOutcome, QueueError> {
+        if delivery.attempt >= self.config.retry.max_attempts {
+            self.dead_letter(delivery, reason).await?;
+            return Ok(RetryOutcome::DeadLettered);
+        }
+        let next = delivery.attempt + 1;
+        let delay = self.config.retry.delay_for(next);
+        let queue = self.retry_queue(delay);
+        self.move_to(delivery, &queue, attempt_headers(next, LAST_ERROR_HEADER, reason))
+            .await?;
+        Ok(RetryOutcome::Scheduled(delay))
     }
-    async fn dead_letter(&self, _d: Delivery, _r: &str) -> Result<(), QueueError> {
-        Ok(())
+
+    async fn dead_letter(&self, delivery: Delivery, reason: &str) -> Result<(), QueueError> {
+        let headers = attempt_headers(delivery.attempt, DEAD_REASON_HEADER, reason);
+        let dead = self.dead.clone();
+        self.move_to(delivery, &dead, headers).await
     }
+
     async fn depth(&self) -> Result<Option<u64>, QueueError> {
-        Ok(None)
+        self.publisher_channel().await?;
+        let guard = self.publisher.lock().await;
+        let Some(link) = guard.as_ref() else {
+            return Err(QueueError::Unavailable("not connected".into()));
+        };
+        // A passive declare of a missing queue closes its channel: use a throwaway one.
+        let channel = link.connection.create_channel().await.map_err(unavailable)?;
+        let queue = channel
+            .queue_declare(
+                self.events.as_str().into(),
+                QueueDeclareOptions::durable().passive(),
+                FieldTable::default(),
+            )
+            .await
+            .map_err(unavailable)?;
+        let _ = channel.close(200, "done".into()).await;
+        Ok(Some(u64::from(queue.message_count())))
     }
+
     async fn ping(&self) -> Result<(), QueueError> {
-        Ok(())
+        self.publisher_channel().await.map(|_| ())
     }
 }
+
+#[cfg(test)]
+mod tests;
