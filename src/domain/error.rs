@@ -1,5 +1,18 @@
-#[derive(Debug, thiserror::Error)]
+//! Why a raw value is not a valid domain value. Messages never echo the value: it is personal data.
+
+/// The reason a value was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DomainError {
-    #[error("x")]
-    X,
+    /// Not a syntactically valid email address.
+    #[error("not a valid email address")]
+    InvalidEmail,
+    /// Nothing left of the document key after removing separators.
+    #[error("document key is empty")]
+    EmptyDocumentKey,
+    /// Too few or too many digits for a phone number.
+    #[error("not a valid phone number")]
+    InvalidPhone,
+    /// A name with no letters.
+    #[error("name is empty")]
+    EmptyName,
 }

@@ -1,4 +1,5 @@
-//! STUB
+//! Domain values parsed once at the edge, so the rest of the code never sees an invalid one.
+
 pub mod document_key;
 pub mod email;
 pub mod error;
@@ -6,3 +7,10 @@ pub mod ids;
 pub mod name;
 pub mod phone;
 pub mod source;
+
+pub use document_key::{DocumentKey, SpanishCheck};
+pub use email::Email;
+pub use error::DomainError;
+pub use ids::ClientId;
+pub use phone::Phone;
+pub use source::Source;
