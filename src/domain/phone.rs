@@ -13,10 +13,14 @@ impl Phone {
     /// Keeps digits and a leading `+` (`00` counts as `+`); with a default calling code, a
     /// national number loses one trunk `0` and gains `+<code>`. 7 to 15 digits.
     pub fn parse(raw: &str, default_calling_code: Option<u16>) -> Result<Self, DomainError> {
-        let trimmed = raw.trim();
-        let international = trimmed.starts_with('+') || trimmed.starts_with("00");
-        let mut digits: String = trimmed.chars().filter(char::is_ascii_digit).collect();
-        if !trimmed.starts_with('+') && trimmed.starts_with("00") {
+        let kept: String = raw.chars().filter(|c| c.is_ascii_digit() || *c == '+').collect();
+        let plus = kept.starts_with('+');
+        if kept.chars().skip(1).any(|c| c == '+') {
+            return Err(DomainError::InvalidPhone);
+        }
+        let international = plus || kept.starts_with("00");
+        let mut digits: String = kept.chars().filter(char::is_ascii_digit).collect();
+        if !plus && international {
             digits.drain(..2);
         }
         let normalized = match (international, default_calling_code) {
@@ -79,6 +83,14 @@ mod tests {
             "+442079460018"
         );
         assert_eq!(Phone::parse("600 000 001", None).unwrap().as_str(), "600000001");
+    }
+
+    #[test]
+    fn a_double_zero_prefix_after_punctuation_still_means_international() {
+        assert_eq!(
+            Phone::parse("(0034) 600 000 001", None).unwrap().as_str(),
+            "+34600000001"
+        );
     }
 
     #[test]
