@@ -149,7 +149,7 @@ impl QueueConfig {
 /// Consumer settings.
 #[derive(Debug, Clone, Deserialize)]
 pub struct WorkerConfig {
-    /// Messages processed at once per process.
+    /// Consumers per process.
     pub concurrency: usize,
     /// How long one receive waits before checking for shutdown.
     pub poll_ms: u64,

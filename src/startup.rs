@@ -145,11 +145,9 @@ impl Application {
         let server = tokio::spawn(self.server);
         let workers = self.worker.map(|worker| {
             let token = shutdown.child_token();
-            let (concurrency, poll) = (
-                self.config.worker.concurrency,
-                Duration::from_millis(self.config.worker.poll_ms),
-            );
-            tokio::spawn(worker.run(concurrency, poll, token))
+            let settings = &self.config.worker;
+            let poll = Duration::from_millis(settings.poll_ms);
+            tokio::spawn(worker.run(settings.concurrency, poll, token))
         });
         shutdown.cancelled().await;
         tracing::info!("shutting down: draining requests and in-flight messages");

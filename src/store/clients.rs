@@ -1,7 +1,9 @@
 //! Golden clients: exact-key lookups and applying a merge to the row.
 
 use chrono::Utc;
-use entity::clients;
+use std::collections::BTreeMap;
+
+use entity::{clients, field_provenance};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel,
     QueryFilter, QuerySelect,
@@ -34,21 +36,31 @@ pub async fn find_by_key(
     Ok(id.map(ClientId::from_uuid))
 }
 
-/// Inserts an empty golden client; its fields arrive through `apply`.
-pub async fn create(db: &impl ConnectionTrait) -> Result<ClientId, StoreError> {
+/// Inserts a golden client holding `values`.
+pub async fn create(
+    db: &impl ConnectionTrait,
+    values: &[(Field, Option<String>)],
+) -> Result<ClientId, StoreError> {
     let id = ClientId::generate();
     let now = Utc::now();
+    let get = |field: Field| {
+        values
+            .iter()
+            .find(|(f, _)| *f == field)
+            .and_then(|(_, v)| v.clone())
+    };
+    let document_key = get(Field::DocumentKey);
     clients::ActiveModel {
         id: Set(id.as_uuid()),
-        name: Set(None),
-        given_name: Set(None),
-        family_name: Set(None),
-        email: Set(None),
-        document_key: Set(None),
-        document_key_check: Set(None),
-        phone: Set(None),
-        company: Set(None),
-        version: Set(0),
+        name: Set(get(Field::Name)),
+        given_name: Set(get(Field::GivenName)),
+        family_name: Set(get(Field::FamilyName)),
+        email: Set(get(Field::Email)),
+        document_key_check: Set(check_of(document_key.as_deref())),
+        document_key: Set(document_key),
+        phone: Set(get(Field::Phone)),
+        company: Set(get(Field::Company)),
+        version: Set(1),
         created_at: Set(now),
         updated_at: Set(now),
     }
@@ -57,12 +69,33 @@ pub async fn create(db: &impl ConnectionTrait) -> Result<ClientId, StoreError> {
     Ok(id)
 }
 
-/// Loads a client row.
-pub async fn get(db: &impl ConnectionTrait, id: ClientId) -> Result<clients::Model, StoreError> {
-    clients::Entity::find_by_id(id.as_uuid())
-        .one(db)
+fn check_of(document_key: Option<&str>) -> Option<String> {
+    document_key
+        .and_then(|v| DocumentKey::parse(v).ok())
+        .map(|(_, check)| check.as_str().to_owned())
+}
+
+/// Loads a client row with its provenance by field, in one query.
+pub async fn get_with_provenance(
+    db: &impl ConnectionTrait,
+    id: ClientId,
+) -> Result<(clients::Model, BTreeMap<Field, field_provenance::Model>), StoreError> {
+    let (client, rows) = clients::Entity::find_by_id(id.as_uuid())
+        .find_with_related(field_provenance::Entity)
+        .all(db)
         .await?
-        .ok_or_else(|| StoreError::Corrupt(format!("client {id} vanished")))
+        .into_iter()
+        .next()
+        .ok_or_else(|| StoreError::Corrupt(format!("client {id} vanished")))?;
+    let by_field = rows
+        .into_iter()
+        .map(|row| {
+            let field = Field::parse(&row.field)
+                .ok_or_else(|| StoreError::Corrupt(format!("unknown provenance field `{}`", row.field)))?;
+            Ok((field, row))
+        })
+        .collect::<Result<_, StoreError>>()?;
+    Ok((client, by_field))
 }
 
 /// The value a client row holds for a field.
@@ -101,10 +134,7 @@ pub async fn apply(
             Field::FamilyName => row.family_name = value,
             Field::Email => row.email = value,
             Field::DocumentKey => {
-                row.document_key_check = Set(raw
-                    .as_deref()
-                    .and_then(|v| DocumentKey::parse(v).ok())
-                    .map(|(_, check)| check.as_str().to_owned()));
+                row.document_key_check = Set(check_of(raw.as_deref()));
                 row.document_key = value;
             }
             Field::Phone => row.phone = value,

@@ -1,45 +1,24 @@
 //! Field provenance: which source, record and event set each golden field, and operator pins.
 
-use std::collections::BTreeMap;
-
 use chrono::Utc;
 use entity::field_provenance;
-use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, sea_query::OnConflict,
-};
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, sea_query::OnConflict};
 
 use super::StoreError;
-use crate::{
-    domain::ids::ClientId,
-    reconcile::{Field, GoldenField},
-};
+use crate::{domain::ids::ClientId, reconcile::GoldenField};
 
-/// A client's provenance rows by field.
-pub async fn for_client(
-    db: &impl ConnectionTrait,
-    client: ClientId,
-) -> Result<BTreeMap<Field, field_provenance::Model>, StoreError> {
-    let rows = field_provenance::Entity::find()
-        .filter(field_provenance::Column::ClientId.eq(client.as_uuid()))
-        .all(db)
-        .await?;
-    rows.into_iter()
-        .map(|row| {
-            let field = Field::parse(&row.field)
-                .ok_or_else(|| StoreError::Corrupt(format!("unknown provenance field `{}`", row.field)))?;
-            Ok((field, row))
-        })
-        .collect()
-}
-
-/// Records where a golden field's value came from (never touches a pinned row).
+/// Records where golden fields' values came from, in one statement (never touches a pinned row).
 pub async fn record(
     db: &impl ConnectionTrait,
     client: ClientId,
-    golden: &GoldenField,
+    fields: &[GoldenField],
 ) -> Result<(), StoreError> {
     use field_provenance::Column as C;
-    let model = field_provenance::ActiveModel {
+    if fields.is_empty() {
+        return Ok(());
+    }
+    let now = Utc::now();
+    let rows = fields.iter().map(|golden| field_provenance::ActiveModel {
         client_id: Set(client.as_uuid()),
         field: Set(golden.field.as_str().to_owned()),
         value: Set(golden.value.clone()),
@@ -48,9 +27,9 @@ pub async fn record(
         event_id: Set(golden.event.clone()),
         set_at_ms: Set(golden.at_ms),
         pinned: Set(false),
-        updated_at: Set(Utc::now()),
-    };
-    field_provenance::Entity::insert(model)
+        updated_at: Set(now),
+    });
+    field_provenance::Entity::insert_many(rows)
         .on_conflict(
             OnConflict::columns([C::ClientId, C::Field])
                 .update_columns([

@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 
 use entity::{inbox_events::InboxStatus, source_records::RecordStatus};
-use sea_orm::{DatabaseConnection, DbErr, TransactionTrait};
+use sea_orm::{DatabaseConnection, DatabaseTransaction, DbErr, TransactionTrait};
 use serde_json::json;
 
 use crate::{
@@ -88,6 +88,14 @@ async fn process_once(
     env: &Envelope,
     attempt: u32,
 ) -> Result<Outcome, ProcessError> {
+    let txn = db.begin().await?;
+    let outcome = apply(&txn, env, attempt).await?;
+    txn.commit().await?;
+    Ok(outcome)
+}
+
+/// Applies one event inside the caller's transaction.
+async fn apply(txn: &DatabaseTransaction, env: &Envelope, attempt: u32) -> Result<Outcome, ProcessError> {
     let effect = match env.source {
         Source::HubSpot => sources::hubspot::effect(&env.payload, env.occurred_at_ms),
         Source::ClickUp => sources::clickup::effect(&env.payload),
@@ -97,45 +105,45 @@ async fn process_once(
         EventEffect::Thin { .. } => (InboxStatus::PendingEnrichment, None),
         EventEffect::Update { .. } | EventEffect::Delete { .. } => (InboxStatus::Processed, None),
     };
-    let txn = db.begin().await?;
-    if inbox::claim(&txn, env, status, attempt, note).await? == Claim::Duplicate {
-        txn.rollback().await?;
+    // The claim writes nothing for a duplicate, so returning here leaves the transaction clean.
+    if inbox::claim(txn, env, status, attempt, note).await? == Claim::Duplicate {
         return Ok(Outcome::Duplicate);
     }
     let outcome = match effect {
         EventEffect::Ignore { .. } => Outcome::Ignored,
         EventEffect::Thin { kind } => {
-            let mut record = records::load_or_new(&txn, env.source, &external_id(kind, env), kind).await?;
+            let mut record = records::load_or_new(txn, env.source, &external_id(kind, env), kind).await?;
             if record.status == RecordStatus::Deleted || record.fields.is_empty() {
                 record.status = RecordStatus::PendingEnrichment;
             }
             record.last_event_at_ms = record.last_event_at_ms.max(env.occurred_at_ms);
-            records::save(&txn, &mut record).await?;
+            records::save(txn, &mut record).await?;
             Outcome::PendingEnrichment
         }
         EventEffect::Delete { kind } => {
-            let mut record = records::load_or_new(&txn, env.source, &external_id(kind, env), kind).await?;
+            let mut record = records::load_or_new(txn, env.source, &external_id(kind, env), kind).await?;
             record.status = RecordStatus::Deleted;
             record.last_event_at_ms = record.last_event_at_ms.max(env.occurred_at_ms);
-            records::save(&txn, &mut record).await?;
+            records::save(txn, &mut record).await?;
             if let Some(client) = record.client_id {
-                recompute(&txn, client, &record, &env.id).await?;
+                recompute(txn, client, &record, None, &env.id).await?;
             }
             Outcome::Deleted
         }
         EventEffect::Update { kind, changes } => {
-            let mut record = records::load_or_new(&txn, env.source, &external_id(kind, env), kind).await?;
+            let mut record = records::load_or_new(txn, env.source, &external_id(kind, env), kind).await?;
+            let mut keys_changed = false;
             for change in changes {
-                apply_change(&mut record, change, &env.id);
+                let is_key = matches!(change.field, Field::Email | Field::DocumentKey);
+                keys_changed |= apply_change(&mut record, change, &env.id) && is_key;
             }
             if record.status != RecordStatus::Deleted && !record.fields.is_empty() {
                 record.status = RecordStatus::Active;
             }
             record.last_event_at_ms = record.last_event_at_ms.max(env.occurred_at_ms);
-            reconcile_record(&txn, &mut record, &env.id).await?
+            reconcile_record(txn, &mut record, keys_changed, &env.id).await?
         }
     };
-    txn.commit().await?;
     Ok(outcome)
 }
 
@@ -144,13 +152,14 @@ fn external_id(kind: &str, env: &Envelope) -> String {
     format!("{kind}:{}", env.object_id)
 }
 
-fn apply_change(record: &mut SourceRecord, change: sources::Change, event: &str) {
+/// Normalizes and applies one change; returns whether the record changed.
+fn apply_change(record: &mut SourceRecord, change: sources::Change, event: &str) -> bool {
     let value = match reconcile::normalize::normalize(change.field, change.raw.as_deref()) {
         Normalized::Cleared => None,
         Normalized::Value(value, _) => Some(value),
         Normalized::Rejected(reason) => {
             tracing::warn!(event, field = change.field.as_str(), reason, "value skipped");
-            return;
+            return false;
         }
     };
     record.fields.apply(
@@ -160,12 +169,15 @@ fn apply_change(record: &mut SourceRecord, change: sources::Change, event: &str)
             at_ms: change.at_ms,
             event: event.to_owned(),
         },
-    );
+    )
 }
 
+/// Matches a record to its client and applies it. A linked record whose keys this event did not
+/// change keeps its link without new key lookups (its keys were checked when they last changed).
 async fn reconcile_record(
     txn: &impl sea_orm::ConnectionTrait,
     record: &mut SourceRecord,
+    keys_changed: bool,
     event: &str,
 ) -> Result<Outcome, ProcessError> {
     if record.status == RecordStatus::Deleted {
@@ -176,24 +188,34 @@ async fn reconcile_record(
         linked: record.client_id,
         ..Candidates::default()
     };
-    if let Some(key) = record.fields.value(Field::DocumentKey) {
+    let lookup = keys_changed || record.client_id.is_none();
+    if lookup && let Some(key) = record.fields.value(Field::DocumentKey) {
         candidates.by_document_key = clients::find_by_key(txn, Field::DocumentKey, key).await?;
     }
-    if let Some(email) = record.fields.value(Field::Email) {
+    if lookup && let Some(email) = record.fields.value(Field::Email) {
         candidates.by_email = clients::find_by_key(txn, Field::Email, email).await?;
     }
     match reconcile::decide(&candidates) {
         MatchDecision::Create => {
-            let client = clients::create(txn).await?;
+            // No client holds this record's keys (that is what Create means), so the new client
+            // takes the record's values as they are, in one insert.
+            let only = [MergeInput {
+                source: record.source,
+                external_id: &record.external_id,
+                fields: &record.fields,
+            }];
+            let merge = reconcile::merge(&only, &BTreeMap::new());
+            let values: Vec<_> = merge.fields.iter().map(|g| (g.field, g.value.clone())).collect();
+            let client = clients::create(txn, &values).await?;
             record.client_id = Some(client);
             records::save(txn, record).await?;
-            recompute(txn, client, record, event).await?;
+            provenance::record(txn, client, &merge.fields).await?;
             Ok(Outcome::Linked(client))
         }
         MatchDecision::Link(client) => {
             record.client_id = Some(client);
             records::save(txn, record).await?;
-            recompute(txn, client, record, event).await?;
+            recompute(txn, client, record, Some(record), event).await?;
             Ok(Outcome::Linked(client))
         }
         MatchDecision::Collision { clients: ids } => {
@@ -210,7 +232,7 @@ async fn reconcile_record(
             );
             conflicts::open_key_collision(txn, record, evidence, event).await?;
             if let Some(client) = record.client_id {
-                recompute(txn, client, record, event).await?;
+                recompute(txn, client, record, None, event).await?;
             }
             Ok(Outcome::Collision)
         }
@@ -219,10 +241,14 @@ async fn reconcile_record(
 
 /// Re-derives a client's golden fields from every record linked to it. Deriving from the
 /// records (not patching the row) makes the result independent of event order.
+///
+/// `verified` is the triggering record when its keys were just matched to this client: its key
+/// values need no second ownership check.
 async fn recompute(
     txn: &impl sea_orm::ConnectionTrait,
     client: ClientId,
     trigger: &SourceRecord,
+    verified: Option<&SourceRecord>,
     event: &str,
 ) -> Result<(), ProcessError> {
     let linked = records::linked_active(txn, client).await?;
@@ -234,20 +260,21 @@ async fn recompute(
             fields: &r.fields,
         })
         .collect();
-    let held = provenance::for_client(txn, client).await?;
+    let (row, held) = clients::get_with_provenance(txn, client).await?;
     let pinned: BTreeMap<Field, Option<String>> = held
         .iter()
         .filter(|(_, row)| row.pinned)
         .map(|(field, row)| (*field, row.value.clone()))
         .collect();
     let merge = reconcile::merge(&inputs, &pinned);
-    let row = clients::get(txn, client).await?;
     let mut values = Vec::with_capacity(merge.fields.len());
+    let mut changed = Vec::new();
     for golden in &merge.fields {
         // A key another client already holds is never copied: that would merge two clients.
         if matches!(golden.field, Field::Email | Field::DocumentKey)
             && let Some(value) = golden.value.as_deref()
             && clients::value_of(&row, golden.field) != Some(value)
+            && verified.and_then(|r| r.fields.value(golden.field)) != Some(value)
             && clients::find_by_key(txn, golden.field, value)
                 .await?
                 .is_some_and(|owner| owner != client)
@@ -258,11 +285,18 @@ async fn recompute(
             p.value == golden.value && p.event_id == golden.event && p.external_id == golden.external_id
         });
         if !unchanged {
-            provenance::record(txn, client, golden).await?;
+            changed.push(golden.clone());
         }
         values.push((golden.field, golden.value.clone()));
     }
+    provenance::record(txn, client, &changed).await?;
     clients::apply(txn, row, &values).await?;
-    conflicts::sync_field_mismatches(txn, client, &merge.mismatches, trigger, event).await?;
+    // Mismatches need two sources; skip the lookup unless one may exist or may have to close.
+    let multi_source = linked
+        .first()
+        .is_some_and(|first| linked.iter().any(|r| r.source != first.source));
+    if !merge.mismatches.is_empty() || multi_source || trigger.status == RecordStatus::Deleted {
+        conflicts::sync_field_mismatches(txn, client, &merge.mismatches, trigger, event).await?;
+    }
     Ok(())
 }
