@@ -6,14 +6,17 @@ use std::{sync::Arc, time::Duration};
 use clientsync::{
     clock::Clock,
     config::Config,
-    queue::EventQueue,
+    queue::{
+        EventQueue, RetryPolicy,
+        rabbitmq::{RabbitConfig, RabbitQueue},
+    },
     receiver::signature::{self, WebhookSecret},
     startup::{Application, Role},
     worker::{Settled, Worker},
 };
 use entity::{clients, conflicts, field_provenance, inbox_events, source_records};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection, EntityTrait, PaginatorTrait};
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
@@ -48,7 +51,42 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub backend: Backend,
     shutdown: CancellationToken,
+    cleanup: Cleanup,
     _dir: tempfile::TempDir,
+}
+
+/// What a test leaves on the shared Postgres and RabbitMQ, removed when it ends (pass or fail).
+#[derive(Default)]
+struct Cleanup {
+    database: Option<String>,
+    rabbit: Option<(String, String)>,
+}
+
+impl Cleanup {
+    async fn run(self) {
+        if let Some((url, prefix)) = self.rabbit {
+            let queue = RabbitQueue::new(RabbitConfig {
+                url: SecretString::from(url),
+                queue_prefix: prefix,
+                prefetch: 1,
+                confirm_timeout: Duration::from_secs(5),
+                retry: RetryPolicy {
+                    max_attempts: MAX_ATTEMPTS,
+                    base_delay: Duration::from_millis(10),
+                    max_delay: Duration::from_millis(50),
+                },
+            });
+            let _ = queue.delete_topology().await;
+        }
+        if let Some(name) = self.database
+            && let Ok(admin) = Database::connect(format!("{}/postgres", postgres_url())).await
+        {
+            let _ = admin
+                .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .await;
+            let _ = admin.close().await;
+        }
+    }
 }
 
 /// Creates a uniquely named Postgres database and returns its URL.
@@ -95,6 +133,24 @@ pub async fn spawn_app_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -
         config.queue.amqp_url = Some(SecretString::from(amqp_url()));
     }
     tweak(&mut config);
+    let cleanup = Cleanup {
+        database: (backend == Backend::Production)
+            .then(|| {
+                config
+                    .database
+                    .url
+                    .expose_secret()
+                    .rsplit('/')
+                    .next()
+                    .map(str::to_owned)
+            })
+            .flatten(),
+        rabbit: config
+            .queue
+            .amqp_url
+            .as_ref()
+            .map(|_| (amqp_url(), config.queue.prefix.clone())),
+    };
     let app = Application::build_with_clock(config, Role::Receiver, Clock::system())
         .await
         .expect("application builds");
@@ -112,6 +168,7 @@ pub async fn spawn_app_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -
         client: reqwest::Client::new(),
         backend,
         shutdown,
+        cleanup,
         _dir: dir,
     }
 }
@@ -119,6 +176,17 @@ pub async fn spawn_app_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -
 impl Drop for TestApp {
     fn drop(&mut self) {
         self.shutdown.cancel();
+        let cleanup = std::mem::take(&mut self.cleanup);
+        if cleanup.database.is_none() && cleanup.rabbit.is_none() {
+            return;
+        }
+        // Drop cannot await: clean up on a thread with its own runtime, and wait for it.
+        let done = std::thread::spawn(move || {
+            if let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() {
+                runtime.block_on(cleanup.run());
+            }
+        });
+        let _ = done.join();
     }
 }
 
