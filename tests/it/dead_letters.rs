@@ -7,19 +7,6 @@ use serde_json::json;
 
 use crate::helpers::{Backend, MAX_ATTEMPTS, hubspot_property, now_ms, spawn_app};
 
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite_embedded {
-            $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-               async fn $name() { super::$name(crate::helpers::Backend::Embedded).await } )*
-        }
-        mod postgres_rabbitmq {
-            $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-               async fn $name() { super::$name(crate::helpers::Backend::Production).await } )*
-        }
-    };
-}
-
 on_both_backends!(
     an_event_that_keeps_failing_is_dead_lettered_after_the_configured_attempts_with_its_reason,
     an_undecodable_message_is_dead_lettered_at_once_with_its_reason,

@@ -6,19 +6,6 @@ use serde_json::json;
 
 use crate::helpers::{Backend, clickup_task_update, hubspot_property, now_ms, spawn_app};
 
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite_embedded {
-            $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-               async fn $name() { super::$name(crate::helpers::Backend::Embedded).await } )*
-        }
-        mod postgres_rabbitmq {
-            $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-               async fn $name() { super::$name(crate::helpers::Backend::Production).await } )*
-        }
-    };
-}
-
 on_both_backends!(
     a_signed_hubspot_batch_and_clickup_events_become_golden_clients_with_provenance,
     the_same_event_sent_three_times_yields_one_inbox_row_and_one_client,

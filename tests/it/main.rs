@@ -1,5 +1,19 @@
 //! One integration test binary: real SQLite, Postgres and RabbitMQ; only HubSpot and ClickUp are faked.
 
+/// Runs each named `async fn(Backend)` as two tests: SQLite + embedded queue, and Postgres + RabbitMQ.
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite_embedded {
+            $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+               async fn $name() { super::$name(crate::helpers::Backend::Embedded).await } )*
+        }
+        mod postgres_rabbitmq {
+            $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+               async fn $name() { super::$name(crate::helpers::Backend::Production).await } )*
+        }
+    };
+}
+
 mod broker_outage;
 mod config;
 mod dead_letters;
