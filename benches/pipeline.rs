@@ -5,9 +5,10 @@
 //!     RabbitMQ confirmed every event (events/s, p50/p99 request latency, ratio b/a),
 //! (c) end to end: workers draining what (b) queued into golden clients on Postgres.
 //!
-//! Run: `cargo bench --bench pipeline` (options after `--`: `--events N --concurrency C
-//! --workers W`). Needs Postgres and RabbitMQ (TEST_DATABASE_URL / TEST_AMQP_URL, defaulting to
-//! the local services). Results and the command that made them are in BENCHMARKS.md.
+//! Run: `cargo bench --bench pipeline`. Options after `--`: `--events N` (per phase),
+//! `--concurrency C` (senders), `--workers W` (consumers), `--per-contact K` (properties per
+//! contact in each batch of 10; 2 by default). Needs Postgres and RabbitMQ (TEST_DATABASE_URL /
+//! TEST_AMQP_URL, defaulting to the local services). Results and commands are in BENCHMARKS.md.
 
 use std::{
     sync::Arc,
@@ -40,6 +41,7 @@ struct Options {
     events: usize,
     concurrency: usize,
     workers: usize,
+    per_contact: usize,
 }
 
 fn options() -> Options {
@@ -55,6 +57,7 @@ fn options() -> Options {
         events: value("--events", 50_000),
         concurrency: value("--concurrency", 32),
         workers: value("--workers", 16),
+        per_contact: value("--per-contact", 2),
     }
 }
 
@@ -92,16 +95,21 @@ fn event(object_id: usize, property: &str, value: &str, occurred_at: i64) -> ser
            "changeSource": "CRM_UI", "sourceId": "userId:1"})
 }
 
-/// Batch `n`: 5 contacts, email and first name each.
-fn batch(n: usize) -> Vec<u8> {
+/// Batch `n`: `BATCH / per_contact` contacts with `per_contact` properties each (email first).
+fn batch(n: usize, per_contact: usize) -> Vec<u8> {
+    const PROPERTIES: [&str; 5] = ["email", "firstname", "lastname", "phone", "company"];
+    let per_contact = per_contact.clamp(1, PROPERTIES.len());
     let now = chrono::Utc::now().timestamp_millis();
-    let events: Vec<_> = (0..BATCH / 2)
-        .flat_map(|i| {
-            let id = n * BATCH + i;
-            [
-                event(id, "email", &format!("c{id}@bench.example.com"), now),
-                event(id, "firstname", &format!("Client {id}"), now + 1),
-            ]
+    let events: Vec<_> = (0..BATCH)
+        .map(|i| {
+            let id = n * BATCH + i / per_contact;
+            let property = PROPERTIES[i % per_contact];
+            let value = match property {
+                "email" => format!("c{id}@bench.example.com"),
+                "phone" => format!("+34 600 {id:06}"),
+                _ => format!("Client {id}"),
+            };
+            event(id, property, &value, now + (i % per_contact) as i64)
         })
         .collect();
     serde_json::to_vec(&events).unwrap_or_default()
@@ -120,7 +128,7 @@ async fn raw_lapin(opts: &Options) -> anyhow::Result<Measured> {
     channel
         .queue_declare(queue.as_str().into(), QueueDeclareOptions::durable(), args)
         .await?;
-    let body = Arc::new(batch(0));
+    let body = Arc::new(batch(0, opts.per_contact));
     let per_message = body.len() / BATCH;
     let batches = opts.events / BATCH;
     let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
@@ -183,6 +191,7 @@ async fn receiver(opts: &Options, address: &str) -> anyhow::Result<Measured> {
     let secret = Arc::new(WebhookSecret::new(SECRET.into()));
     let started = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
+    let per_contact = opts.per_contact;
     for _ in 0..opts.concurrency {
         let (client, next, secret, url) = (
             client.clone(),
@@ -197,7 +206,7 @@ async fn receiver(opts: &Options, address: &str) -> anyhow::Result<Measured> {
                 if n >= batches {
                     break;
                 }
-                let body = batch(n);
+                let body = batch(n, per_contact);
                 let ts = chrono::Utc::now().timestamp_millis().to_string();
                 let v3 = sign_hubspot_v3(&secret, "POST", &format!("{BASE}/webhooks/hubspot"), &body, &ts);
                 let v1 = sign_hubspot_v1(&secret, &body);

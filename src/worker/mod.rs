@@ -42,12 +42,35 @@ pub enum WorkerError {
 pub struct Worker {
     db: DatabaseConnection,
     queue: Arc<dyn EventQueue>,
+    objects: Arc<ObjectLocks>,
+}
+
+/// Striped locks by source object, so the consumers of one process take turns on an object
+/// instead of racing on its unique index (the loser would wait for the winner's commit, fail,
+/// and redo its work). Races between processes are still settled by the indexes.
+struct ObjectLocks([tokio::sync::Mutex<()>; 256]);
+
+impl ObjectLocks {
+    fn new() -> Self {
+        Self(std::array::from_fn(|_| tokio::sync::Mutex::new(())))
+    }
+
+    fn stripe(&self, env: &Envelope) -> &tokio::sync::Mutex<()> {
+        use std::hash::{Hash, Hasher};
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        (env.source, &env.object_id).hash(&mut hasher);
+        &self.0[(hasher.finish() % 256) as usize]
+    }
 }
 
 impl Worker {
     /// A worker over a store and a queue.
     pub fn new(db: DatabaseConnection, queue: Arc<dyn EventQueue>) -> Self {
-        Self { db, queue }
+        Self {
+            db,
+            queue,
+            objects: Arc::new(ObjectLocks::new()),
+        }
     }
 
     /// Takes and settles one message if one arrives within `wait`; tests drive the worker with it.
@@ -77,7 +100,11 @@ impl Worker {
 
     async fn settle_event(&self, delivery: Delivery, env: Envelope) -> Result<Settled, WorkerError> {
         let attempt = delivery.attempt;
-        match process(&self.db, &env, attempt).await {
+        let processed = {
+            let _turn = self.objects.stripe(&env).lock().await;
+            process(&self.db, &env, attempt).await
+        };
+        match processed {
             Ok(outcome) => {
                 tracing::debug!(?outcome, "processed");
                 self.queue.ack(delivery).await?;
