@@ -6,8 +6,8 @@
 //! (c) end to end: workers draining what (b) queued into golden clients on Postgres.
 //!
 //! Run: `cargo bench --bench pipeline`. Options after `--`: `--events N` (per phase),
-//! `--concurrency C` (senders), `--workers W` (consumers), `--per-contact K` (properties per
-//! contact in each batch of 10; 2 by default). Needs Postgres and RabbitMQ (TEST_DATABASE_URL /
+//! `--concurrency C` (senders, 32), `--workers W` (consumers, 24), `--batch B` (most events per
+//! worker transaction, 8), `--per-contact K` (properties per contact in each batch of 10, 2). Needs Postgres and RabbitMQ (TEST_DATABASE_URL /
 //! TEST_AMQP_URL, defaulting to the local services). Results and commands are in BENCHMARKS.md.
 
 use std::{
@@ -42,6 +42,7 @@ struct Options {
     concurrency: usize,
     workers: usize,
     per_contact: usize,
+    batch: usize,
 }
 
 fn options() -> Options {
@@ -56,8 +57,9 @@ fn options() -> Options {
     Options {
         events: value("--events", 50_000),
         concurrency: value("--concurrency", 32),
-        workers: value("--workers", 16),
+        workers: value("--workers", 24),
         per_contact: value("--per-contact", 2),
+        batch: value("--batch", 8),
     }
 }
 
@@ -260,7 +262,7 @@ fn config(database: String, connections: u32) -> anyhow::Result<Config> {
     config.database.max_connections = connections;
     config.queue.amqp_url = Some(SecretString::from(amqp_url()));
     config.queue.prefix = format!("clientsync-bench-{}", uuid::Uuid::new_v4().simple());
-    config.queue.prefetch = 64;
+    config.queue.prefetch = 256;
     config.hubspot.client_secret = Some(SecretString::from(SECRET));
     Ok(config)
 }
@@ -268,8 +270,8 @@ fn config(database: String, connections: u32) -> anyhow::Result<Config> {
 async fn run() -> anyhow::Result<()> {
     let opts = options();
     println!(
-        "events per phase: {}, concurrency: {}, workers: {}",
-        opts.events, opts.concurrency, opts.workers
+        "events per phase: {}, senders: {}, workers: {}, batch: {}, properties per contact: {}",
+        opts.events, opts.concurrency, opts.workers, opts.batch, opts.per_contact
     );
 
     let mut a = raw_lapin(&opts).await?;
@@ -281,7 +283,7 @@ async fn run() -> anyhow::Result<()> {
     );
 
     let database = fresh_database().await?;
-    let bench_config = config(database.clone(), 20)?;
+    let bench_config = config(database.clone(), opts.workers as u32 + 4)?;
     let app = Application::build_with_clock(bench_config.clone(), Role::Receiver, Clock::system()).await?;
     let address = format!("http://127.0.0.1:{}", app.port());
     let (db, queue) = (app.db().clone(), app.queue());
@@ -299,7 +301,12 @@ async fn run() -> anyhow::Result<()> {
     let worker = Worker::new(db.clone(), queue.clone());
     let stop_workers = CancellationToken::new();
     let started = Instant::now();
-    let workers = tokio::spawn(worker.run(opts.workers, Duration::from_millis(200), stop_workers.clone()));
+    let workers = tokio::spawn(worker.run(
+        opts.workers,
+        opts.batch,
+        Duration::from_millis(200),
+        stop_workers.clone(),
+    ));
     let expected = b.events as u64;
     loop {
         let done = entity::inbox_events::Entity::find().count(&db).await?;

@@ -151,6 +151,8 @@ impl QueueConfig {
 pub struct WorkerConfig {
     /// Consumers per process.
     pub concurrency: usize,
+    /// Most waiting messages one consumer applies in one transaction (one commit for all).
+    pub batch_size: usize,
     /// How long one receive waits before checking for shutdown.
     pub poll_ms: u64,
 }
@@ -334,6 +336,9 @@ impl Config {
         }
         if self.queue.prefetch == 0 {
             return bad("queue.prefetch", "must be at least 1");
+        }
+        if self.worker.batch_size == 0 {
+            return bad("worker.batch_size", "must be at least 1");
         }
         if self.worker.concurrency == 0 {
             return bad("worker.concurrency", "must be at least 1");

@@ -21,6 +21,9 @@ use crate::{
     worker::Worker,
 };
 
+/// Consumers per process on SQLite, whatever `worker.concurrency` says.
+const SQLITE_CONSUMERS: usize = 2;
+
 /// Which parts of the service this process runs (one image, roles chosen at start).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Role {
@@ -147,7 +150,13 @@ impl Application {
             let token = shutdown.child_token();
             let settings = &self.config.worker;
             let poll = Duration::from_millis(settings.poll_ms);
-            tokio::spawn(worker.run(settings.concurrency, poll, token))
+            // SQLite has one writer: more consumers would only queue for its lock.
+            let concurrency = if self.config.is_sqlite() {
+                settings.concurrency.min(SQLITE_CONSUMERS)
+            } else {
+                settings.concurrency
+            };
+            tokio::spawn(worker.run(concurrency, settings.batch_size, poll, token))
         });
         shutdown.cancelled().await;
         tracing::info!("shutting down: draining requests and in-flight messages");

@@ -22,7 +22,7 @@ use super::{Delivery, DeliveryHandle, EventQueue, QueueError, RetryOutcome, Retr
 use crate::clock::Clock;
 
 /// How often a waiting receiver re-checks the table when no in-process publish woke it.
-const POLL: Duration = Duration::from_millis(100);
+const POLL: Duration = Duration::from_millis(500);
 /// How many ready rows one claim round looks at.
 const CLAIM_BATCH: u64 = 8;
 

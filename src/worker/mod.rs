@@ -55,11 +55,30 @@ impl ObjectLocks {
         Self(std::array::from_fn(|_| tokio::sync::Mutex::new(())))
     }
 
-    fn stripe(&self, env: &Envelope) -> &tokio::sync::Mutex<()> {
+    fn index(env: &Envelope) -> usize {
         use std::hash::{Hash, Hasher};
         let mut hasher = std::collections::hash_map::DefaultHasher::new();
         (env.source, &env.object_id).hash(&mut hasher);
-        &self.0[(hasher.finish() % 256) as usize]
+        (hasher.finish() % 256) as usize
+    }
+
+    fn stripe(&self, env: &Envelope) -> &tokio::sync::Mutex<()> {
+        &self.0[Self::index(env)]
+    }
+
+    /// Takes the turns of several objects, always in stripe order so two batches never deadlock.
+    async fn lock_all<'a>(
+        &self,
+        envs: impl Iterator<Item = &'a Envelope>,
+    ) -> Vec<tokio::sync::MutexGuard<'_, ()>> {
+        let mut stripes: Vec<usize> = envs.map(Self::index).collect();
+        stripes.sort_unstable();
+        stripes.dedup();
+        let mut guards = Vec::with_capacity(stripes.len());
+        for stripe in stripes {
+            guards.push(self.0[stripe].lock().await);
+        }
+        guards
     }
 }
 
@@ -81,6 +100,58 @@ impl Worker {
         self.settle(delivery).await.map(Some)
     }
 
+    /// Takes up to `max` messages (waiting up to `wait` for the first) and settles them; see
+    /// `settle_batch`.
+    pub async fn process_batch(&self, wait: Duration, max: usize) -> Result<Vec<Settled>, WorkerError> {
+        match self.queue.receive(wait).await? {
+            Some(first) => self.settle_batch(first, max).await,
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// Settles `first` with up to `max - 1` messages already waiting behind it: applied in one
+    /// transaction (one commit for all) when they all succeed, else one by one.
+    async fn settle_batch(&self, first: Delivery, max: usize) -> Result<Vec<Settled>, WorkerError> {
+        let mut deliveries = vec![first];
+        while deliveries.len() < max {
+            match self.queue.receive(Duration::ZERO).await? {
+                Some(delivery) => deliveries.push(delivery),
+                None => break,
+            }
+        }
+        let mut settled = Vec::with_capacity(deliveries.len());
+        let mut decoded = Vec::with_capacity(deliveries.len());
+        for delivery in deliveries {
+            match Envelope::from_bytes(&delivery.body) {
+                Ok(env) => decoded.push((delivery, env)),
+                Err(_) => settled.push(self.settle(delivery).await?),
+            }
+        }
+        if decoded.len() > 1 {
+            let result = {
+                let events: Vec<(&Envelope, u32)> = decoded.iter().map(|(d, env)| (env, d.attempt)).collect();
+                let _turns = self.objects.lock_all(decoded.iter().map(|(_, env)| env)).await;
+                process::process_batch(&self.db, &events).await
+            };
+            match result {
+                Ok(outcomes) => {
+                    for ((delivery, _), outcome) in decoded.into_iter().zip(outcomes) {
+                        self.queue.ack(delivery).await?;
+                        settled.push(Settled::Done(outcome));
+                    }
+                    return Ok(settled);
+                }
+                Err(e) => {
+                    tracing::debug!(error = %e, size = decoded.len(), "batch failed; settling one by one")
+                }
+            }
+        }
+        for (delivery, env) in decoded {
+            settled.push(self.settle_decoded(delivery, env).await?);
+        }
+        Ok(settled)
+    }
+
     async fn settle(&self, delivery: Delivery) -> Result<Settled, WorkerError> {
         let attempt = delivery.attempt;
         let env = match Envelope::from_bytes(&delivery.body) {
@@ -93,6 +164,11 @@ impl Worker {
                 return Ok(Settled::DeadLettered(reason));
             }
         };
+        self.settle_decoded(delivery, env).await
+    }
+
+    async fn settle_decoded(&self, delivery: Delivery, env: Envelope) -> Result<Settled, WorkerError> {
+        let attempt = delivery.attempt;
         let span =
             tracing::info_span!("event", id = %env.id, source = %env.source, kind = %env.event_type, attempt);
         self.settle_event(delivery, env).instrument(span).await
@@ -135,18 +211,18 @@ impl Worker {
     }
 
     /// Runs `concurrency` consumers until `shutdown` fires; each finishes its in-flight message first.
-    pub async fn run(self, concurrency: usize, poll: Duration, shutdown: CancellationToken) {
+    pub async fn run(self, concurrency: usize, batch: usize, poll: Duration, shutdown: CancellationToken) {
         let mut tasks = tokio::task::JoinSet::new();
         for n in 0..concurrency {
             let worker = self.clone();
             let shutdown = shutdown.clone();
-            tasks.spawn(async move { worker.consume(n, poll, shutdown).await });
+            tasks.spawn(async move { worker.consume(n, batch, poll, shutdown).await });
         }
         while tasks.join_next().await.is_some() {}
         tracing::info!("workers stopped");
     }
 
-    async fn consume(&self, n: usize, poll: Duration, shutdown: CancellationToken) {
+    async fn consume(&self, n: usize, batch: usize, poll: Duration, shutdown: CancellationToken) {
         let mut backoff = Duration::from_millis(200);
         while !shutdown.is_cancelled() {
             let next = tokio::select! {
@@ -154,7 +230,7 @@ impl Worker {
                 next = self.queue.receive(poll) => next,
             };
             let result = match next {
-                Ok(Some(delivery)) => self.settle(delivery).await.map(|_| ()),
+                Ok(Some(first)) => self.settle_batch(first, batch).await.map(|_| ()),
                 Ok(None) => Ok(()),
                 Err(e) => Err(e.into()),
             };

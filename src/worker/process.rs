@@ -94,6 +94,42 @@ async fn process_once(
     Ok(outcome)
 }
 
+/// Processes several events in one transaction (one commit for all), re-running the batch if
+/// it lost a race on a unique index; any other error rolls all of them back and the caller
+/// settles them one by one.
+pub async fn process_batch(
+    db: &DatabaseConnection,
+    events: &[(&Envelope, u32)],
+) -> Result<Vec<Outcome>, ProcessError> {
+    let mut tries = 0;
+    loop {
+        match process_batch_once(db, events).await {
+            Err(ProcessError::Store(e)) if e.is_unique_violation() && tries < RACE_RETRIES => {
+                tries += 1;
+                tracing::debug!(
+                    size = events.len(),
+                    tries,
+                    "batch lost a race on a unique index; retrying"
+                );
+            }
+            other => return other,
+        }
+    }
+}
+
+async fn process_batch_once(
+    db: &DatabaseConnection,
+    events: &[(&Envelope, u32)],
+) -> Result<Vec<Outcome>, ProcessError> {
+    let txn = db.begin().await?;
+    let mut outcomes = Vec::with_capacity(events.len());
+    for (env, attempt) in events {
+        outcomes.push(apply(&txn, env, *attempt).await?);
+    }
+    txn.commit().await?;
+    Ok(outcomes)
+}
+
 /// Applies one event inside the caller's transaction.
 async fn apply(txn: &DatabaseTransaction, env: &Envelope, attempt: u32) -> Result<Outcome, ProcessError> {
     let effect = match env.source {

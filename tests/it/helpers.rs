@@ -263,13 +263,17 @@ impl TestApp {
         } else {
             150
         });
-        while let Some(s) = self
-            .worker
-            .process_next(wait)
-            .await
-            .expect("worker settles messages")
-        {
-            settled.push(s);
+        // Batches, as the service's consumers take them: every test also covers batch settling.
+        loop {
+            let batch = self
+                .worker
+                .process_batch(wait, 8)
+                .await
+                .expect("worker settles messages");
+            if batch.is_empty() {
+                break;
+            }
+            settled.extend(batch);
         }
         settled
     }
