@@ -33,6 +33,9 @@ pub enum ReceiveError {
     /// The queue did not durably accept the events; the sender must retry.
     #[error("queue unavailable")]
     QueueUnavailable(#[from] QueueError),
+    /// A verified event could not be encoded for the queue: our fault, so the sender retries.
+    #[error("event could not be encoded: {0}")]
+    Encode(#[from] serde_json::Error),
 }
 
 /// The error body every endpoint answers with.
@@ -54,6 +57,7 @@ impl ReceiveError {
             ReceiveError::Malformed(_) => "malformed_body",
             ReceiveError::Payload(_) => "unreadable_body",
             ReceiveError::QueueUnavailable(_) => "queue_unavailable",
+            ReceiveError::Encode(_) => "internal_error",
         }
     }
 }
@@ -67,6 +71,7 @@ impl ResponseError for ReceiveError {
             ReceiveError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ReceiveError::Malformed(_) | ReceiveError::Payload(_) => StatusCode::BAD_REQUEST,
             ReceiveError::QueueUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ReceiveError::Encode(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 

@@ -45,9 +45,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 fn encode(envelopes: &[Envelope]) -> Result<Vec<Vec<u8>>, ReceiveError> {
     envelopes
         .iter()
-        .map(|e| {
-            e.to_bytes()
-                .map_err(|err| ReceiveError::Malformed(err.to_string()))
-        })
+        .map(|e| e.to_bytes().map_err(ReceiveError::from))
         .collect()
 }

@@ -90,17 +90,23 @@ pub async fn record_undecodable(
     reason: &str,
 ) -> Result<(), DbErr> {
     let digest = hex::encode(Sha256::digest(body));
-    let env = Envelope {
-        id: format!("undecodable:{digest}"),
-        source: crate::domain::source::Source::HubSpot,
-        event_type: "undecodable".into(),
-        object_id: String::new(),
-        occurred_at_ms: 0,
-        received_at: Utc::now(),
-        payload: serde_json::Value::String(String::from_utf8_lossy(body).chars().take(10_000).collect()),
+    let now = Utc::now();
+    let model = inbox_events::ActiveModel {
+        id: Set(format!("undecodable:{digest}")),
+        // Not an envelope, so its source is not known.
+        source: Set("unknown".into()),
+        event_type: Set("undecodable".into()),
+        object_id: Set(String::new()),
+        occurred_at_ms: Set(0),
+        received_at: Set(now),
+        payload: Set(serde_json::Value::String(
+            String::from_utf8_lossy(body).chars().take(10_000).collect(),
+        )),
+        status: Set(InboxStatus::Dead),
+        attempts: Set(i32::try_from(attempts).unwrap_or(i32::MAX)),
+        last_error: Set(Some(truncate(reason, 2000))),
+        updated_at: Set(now),
     };
-    let mut model = row(&env, InboxStatus::Dead, attempts, Some(truncate(reason, 2000)));
-    model.source = Set("unknown".into());
     upsert_dead(db, model).await
 }
 
