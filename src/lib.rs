@@ -6,6 +6,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod domain;
+pub mod metrics;
 pub mod queue;
 pub mod receiver;
 pub mod reconcile;

@@ -8,7 +8,7 @@ use sea_orm::DatabaseConnection;
 use tokio_util::sync::CancellationToken;
 
 use crate::{
-    api::{self, health::Probes},
+    api::{self, health::Probes, metrics::Scrape},
     clock::Clock,
     config::Config,
     queue::{
@@ -100,12 +100,21 @@ impl Application {
             db: db.clone(),
             queue: queue.clone(),
         });
+        let scrape = crate::metrics::install().map(|handle| {
+            web::Data::new(Scrape {
+                handle,
+                queue: queue.clone(),
+            })
+        });
         let server = HttpServer::new(move || {
             let mut app = App::new()
                 .wrap(middleware::NormalizePath::trim())
                 .wrap(tracing_actix_web::TracingLogger::default())
                 .app_data(probes.clone())
                 .configure(api::health::routes);
+            if let Some(scrape) = &scrape {
+                app = app.app_data(scrape.clone()).configure(api::metrics::routes);
+            }
             if let Some(state) = &receiver {
                 app = app.app_data(state.clone()).configure(receiver::routes);
             }

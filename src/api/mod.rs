@@ -1,3 +1,4 @@
 //! Operational HTTP endpoints beside the webhooks.
 
 pub mod health;
+pub mod metrics;

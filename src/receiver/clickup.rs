@@ -22,9 +22,20 @@ pub async fn receive(
     path: Option<web::Path<String>>,
     state: web::Data<ReceiverState>,
 ) -> Result<HttpResponse, ReceiveError> {
-    let bytes = body::read_limited(&req, payload, state.max_body_bytes).await?;
+    let result = accept(&req, payload, path.map(web::Path::into_inner), &state).await;
+    super::record(Source::ClickUp, &result);
+    result.map(|(response, _)| response)
+}
+
+async fn accept(
+    req: &HttpRequest,
+    payload: web::Payload,
+    path: Option<String>,
+    state: &ReceiverState,
+) -> Result<(HttpResponse, usize), ReceiveError> {
+    let bytes = body::read_limited(req, payload, state.max_body_bytes).await?;
     let webhook_id = match path {
-        Some(id) => id.into_inner(),
+        Some(id) => id,
         None => serde_json::from_slice::<WebhookId>(&bytes)
             .ok()
             .and_then(|w| w.webhook_id)
@@ -37,9 +48,8 @@ pub async fn receive(
     let signature = req.headers().get("X-Signature").and_then(|v| v.to_str().ok());
     verify_clickup(secret, signature, &bytes)?;
     let envelope = envelope(&bytes, &webhook_id)?;
-    let bodies = super::encode(std::slice::from_ref(&envelope))?;
-    state.queue.publish(&bodies).await?;
-    Ok(HttpResponse::Ok().json(json!({ "accepted": 1 })))
+    super::enqueue(state, std::slice::from_ref(&envelope)).await?;
+    Ok((HttpResponse::Ok().json(json!({ "accepted": 1 })), 1))
 }
 
 /// Turns a verified ClickUp body into one event with its dedup key.

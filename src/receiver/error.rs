@@ -48,7 +48,8 @@ pub struct ErrorBody {
 }
 
 impl ReceiveError {
-    fn code(&self) -> &'static str {
+    /// Machine-readable reason, as in the error body.
+    pub fn code(&self) -> &'static str {
         match self {
             ReceiveError::Signature(_) => "invalid_signature",
             ReceiveError::UnknownWebhook => "unknown_webhook",

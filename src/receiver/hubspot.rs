@@ -17,11 +17,21 @@ pub async fn receive(
     payload: web::Payload,
     state: web::Data<ReceiverState>,
 ) -> Result<HttpResponse, ReceiveError> {
+    let result = accept(&req, payload, &state).await;
+    super::record(Source::HubSpot, &result);
+    result.map(|(response, _)| response)
+}
+
+async fn accept(
+    req: &HttpRequest,
+    payload: web::Payload,
+    state: &ReceiverState,
+) -> Result<(HttpResponse, usize), ReceiveError> {
     let secret = state
         .hubspot_secret
         .as_ref()
         .ok_or(ReceiveError::NotConfigured("HubSpot"))?;
-    let bytes = body::read_limited(&req, payload, state.max_body_bytes).await?;
+    let bytes = body::read_limited(req, payload, state.max_body_bytes).await?;
     let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
     let headers = HubSpotHeaders {
         signature_v3: header("X-HubSpot-Signature-v3"),
@@ -44,9 +54,9 @@ pub async fn receive(
         state.tolerance_ms,
     )?;
     let envelopes = split(&bytes)?;
-    let bodies = super::encode(&envelopes)?;
-    state.queue.publish(&bodies).await?;
-    Ok(HttpResponse::Ok().json(json!({ "accepted": envelopes.len() })))
+    super::enqueue(state, &envelopes).await?;
+    let accepted = envelopes.len();
+    Ok((HttpResponse::Ok().json(json!({ "accepted": accepted })), accepted))
 }
 
 /// Splits a verified batch into single events, each with its stable dedup key.

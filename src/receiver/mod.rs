@@ -14,6 +14,8 @@ use actix_web::web;
 use self::{error::ReceiveError, signature::WebhookSecret};
 use crate::{
     clock::Clock,
+    domain::source::Source,
+    metrics,
     queue::{Envelope, EventQueue},
 };
 
@@ -40,6 +42,28 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/webhooks/hubspot", web::post().to(hubspot::receive))
         .route("/webhooks/clickup", web::post().to(clickup::receive))
         .route("/webhooks/clickup/{webhook_id}", web::post().to(clickup::receive));
+}
+
+/// Counts a request's outcome: accepted events, or the refusal and its signature reason.
+fn record<T>(source: Source, result: &Result<(T, usize), ReceiveError>) {
+    match result {
+        Ok((_, accepted)) => metrics::events_accepted(source, *accepted),
+        Err(e) => {
+            if let ReceiveError::Signature(reason) = e {
+                metrics::signature_failed(source, reason.reason());
+            }
+            metrics::request_refused(source, e.code());
+        }
+    }
+}
+
+/// Encodes and durably queues one request's events, timing the publish (confirms included).
+async fn enqueue(state: &ReceiverState, envelopes: &[Envelope]) -> Result<(), ReceiveError> {
+    let bodies = encode(envelopes)?;
+    let started = std::time::Instant::now();
+    let published = state.queue.publish(&bodies).await;
+    metrics::publish_latency(started.elapsed(), published.is_ok());
+    Ok(published?)
 }
 
 fn encode(envelopes: &[Envelope]) -> Result<Vec<Vec<u8>>, ReceiveError> {

@@ -101,6 +101,21 @@ pub enum SignatureError {
     Mismatch,
 }
 
+impl SignatureError {
+    /// Stable name of the reason, for metrics.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            SignatureError::MissingHeader(_) => "missing_header",
+            SignatureError::MalformedSignature => "malformed_signature",
+            SignatureError::MalformedTimestamp => "malformed_timestamp",
+            SignatureError::StaleTimestamp => "stale_timestamp",
+            SignatureError::FutureTimestamp => "future_timestamp",
+            SignatureError::UnknownVersion(_) => "unknown_version",
+            SignatureError::Mismatch => "mismatch",
+        }
+    }
+}
+
 /// The HubSpot signature headers as received.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct HubSpotHeaders<'a> {

@@ -11,6 +11,7 @@ use tracing::Instrument;
 pub use process::{Outcome, ProcessError, process};
 
 use crate::{
+    metrics,
     queue::{Delivery, Envelope, EventQueue, QueueError, RetryOutcome},
     store::inbox,
 };
@@ -128,6 +129,7 @@ impl Worker {
             }
         }
         if decoded.len() > 1 {
+            let started = std::time::Instant::now();
             let result = {
                 let events: Vec<(&Envelope, u32)> = decoded.iter().map(|(d, env)| (env, d.attempt)).collect();
                 let _turns = self.objects.lock_all(decoded.iter().map(|(_, env)| env)).await;
@@ -137,7 +139,9 @@ impl Worker {
                 Ok(outcomes) => {
                     for ((delivery, _), outcome) in decoded.into_iter().zip(outcomes) {
                         self.queue.ack(delivery).await?;
-                        settled.push(Settled::Done(outcome));
+                        let done = Settled::Done(outcome);
+                        metrics::settled(&done, started.elapsed());
+                        settled.push(done);
                     }
                     return Ok(settled);
                 }
@@ -171,7 +175,10 @@ impl Worker {
         let attempt = delivery.attempt;
         let span =
             tracing::info_span!("event", id = %env.id, source = %env.source, kind = %env.event_type, attempt);
-        self.settle_event(delivery, env).instrument(span).await
+        let started = std::time::Instant::now();
+        let settled = self.settle_event(delivery, env).instrument(span).await?;
+        metrics::settled(&settled, started.elapsed());
+        Ok(settled)
     }
 
     async fn settle_event(&self, delivery: Delivery, env: Envelope) -> Result<Settled, WorkerError> {

@@ -45,6 +45,20 @@ pub enum Outcome {
     Ignored,
 }
 
+impl Outcome {
+    /// Stable name for metrics and logs.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Outcome::Linked(_) => "linked",
+            Outcome::Collision => "collision",
+            Outcome::Duplicate => "duplicate",
+            Outcome::PendingEnrichment => "pending_enrichment",
+            Outcome::Deleted => "deleted",
+            Outcome::Ignored => "ignored",
+        }
+    }
+}
+
 /// Why an event could not be processed.
 #[derive(Debug, thiserror::Error)]
 pub enum ProcessError {

@@ -20,5 +20,6 @@ mod dead_letters;
 mod e2e;
 mod health;
 mod helpers;
+mod metrics;
 mod receiver_rejects;
 mod sign_cli;

@@ -1,0 +1,71 @@
+//! Prometheus metrics: what the service is doing, for dashboards and alerts. Recorded through
+//! the `metrics` facade; rendered at `GET /metrics`.
+
+use std::{sync::OnceLock, time::Duration};
+
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+
+use crate::{domain::source::Source, worker::Settled};
+
+/// Latency buckets (seconds) shared by every histogram: from 0.5 ms to 10 s.
+const BUCKETS: [f64; 14] = [
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+
+static HANDLE: OnceLock<Option<PrometheusHandle>> = OnceLock::new();
+
+/// Installs the process-wide recorder once and returns the handle that renders it; `None` when
+/// another recorder was installed first (metrics are then that recorder's business).
+pub fn install() -> Option<PrometheusHandle> {
+    HANDLE
+        .get_or_init(|| {
+            let recorder = PrometheusBuilder::new()
+                .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), &BUCKETS)
+                .ok()?
+                .build_recorder();
+            let handle = recorder.handle();
+            metrics::set_global_recorder(recorder).ok()?;
+            Some(handle)
+        })
+        .clone()
+}
+
+/// Events a receiver accepted (durably queued).
+pub fn events_accepted(source: Source, count: usize) {
+    metrics::counter!("clientsync_webhook_events_total", "source" => source.as_str(), "outcome" => "accepted")
+        .increment(count as u64);
+}
+
+/// A webhook request refused, by the `code` of its error body.
+pub fn request_refused(source: Source, code: &'static str) {
+    metrics::counter!("clientsync_webhook_refused_total", "source" => source.as_str(), "code" => code)
+        .increment(1);
+}
+
+/// A signature refused, by reason (stale, mismatch, missing header…).
+pub fn signature_failed(source: Source, reason: &'static str) {
+    metrics::counter!("clientsync_signature_failures_total", "source" => source.as_str(), "reason" => reason)
+        .increment(1);
+}
+
+/// How long the queue took to durably accept one request's events (publisher confirms included).
+pub fn publish_latency(elapsed: Duration, ok: bool) {
+    let result = if ok { "ok" } else { "error" };
+    metrics::histogram!("clientsync_queue_publish_seconds", "result" => result).record(elapsed.as_secs_f64());
+}
+
+/// Messages waiting in the work queue, read at scrape time.
+pub fn queue_depth(depth: u64) {
+    metrics::gauge!("clientsync_queue_depth").set(depth as f64);
+}
+
+/// What a worker did with one message, and how long it took.
+pub fn settled(settled: &Settled, elapsed: Duration) {
+    let outcome = match settled {
+        Settled::Done(outcome) => outcome.as_str(),
+        Settled::Retrying(_) => "retrying",
+        Settled::DeadLettered(_) => "dead_lettered",
+    };
+    metrics::counter!("clientsync_worker_messages_total", "outcome" => outcome).increment(1);
+    metrics::histogram!("clientsync_worker_process_seconds").record(elapsed.as_secs_f64());
+}
