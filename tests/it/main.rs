@@ -17,6 +17,7 @@ macro_rules! on_both_backends {
 mod broker_outage;
 mod config;
 mod dead_letters;
+mod drain;
 mod e2e;
 mod health;
 mod helpers;
