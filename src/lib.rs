@@ -2,10 +2,12 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 pub mod api;
+pub mod batch;
 pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod domain;
+pub mod generate;
 pub mod metrics;
 pub mod queue;
 pub mod receiver;

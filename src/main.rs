@@ -12,11 +12,17 @@ use clientsync::{
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    if let Command::Sign(args) = &cli.command {
-        for line in cli::sign(args, chrono::Utc::now().timestamp_millis())? {
-            println!("{line}");
+    match &cli.command {
+        Command::Sign(args) => {
+            for line in cli::sign(args, chrono::Utc::now().timestamp_millis())? {
+                println!("{line}");
+            }
+            return Ok(());
         }
-        return Ok(());
+        Command::Match(args) => return cli::run_match(args),
+        Command::Generate(args) => return cli::generate(args),
+        Command::Evaluate(args) => return cli::evaluate(args),
+        _ => {}
     }
     let config = Config::load(cli.config.as_deref()).context("loading configuration")?;
     telemetry::init(&config.telemetry);
@@ -33,6 +39,6 @@ async fn main() -> anyhow::Result<()> {
             tracing::info!("migrations applied");
             Ok(())
         }
-        Command::Sign(_) => Ok(()),
+        Command::Sign(_) | Command::Match(_) | Command::Generate(_) | Command::Evaluate(_) => Ok(()),
     }
 }

@@ -18,6 +18,13 @@ pub struct Model {
     pub document_key_check: Option<String>,
     pub phone: Option<String>,
     pub company: Option<String>,
+    pub date_of_birth: Option<String>,
+    pub street_number: Option<String>,
+    pub street: Option<String>,
+    pub address_2: Option<String>,
+    pub city: Option<String>,
+    pub postcode: Option<String>,
+    pub region: Option<String>,
     pub version: i64,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
@@ -32,6 +39,8 @@ pub enum Relation {
     FieldProvenance,
     #[sea_orm(has_many = "super::conflicts::Entity")]
     Conflicts,
+    #[sea_orm(has_many = "super::match_keys::Entity")]
+    MatchKeys,
 }
 
 impl Related<super::source_records::Entity> for Entity {

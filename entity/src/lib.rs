@@ -4,5 +4,6 @@ pub mod clients;
 pub mod conflicts;
 pub mod field_provenance;
 pub mod inbox_events;
+pub mod match_keys;
 pub mod queue_messages;
 pub mod source_records;

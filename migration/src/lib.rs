@@ -4,6 +4,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod m20261124_000001_create_store;
 mod m20261124_000002_create_queue_messages;
+mod m20261125_000003_match_keys_and_addresses;
 
 /// Every migration in order; `clientsync migrate` and start-up run `Migrator::up`.
 pub struct Migrator;
@@ -14,6 +15,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261124_000001_create_store::Migration),
             Box::new(m20261124_000002_create_queue_messages::Migration),
+            Box::new(m20261125_000003_match_keys_and_addresses::Migration),
         ]
     }
 }

@@ -12,6 +12,9 @@ pub enum DomainError {
     /// Too few or too many digits for a phone number.
     #[error("not a valid phone number")]
     InvalidPhone,
+    /// Not a calendar date in a known format.
+    #[error("not a valid date")]
+    InvalidDate,
     /// A name with no letters.
     #[error("name is empty")]
     EmptyName,

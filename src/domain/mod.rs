@@ -1,5 +1,6 @@
 //! Domain values parsed once at the edge, so the rest of the code never sees an invalid one.
 
+pub mod birth_date;
 pub mod document_key;
 pub mod email;
 pub mod error;
@@ -8,6 +9,7 @@ pub mod name;
 pub mod phone;
 pub mod source;
 
+pub use birth_date::BirthDate;
 pub use document_key::{DocumentKey, SpanishCheck};
 pub use email::Email;
 pub use error::DomainError;

@@ -1,8 +1,12 @@
-//! Phone numbers: digits only, E.164 (`+<country><number>`) when the country is known.
+//! Phone numbers: E.164 (`+<country><number>`) when the number is international or a default
+//! country is known, parsed with the `phonenumber` crate (libphonenumber's metadata); digits
+//! only when neither is known.
 
 use serde::{Deserialize, Serialize};
 
 use super::error::DomainError;
+
+pub use phonenumber::country::Id as Country;
 
 /// A normalized phone number.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -10,26 +14,28 @@ use super::error::DomainError;
 pub struct Phone(String);
 
 impl Phone {
-    /// Keeps digits and a leading `+` (`00` counts as `+`); with a default calling code, a
-    /// national number loses one trunk `0` and gains `+<code>`. 7 to 15 digits.
-    pub fn parse(raw: &str, default_calling_code: Option<u16>) -> Result<Self, DomainError> {
+    /// International numbers (`+`, `00`) and, with a default country, national ones become
+    /// E.164; a national number with no country keeps its digits. 7 to 15 digits.
+    pub fn parse(raw: &str, default_country: Option<Country>) -> Result<Self, DomainError> {
         let kept: String = raw.chars().filter(|c| c.is_ascii_digit() || *c == '+').collect();
-        let plus = kept.starts_with('+');
         if kept.chars().skip(1).any(|c| c == '+') {
             return Err(DomainError::InvalidPhone);
         }
-        let international = plus || kept.starts_with("00");
-        let mut digits: String = kept.chars().filter(char::is_ascii_digit).collect();
-        if !plus && international {
-            digits.drain(..2);
-        }
-        let normalized = match (international, default_calling_code) {
-            (true, _) => format!("+{digits}"),
-            (false, Some(code)) => {
-                let national = digits.strip_prefix('0').unwrap_or(&digits);
-                format!("+{code}{national}")
-            }
-            (false, None) => digits,
+        let digits: String = kept.chars().filter(char::is_ascii_digit).collect();
+        let international = match (kept.starts_with('+'), digits.strip_prefix("00")) {
+            (true, _) => Some(format!("+{digits}")),
+            (false, Some(rest)) => Some(format!("+{rest}")),
+            (false, None) => None,
+        };
+        let parsed = match (&international, default_country) {
+            (Some(number), _) => phonenumber::parse(None, number).ok(),
+            (None, Some(country)) => phonenumber::parse(Some(country), &digits).ok(),
+            (None, None) => None,
+        };
+        let normalized = match (parsed, international) {
+            (Some(number), _) => number.format().mode(phonenumber::Mode::E164).to_string(),
+            (None, Some(number)) => number,
+            (None, None) => digits,
         };
         let count = normalized.chars().filter(char::is_ascii_digit).count();
         if (7..=15).contains(&count) {
@@ -79,7 +85,7 @@ mod tests {
     #[test]
     fn a_national_number_becomes_e164_with_a_default_country() {
         assert_eq!(
-            Phone::parse("020 7946 0018", Some(44)).unwrap().as_str(),
+            Phone::parse("020 7946 0018", Some(Country::GB)).unwrap().as_str(),
             "+442079460018"
         );
         assert_eq!(Phone::parse("600 000 001", None).unwrap().as_str(), "600000001");

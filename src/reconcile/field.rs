@@ -22,11 +22,25 @@ pub enum Field {
     Phone,
     /// Company a contact works for.
     Company,
+    /// A person's date of birth, `YYYY-MM-DD`.
+    DateOfBirth,
+    /// House or building number.
+    StreetNumber,
+    /// Street name (address line 1).
+    Street,
+    /// Address line 2: flat, floor, building name.
+    Address2,
+    /// City, town or suburb.
+    City,
+    /// Postal code.
+    Postcode,
+    /// State, province or region.
+    Region,
 }
 
 impl Field {
     /// Every field, in a stable order.
-    pub const ALL: [Field; 7] = [
+    pub const ALL: [Field; 14] = [
         Field::Name,
         Field::GivenName,
         Field::FamilyName,
@@ -34,6 +48,13 @@ impl Field {
         Field::DocumentKey,
         Field::Phone,
         Field::Company,
+        Field::DateOfBirth,
+        Field::StreetNumber,
+        Field::Street,
+        Field::Address2,
+        Field::City,
+        Field::Postcode,
+        Field::Region,
     ];
 
     /// Stable snake_case name used in rows and the API.
@@ -46,7 +67,22 @@ impl Field {
             Field::DocumentKey => "document_key",
             Field::Phone => "phone",
             Field::Company => "company",
+            Field::DateOfBirth => "date_of_birth",
+            Field::StreetNumber => "street_number",
+            Field::Street => "street",
+            Field::Address2 => "address_2",
+            Field::City => "city",
+            Field::Postcode => "postcode",
+            Field::Region => "region",
         }
+    }
+
+    /// Whether values are free text compared after folding (case, accents, spacing).
+    pub fn is_text(self) -> bool {
+        !matches!(
+            self,
+            Field::Email | Field::DocumentKey | Field::Phone | Field::DateOfBirth | Field::Postcode
+        )
     }
 
     /// Parses a stored field name.

@@ -120,11 +120,10 @@ fn latest(records: &[MergeInput<'_>], source: Source, field: Field) -> Option<Go
 
 /// Whether two normalized values say the same thing; names ignore case and spacing.
 fn same(field: Field, a: &str, b: &str) -> bool {
-    match field {
-        Field::Name | Field::GivenName | Field::FamilyName | Field::Company => {
-            crate::domain::name::fold(a) == crate::domain::name::fold(b)
-        }
-        _ => a == b,
+    if field.is_text() {
+        crate::domain::name::fold(a) == crate::domain::name::fold(b)
+    } else {
+        a == b
     }
 }
 

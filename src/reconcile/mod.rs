@@ -2,6 +2,7 @@
 //! what each golden field holds. No I/O here; `store::reconcile` feeds it rows and applies it.
 
 pub mod field;
+pub mod fuzzy;
 pub mod matching;
 pub mod merge;
 pub mod normalize;

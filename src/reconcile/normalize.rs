@@ -2,9 +2,10 @@
 
 use super::field::Field;
 use crate::domain::{
+    birth_date::BirthDate,
     document_key::{DocumentKey, SpanishCheck},
     email::Email,
-    phone::Phone,
+    phone::{Country, Phone},
 };
 
 /// A raw value normalized for its field.
@@ -18,8 +19,14 @@ pub enum Normalized {
     Rejected(&'static str),
 }
 
-/// Normalizes `raw` for `field`; never fails, so one bad value never sinks an event.
+/// Normalizes `raw` for `field` with no default phone country.
 pub fn normalize(field: Field, raw: Option<&str>) -> Normalized {
+    normalize_in(field, raw, None)
+}
+
+/// Normalizes `raw` for `field`; never fails, so one bad value never sinks an event. National
+/// phone numbers become E.164 in `country`.
+pub fn normalize_in(field: Field, raw: Option<&str>, country: Option<Country>) -> Normalized {
     let Some(raw) = raw.map(str::trim).filter(|s| !s.is_empty()) else {
         return Normalized::Cleared;
     };
@@ -32,13 +39,24 @@ pub fn normalize(field: Field, raw: Option<&str>) -> Normalized {
             Ok((key, check)) => Normalized::Value(key.as_str().to_owned(), Some(check)),
             Err(_) => Normalized::Rejected("empty document key"),
         },
-        Field::Phone => match Phone::parse(raw, None) {
+        Field::Phone => match Phone::parse(raw, country) {
             Ok(phone) => Normalized::Value(phone.as_str().to_owned(), None),
             Err(_) => Normalized::Rejected("invalid phone"),
         },
-        Field::Name | Field::GivenName | Field::FamilyName | Field::Company => {
-            Normalized::Value(raw.split_whitespace().collect::<Vec<_>>().join(" "), None)
-        }
+        Field::DateOfBirth => match BirthDate::parse(raw) {
+            Ok(date) => Normalized::Value(date.to_string(), None),
+            Err(_) => Normalized::Rejected("invalid date of birth"),
+        },
+        Field::Postcode => Normalized::Value(raw.split_whitespace().collect::<String>().to_uppercase(), None),
+        Field::Name
+        | Field::GivenName
+        | Field::FamilyName
+        | Field::Company
+        | Field::StreetNumber
+        | Field::Street
+        | Field::Address2
+        | Field::City
+        | Field::Region => Normalized::Value(raw.split_whitespace().collect::<Vec<_>>().join(" "), None),
     }
 }
 

@@ -60,6 +60,13 @@ pub async fn create(
         document_key: Set(document_key),
         phone: Set(get(Field::Phone)),
         company: Set(get(Field::Company)),
+        date_of_birth: Set(get(Field::DateOfBirth)),
+        street_number: Set(get(Field::StreetNumber)),
+        street: Set(get(Field::Street)),
+        address_2: Set(get(Field::Address2)),
+        city: Set(get(Field::City)),
+        postcode: Set(get(Field::Postcode)),
+        region: Set(get(Field::Region)),
         version: Set(1),
         created_at: Set(now),
         updated_at: Set(now),
@@ -108,6 +115,13 @@ pub fn value_of(client: &clients::Model, field: Field) -> Option<&str> {
         Field::DocumentKey => client.document_key.as_deref(),
         Field::Phone => client.phone.as_deref(),
         Field::Company => client.company.as_deref(),
+        Field::DateOfBirth => client.date_of_birth.as_deref(),
+        Field::StreetNumber => client.street_number.as_deref(),
+        Field::Street => client.street.as_deref(),
+        Field::Address2 => client.address_2.as_deref(),
+        Field::City => client.city.as_deref(),
+        Field::Postcode => client.postcode.as_deref(),
+        Field::Region => client.region.as_deref(),
     }
 }
 
@@ -139,6 +153,13 @@ pub async fn apply(
             }
             Field::Phone => row.phone = value,
             Field::Company => row.company = value,
+            Field::DateOfBirth => row.date_of_birth = value,
+            Field::StreetNumber => row.street_number = value,
+            Field::Street => row.street = value,
+            Field::Address2 => row.address_2 = value,
+            Field::City => row.city = value,
+            Field::Postcode => row.postcode = value,
+            Field::Region => row.region = value,
         }
     }
     row.version = Set(version + 1);

@@ -21,6 +21,7 @@ mod drain;
 mod e2e;
 mod health;
 mod helpers;
+mod match_cli;
 mod metrics;
 mod receiver_rejects;
 mod sign_cli;

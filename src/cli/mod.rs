@@ -4,6 +4,10 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+mod matching;
+
+pub use matching::{EvaluateArgs, GenerateArgs, MatchArgs, evaluate, generate, run_match};
+
 use crate::{
     receiver::signature::{self, WebhookSecret},
     startup::Role,
@@ -34,6 +38,22 @@ pub enum Command {
     Migrate,
     /// Print the signature headers a sender would add to FILE, for testing a deployment with curl.
     Sign(SignArgs),
+    /// Match two CSV exports (or find duplicates within one) and write the pairs found.
+    Match(MatchArgs),
+    /// Write a synthetic dataset with known duplicates: left.csv, right.csv and truth.csv.
+    Generate(GenerateArgs),
+    /// Print precision, recall and F1 of a pairs file against a truth file.
+    Evaluate(EvaluateArgs),
+}
+
+impl Command {
+    /// Offline commands need no configuration, database or broker.
+    pub fn is_offline(&self) -> bool {
+        matches!(
+            self,
+            Command::Sign(_) | Command::Match(_) | Command::Generate(_) | Command::Evaluate(_)
+        )
+    }
 }
 
 /// Arguments of `sign`.

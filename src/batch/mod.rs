@@ -1,0 +1,291 @@
+//! Matching CSV exports offline: `clientsync match` and `clientsync evaluate`. Reads the files,
+//! runs the same matcher the service uses, and writes the pairs all at once or not at all.
+
+pub mod columns;
+pub mod evaluate;
+
+use std::{
+    collections::HashSet,
+    fs::File,
+    io::Write,
+    path::{Path, PathBuf},
+    time::{Duration, Instant},
+};
+
+pub use columns::{ColumnMap, ColumnOverride};
+
+use crate::reconcile::fuzzy::{self, Comparator, LinkOptions, LinkResult, Profile, ProfileOptions};
+
+/// Why a batch run failed; every variant names the file, and the line when one is at fault.
+#[derive(Debug, thiserror::Error)]
+pub enum BatchError {
+    /// The file could not be opened or read.
+    #[error("{file}: {source}")]
+    Io {
+        /// The file.
+        file: String,
+        /// What the system said.
+        source: std::io::Error,
+    },
+    /// A line is not valid CSV or has the wrong number of fields.
+    #[error("{file}, line {line}: {problem}")]
+    Line {
+        /// The file.
+        file: String,
+        /// 1-based line number.
+        line: u64,
+        /// What is wrong.
+        problem: String,
+    },
+    /// A column the user named is not in the header.
+    #[error("{file}: no column named `{header}`")]
+    MissingColumn {
+        /// The file.
+        file: String,
+        /// The header asked for.
+        header: String,
+    },
+    /// No header maps to a client field.
+    #[error("{file}: no column maps to a client field; name them with --column field=header")]
+    NoKnownColumns {
+        /// The file.
+        file: String,
+    },
+    /// A `--column` value is not `field=header`.
+    #[error("`{0}` is not field=header")]
+    BadColumnSpec(String),
+    /// A `--column` field is not a client field.
+    #[error("`{0}` is not a client field (try email, document_key, given_name, postcode…)")]
+    UnknownField(String),
+    /// Two records share an id, so pairs could not be told apart.
+    #[error("{file}, line {line}: id `{id}` was already used")]
+    DuplicateId {
+        /// The file.
+        file: String,
+        /// 1-based line number.
+        line: u64,
+        /// The repeated id.
+        id: String,
+    },
+}
+
+fn io(file: &Path) -> impl FnOnce(std::io::Error) -> BatchError + '_ {
+    move |source| BatchError::Io {
+        file: file.display().to_string(),
+        source,
+    }
+}
+
+/// Records of one file: ids and profiles, in file order.
+#[derive(Debug, Default)]
+pub struct Records {
+    /// Record ids.
+    pub ids: Vec<String>,
+    /// Matching profiles.
+    pub profiles: Vec<Profile>,
+}
+
+/// Reads a CSV export into profiles; the first bad line stops the read with its number.
+pub fn read(
+    path: &Path,
+    id: Option<&str>,
+    overrides: &[ColumnOverride],
+    options: ProfileOptions,
+) -> Result<Records, BatchError> {
+    let name = path.display().to_string();
+    let line_error = |line: u64, problem: String| BatchError::Line {
+        file: name.clone(),
+        line,
+        problem,
+    };
+    let file = File::open(path).map_err(io(path))?;
+    let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(file);
+    let headers: Vec<String> = reader
+        .headers()
+        .map_err(|e| line_error(1, describe(&e)))?
+        .iter()
+        .map(str::to_owned)
+        .collect();
+    let map = ColumnMap::resolve(&name, &headers, id, overrides)?;
+    let mut records = Records::default();
+    let mut seen = HashSet::new();
+    for (n, row) in reader.records().enumerate() {
+        let row = row.map_err(|e| {
+            let line = e.position().map_or(n as u64 + 2, csv::Position::line);
+            line_error(line, describe(&e))
+        })?;
+        let line = row.position().map_or(n as u64 + 2, csv::Position::line);
+        let id = match map.id {
+            Some(i) => row.get(i).unwrap_or_default().trim().to_owned(),
+            None => (n + 1).to_string(),
+        };
+        if id.is_empty() {
+            return Err(line_error(line, "the id column is empty".to_owned()));
+        }
+        if !seen.insert(id.clone()) {
+            return Err(BatchError::DuplicateId { file: name, line, id });
+        }
+        let profile = Profile::build(
+            |field| {
+                map.fields
+                    .iter()
+                    .find(|(f, _)| *f == field)
+                    .and_then(|(_, i)| row.get(*i))
+                    .filter(|v| !v.trim().is_empty())
+            },
+            options,
+        );
+        records.ids.push(id);
+        records.profiles.push(profile);
+    }
+    Ok(records)
+}
+
+fn describe(e: &csv::Error) -> String {
+    match e.kind() {
+        csv::ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => {
+            format!("{len} fields where the header has {expected_len}")
+        }
+        csv::ErrorKind::Utf8 { .. } => "not valid UTF-8".to_owned(),
+        _ => e.to_string(),
+    }
+}
+
+/// What a match run did, for the summary line.
+#[derive(Debug)]
+pub struct Summary {
+    /// Records read on the left (or in the deduplicated file).
+    pub left: usize,
+    /// Records read on the right (0 when deduplicating).
+    pub right: usize,
+    /// Candidate pairs compared.
+    pub candidates: usize,
+    /// Pairs written.
+    pub pairs: usize,
+    /// Time spent reading.
+    pub read: Duration,
+    /// Time spent matching.
+    pub matching: Duration,
+    /// The fitted model.
+    pub result: LinkResult,
+}
+
+impl Summary {
+    /// The comparators the data had, ranked by the evidence their exact agreement gives.
+    pub fn strongest_fields(&self) -> Vec<(&'static str, f64, f64)> {
+        let model = &self.result.model;
+        let mut ranked: Vec<_> = Comparator::ALL
+            .iter()
+            .filter(|c| self.result.observed[c.index()] > 0)
+            .map(|c| {
+                (
+                    c.as_str(),
+                    model.strength(*c),
+                    model.weight(*c, fuzzy::compare::DIFFERENT),
+                )
+            })
+            .collect();
+        ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
+        ranked
+    }
+}
+
+/// Writes `left_id,right_id,probability` rows to `out` through a temporary file renamed into
+/// place, so a failure never leaves half a file.
+pub fn write_pairs(
+    out: &Path,
+    left: &Records,
+    right: &Records,
+    result: &LinkResult,
+) -> Result<(), BatchError> {
+    let dir = out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut tmp = tempfile_in(dir, out)?;
+    let write = |file: &mut File| -> std::io::Result<()> {
+        let mut w = std::io::BufWriter::new(file);
+        writeln!(w, "left_id,right_id,probability")?;
+        let mut csv = csv::WriterBuilder::new().has_headers(false).from_writer(w);
+        for p in &result.pairs {
+            csv.write_record([
+                left.ids[p.left as usize].as_str(),
+                right.ids[p.right as usize].as_str(),
+                &format!("{:.6}", p.probability),
+            ])?;
+        }
+        csv.flush()
+    };
+    let written = write(&mut tmp.1)
+        .and_then(|()| tmp.1.sync_all())
+        .and_then(|()| std::fs::rename(&tmp.0, out));
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp.0);
+        return Err(io(out)(e));
+    }
+    Ok(())
+}
+
+fn tempfile_in(dir: &Path, out: &Path) -> Result<(PathBuf, File), BatchError> {
+    let name = out
+        .file_name()
+        .map_or("pairs".into(), |n| n.to_string_lossy().into_owned());
+    let path = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let file = File::create(&path).map_err(io(&path))?;
+    Ok((path, file))
+}
+
+/// One batch run: which files, how their columns map, how to match, where to write.
+#[derive(Debug)]
+pub struct Job<'a> {
+    /// First file, or the only one when deduplicating.
+    pub left: &'a Path,
+    /// Second file; `None` deduplicates `left`.
+    pub right: Option<&'a Path>,
+    /// Pairs file to write.
+    pub out: &'a Path,
+    /// Header of the id column.
+    pub id: Option<&'a str>,
+    /// Column mappings given by the user.
+    pub overrides: &'a [ColumnOverride],
+    /// Folding options.
+    pub profile: ProfileOptions,
+    /// Matching options.
+    pub options: LinkOptions,
+}
+
+/// Links two files (or deduplicates one) and writes the pairs. `on_read` is told how many
+/// records will be matched; `progress` how many have been.
+pub fn run(
+    job: &Job<'_>,
+    progress: &(dyn Fn(u64) + Sync),
+    on_read: &dyn Fn(usize),
+) -> Result<Summary, BatchError> {
+    let started = Instant::now();
+    let left = read(job.left, job.id, job.overrides, job.profile)?;
+    let right = match job.right {
+        Some(path) => Some(read(path, job.id, job.overrides, job.profile)?),
+        None => None,
+    };
+    let (options, out) = (&job.options, job.out);
+    let read_time = started.elapsed();
+    on_read(left.profiles.len());
+    let started = Instant::now();
+    let result = match &right {
+        Some(r) => fuzzy::link(&left.profiles, &r.profiles, options, progress),
+        None => fuzzy::dedupe(&left.profiles, options, progress),
+    };
+    let matching = started.elapsed();
+    write_pairs(out, &left, right.as_ref().unwrap_or(&left), &result)?;
+    Ok(Summary {
+        left: left.profiles.len(),
+        right: right.as_ref().map_or(0, |r| r.profiles.len()),
+        candidates: result.candidates,
+        pairs: result.pairs.len(),
+        read: read_time,
+        matching,
+        result,
+    })
+}

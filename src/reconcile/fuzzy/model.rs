@@ -1,0 +1,310 @@
+//! Fellegi–Sunter weights: for each comparator and agreement level, how much likelier that level
+//! is among true matches (m) than among random pairs (u). Weights are estimated without labels:
+//! u from the data itself (value frequencies and random pairs), m and the match rate by EM over
+//! the candidate pairs blocking produced.
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::compare::{COMPARATORS, Comparator, EXACT, LEVELS, MISSING, Pattern};
+
+/// Probabilities per agreement level (index 0, `MISSING`, is unused).
+pub type LevelTable = [f64; LEVELS];
+
+/// A fitted or default match model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Model {
+    /// P(level | match) per comparator.
+    m: [LevelTable; COMPARATORS],
+    /// P(level | non-match) per comparator.
+    u: [LevelTable; COMPARATORS],
+    /// Prior probability that a candidate pair is a match.
+    lambda: f64,
+}
+
+/// Bits of evidence one comparator may add or remove, so no single field decides alone.
+const MAX_BITS: f64 = 24.0;
+/// Floor for any probability, keeping weights finite.
+const FLOOR: f64 = 1e-7;
+
+fn table(levels: [f64; LEVELS - 1]) -> LevelTable {
+    let mut t = [0.0; LEVELS];
+    t[1..].copy_from_slice(&levels);
+    t
+}
+
+impl Default for Model {
+    /// Weights that behave sensibly on a small store before any fitting: keys are strong,
+    /// names moderate, addresses supporting, agreement on a region barely counts.
+    fn default() -> Self {
+        use Comparator::*;
+        let mut m = [[0.0; LEVELS]; COMPARATORS];
+        let mut u = [[0.0; LEVELS]; COMPARATORS];
+        let mut set = |c: Comparator, mt: [f64; 5], ut: [f64; 5]| {
+            m[c.index()] = table(mt);
+            u[c.index()] = table(ut);
+        };
+        set(
+            GivenName,
+            [0.80, 0.10, 0.05, 0.03, 0.02],
+            [0.01, 0.01, 0.04, 0.15, 0.79],
+        );
+        set(
+            FamilyName,
+            [0.80, 0.10, 0.05, 0.03, 0.02],
+            [0.005, 0.005, 0.03, 0.12, 0.84],
+        );
+        set(
+            Name,
+            [0.80, 0.10, 0.04, 0.03, 0.03],
+            [0.001, 0.002, 0.02, 0.10, 0.877],
+        );
+        set(
+            Email,
+            [0.85, 0.05, 0.02, 0.001, 0.079],
+            [1e-6, 1e-5, 1e-3, 0.001, 0.997],
+        );
+        set(
+            DocumentKey,
+            [0.90, 0.05, 0.001, 0.001, 0.048],
+            [1e-6, 1e-5, 0.001, 0.001, 0.998],
+        );
+        set(
+            Phone,
+            [0.80, 0.05, 0.001, 0.001, 0.148],
+            [1e-5, 1e-4, 0.001, 0.001, 0.998],
+        );
+        set(
+            DateOfBirth,
+            [0.90, 0.05, 0.02, 0.001, 0.029],
+            [5e-5, 1e-3, 0.01, 0.001, 0.988],
+        );
+        set(
+            StreetNumber,
+            [0.85, 0.05, 0.001, 0.001, 0.098],
+            [0.02, 0.02, 0.001, 0.001, 0.958],
+        );
+        set(
+            Street,
+            [0.80, 0.08, 0.05, 0.03, 0.04],
+            [0.001, 0.002, 0.01, 0.05, 0.937],
+        );
+        set(
+            Address2,
+            [0.75, 0.08, 0.05, 0.04, 0.08],
+            [0.005, 0.005, 0.02, 0.08, 0.89],
+        );
+        set(
+            City,
+            [0.85, 0.07, 0.03, 0.02, 0.03],
+            [0.02, 0.005, 0.02, 0.05, 0.905],
+        );
+        set(
+            Postcode,
+            [0.85, 0.07, 0.001, 0.001, 0.078],
+            [0.002, 0.01, 0.001, 0.001, 0.986],
+        );
+        set(
+            Region,
+            [0.90, 0.02, 0.02, 0.01, 0.05],
+            [0.2, 0.01, 0.02, 0.02, 0.75],
+        );
+        set(
+            Company,
+            [0.75, 0.08, 0.05, 0.05, 0.07],
+            [0.01, 0.01, 0.04, 0.1, 0.84],
+        );
+        Self { m, u, lambda: 0.01 }
+    }
+}
+
+/// Pairs with the same pattern, counted once: EM runs over distinct patterns.
+pub type PatternCounts = HashMap<Pattern, u64>;
+
+/// How a weight was reached, for reports and conflict evidence.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Contribution {
+    /// The comparator.
+    pub comparator: &'static str,
+    /// Agreement level reached.
+    pub level: u8,
+    /// Bits of evidence for (positive) or against (negative) a match.
+    pub bits: f64,
+}
+
+impl Model {
+    /// The prior match probability of a candidate pair.
+    pub fn lambda(&self) -> f64 {
+        self.lambda
+    }
+
+    /// Bits of evidence a comparator's level carries; missing carries none.
+    pub fn weight(&self, comparator: Comparator, level: u8) -> f64 {
+        let l = usize::from(level);
+        if level == MISSING || l >= LEVELS {
+            return 0.0;
+        }
+        let c = comparator.index();
+        (self.m[c][l].max(FLOOR) / self.u[c][l].max(FLOOR))
+            .log2()
+            .clamp(-MAX_BITS, MAX_BITS)
+    }
+
+    /// The exact-agreement weight on a value whose share of records is `frequency`: agreeing
+    /// on "Smith" says less than agreeing on "Zubizarreta".
+    pub fn exact_weight_for(&self, comparator: Comparator, frequency: f64) -> f64 {
+        let c = comparator.index();
+        (self.m[c][usize::from(EXACT)].max(FLOOR) / frequency.max(FLOOR))
+            .log2()
+            .clamp(-MAX_BITS, MAX_BITS)
+    }
+
+    /// Total bits of a pattern.
+    pub fn bits(&self, pattern: &Pattern) -> f64 {
+        Comparator::ALL
+            .iter()
+            .map(|c| self.weight(*c, pattern[c.index()]))
+            .sum()
+    }
+
+    /// The match probability of `bits` of evidence under the model's prior.
+    pub fn probability(&self, bits: f64) -> f64 {
+        let prior = self.lambda.clamp(FLOOR, 1.0 - FLOOR);
+        let odds = prior / (1.0 - prior) * bits.exp2();
+        odds / (1.0 + odds)
+    }
+
+    /// The per-comparator contributions of a pattern, strongest first, missing left out.
+    pub fn explain(&self, pattern: &Pattern) -> Vec<Contribution> {
+        let mut parts: Vec<Contribution> = Comparator::ALL
+            .iter()
+            .filter(|c| pattern[c.index()] != MISSING)
+            .map(|c| Contribution {
+                comparator: c.as_str(),
+                level: pattern[c.index()],
+                bits: self.weight(*c, pattern[c.index()]),
+            })
+            .collect();
+        parts.sort_by(|a, b| b.bits.abs().total_cmp(&a.bits.abs()));
+        parts
+    }
+
+    /// Replaces u with what the data says about random pairs.
+    pub fn set_u(&mut self, u: [LevelTable; COMPARATORS]) {
+        self.u = u;
+    }
+
+    /// P(level | non-match) of a comparator.
+    pub fn u(&self, comparator: Comparator) -> &LevelTable {
+        &self.u[comparator.index()]
+    }
+
+    /// P(level | match) of a comparator.
+    pub fn m(&self, comparator: Comparator) -> &LevelTable {
+        &self.m[comparator.index()]
+    }
+
+    /// Estimates m and the match rate by expectation–maximisation over candidate pairs, with u
+    /// held fixed (it is better estimated from random pairs than from blocked ones). Returns
+    /// the number of iterations run.
+    pub fn fit_em(&mut self, patterns: &PatternCounts, max_iterations: usize) -> usize {
+        let total: u64 = patterns.values().sum();
+        if total == 0 {
+            return 0;
+        }
+        // A light Dirichlet prior keeps unseen levels from collapsing to zero.
+        const PSEUDO: f64 = 0.5;
+        for iteration in 1..=max_iterations {
+            let mut matched = 0.0;
+            let mut counts = [[0.0; LEVELS]; COMPARATORS];
+            for (pattern, count) in patterns {
+                let n = *count as f64;
+                let p = self.probability(self.bits(pattern)) * n;
+                matched += p;
+                for c in 0..COMPARATORS {
+                    counts[c][usize::from(pattern[c])] += p;
+                }
+            }
+            let mut change: f64 = 0.0;
+            for (held, seen_levels) in self.m.iter_mut().zip(&counts) {
+                let seen: f64 = seen_levels[1..].iter().sum();
+                for (m, n) in held.iter_mut().zip(seen_levels).skip(1) {
+                    let updated = (n + PSEUDO * *m) / (seen + PSEUDO);
+                    change = change.max((updated - *m).abs());
+                    *m = updated;
+                }
+            }
+            let lambda = (matched / total as f64).clamp(FLOOR, 1.0 - FLOOR);
+            change = change.max((lambda - self.lambda).abs());
+            self.lambda = lambda;
+            if change < 1e-5 {
+                return iteration;
+            }
+        }
+        max_iterations
+    }
+
+    /// Bits a comparator can contribute at most (exact agreement), to rank what matters.
+    pub fn strength(&self, comparator: Comparator) -> f64 {
+        self.weight(comparator, EXACT)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::reconcile::fuzzy::compare::{CLOSE, DIFFERENT};
+
+    fn pattern(levels: &[(Comparator, u8)]) -> Pattern {
+        let mut p = [MISSING; COMPARATORS];
+        for (c, l) in levels {
+            p[c.index()] = *l;
+        }
+        p
+    }
+
+    #[test]
+    fn agreement_adds_evidence_and_disagreement_removes_it() {
+        let model = Model::default();
+        assert!(model.weight(Comparator::DocumentKey, EXACT) > 10.0);
+        assert!(model.weight(Comparator::DocumentKey, DIFFERENT) < -3.0);
+        assert_eq!(model.weight(Comparator::Email, MISSING), 0.0);
+    }
+
+    #[test]
+    fn a_common_value_agreeing_counts_less_than_a_rare_one() {
+        let model = Model::default();
+        assert!(
+            model.exact_weight_for(Comparator::FamilyName, 0.02)
+                < model.exact_weight_for(Comparator::FamilyName, 0.0001)
+        );
+    }
+
+    #[test]
+    fn em_learns_a_match_rate_and_that_agreement_marks_matches() {
+        let agree = pattern(&[
+            (Comparator::GivenName, EXACT),
+            (Comparator::FamilyName, EXACT),
+            (Comparator::DateOfBirth, EXACT),
+        ]);
+        let typo = pattern(&[
+            (Comparator::GivenName, CLOSE),
+            (Comparator::FamilyName, EXACT),
+            (Comparator::DateOfBirth, EXACT),
+        ]);
+        let differ = pattern(&[
+            (Comparator::GivenName, DIFFERENT),
+            (Comparator::FamilyName, DIFFERENT),
+            (Comparator::DateOfBirth, DIFFERENT),
+        ]);
+        let patterns = PatternCounts::from([(agree, 800), (typo, 200), (differ, 9000)]);
+        let mut model = Model::default();
+        let iterations = model.fit_em(&patterns, 200);
+        assert!(iterations > 1);
+        assert!((model.lambda() - 0.1).abs() < 0.02, "lambda {}", model.lambda());
+        assert!(model.m(Comparator::GivenName)[usize::from(CLOSE)] > 0.1);
+        assert!(model.probability(model.bits(&typo)) > 0.9);
+        assert!(model.probability(model.bits(&differ)) < 0.01);
+    }
+}
