@@ -10,7 +10,12 @@ use figment::{
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
-use crate::{queue::RetryPolicy, receiver::signature::WebhookSecret};
+use crate::{
+    domain::phone::Country,
+    queue::RetryPolicy,
+    receiver::signature::WebhookSecret,
+    reconcile::{Matching, fuzzy::ProfileOptions},
+};
 
 const DEFAULTS: &str = include_str!("../config/default.toml");
 
@@ -66,6 +71,8 @@ pub struct Config {
     pub clickup: ClickUpConfig,
     /// Logs.
     pub telemetry: TelemetryConfig,
+    /// How records are matched to clients.
+    pub matching: MatchingConfig,
 }
 
 /// HTTP settings.
@@ -155,6 +162,58 @@ pub struct WorkerConfig {
     pub batch_size: usize,
     /// How long one receive waits before checking for shutdown.
     pub poll_ms: u64,
+}
+
+/// Fuzzy matching thresholds and folding; weights are the built-in defaults.
+#[derive(Debug, Clone, Deserialize)]
+pub struct MatchingConfig {
+    /// Auto-link a fuzzy candidate at or above this probability.
+    pub link_threshold: f64,
+    /// Candidates below this are not matches; between the two thresholds an operator decides.
+    pub review_threshold: f64,
+    /// Two candidates within this probability of each other are ambiguous.
+    pub ambiguity_margin: f64,
+    /// Blocking keys shared by more clients than this are too common to search by.
+    pub max_block: usize,
+    /// Treat Gmail addresses that differ in dots or `+tags` as one.
+    pub fold_gmail: bool,
+    /// ISO country (e.g. "ES") in which national phone numbers are read, making them E.164.
+    pub default_country: Option<String>,
+}
+
+impl MatchingConfig {
+    /// The worker's matching settings; fails on an unknown country.
+    pub fn matching(&self) -> Result<Matching, ConfigError> {
+        let country = match self
+            .default_country
+            .as_deref()
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+        {
+            Some(code) => {
+                Some(
+                    code.to_uppercase()
+                        .parse::<Country>()
+                        .map_err(|_| ConfigError::BadValue {
+                            key: "matching.default_country",
+                            reason: format!("`{code}` is not an ISO 3166 country code"),
+                        })?,
+                )
+            }
+            None => None,
+        };
+        Ok(Matching {
+            link_threshold: self.link_threshold,
+            review_threshold: self.review_threshold,
+            ambiguity_margin: self.ambiguity_margin,
+            max_block: self.max_block,
+            profile: ProfileOptions {
+                fold_gmail: self.fold_gmail,
+            },
+            country,
+            ..Matching::default()
+        })
+    }
 }
 
 /// HubSpot settings.
@@ -313,6 +372,20 @@ impl Config {
         if self.database.max_connections == 0 {
             return bad("database.max_connections", "must be at least 1");
         }
+        let m = &self.matching;
+        if !(0.0 < m.review_threshold && m.review_threshold <= m.link_threshold && m.link_threshold < 1.0) {
+            return bad(
+                "matching.link_threshold",
+                "thresholds must satisfy 0 < review_threshold <= link_threshold < 1",
+            );
+        }
+        if !(0.0..1.0).contains(&m.ambiguity_margin) {
+            return bad("matching.ambiguity_margin", "must be in [0, 1)");
+        }
+        if m.max_block == 0 {
+            return bad("matching.max_block", "must be at least 1");
+        }
+        self.matching.matching()?;
         if let Some(amqp) = &self.queue.amqp_url {
             let amqp = amqp.expose_secret();
             if !(amqp.starts_with("amqp://") || amqp.starts_with("amqps://")) {

@@ -124,7 +124,9 @@ impl Application {
         .disable_signals()
         .shutdown_timeout(config.server.shutdown_grace_secs)
         .run();
-        let worker = matches!(role, Role::Worker | Role::All).then(|| Worker::new(db.clone(), queue.clone()));
+        let matching = config.matching.matching()?;
+        let worker = matches!(role, Role::Worker | Role::All)
+            .then(|| Worker::new(db.clone(), queue.clone()).with_matching(matching));
         Ok(Self {
             port,
             server,

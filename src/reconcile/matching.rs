@@ -1,6 +1,54 @@
-//! Which golden client a source record belongs to, by exact keys in a fixed order.
+//! Which golden client a source record belongs to: exact keys in a fixed order first, then
+//! the fuzzy score of the candidates blocking found.
 
-use crate::domain::ids::ClientId;
+use serde::Serialize;
+
+use super::fuzzy::{Model, Profile, ProfileOptions, compare::compare, model::Contribution};
+use crate::domain::{ids::ClientId, phone::Country};
+
+/// How the worker matches records without a shared exact key.
+#[derive(Debug, Clone)]
+pub struct Matching {
+    /// Auto-link at or above this probability (when no other candidate is close).
+    pub link_threshold: f64,
+    /// Below this a candidate is not a match; between the two an operator decides.
+    pub review_threshold: f64,
+    /// Two candidates within this probability of each other are ambiguous.
+    pub ambiguity_margin: f64,
+    /// Blocking keys held by more clients than this are too common to use.
+    pub max_block: usize,
+    /// How values are folded.
+    pub profile: ProfileOptions,
+    /// National phone numbers are read in this country.
+    pub country: Option<Country>,
+    /// Weights.
+    pub model: Model,
+}
+
+impl Default for Matching {
+    fn default() -> Self {
+        Self {
+            link_threshold: 0.95,
+            review_threshold: 0.60,
+            ambiguity_margin: 0.10,
+            max_block: 64,
+            profile: ProfileOptions::default(),
+            country: None,
+            model: Model::default(),
+        }
+    }
+}
+
+/// A fuzzy candidate with its probability and why.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Scored {
+    /// The candidate client.
+    pub client_id: ClientId,
+    /// Match probability.
+    pub probability: f64,
+    /// Per-field evidence, strongest first.
+    pub evidence: Vec<Contribution>,
+}
 
 /// The clients the store found for a record's keys; each lookup is exact and indexed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -14,7 +62,7 @@ pub struct Candidates {
 }
 
 /// What to do with a record.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum MatchDecision {
     /// Feed this client.
     Link(ClientId),
@@ -25,6 +73,50 @@ pub enum MatchDecision {
         /// The distinct clients involved, in match order (link, document key, email).
         clients: Vec<ClientId>,
     },
+    /// Fuzzy candidates an operator must choose between (or reject); an ambiguous_match conflict.
+    Ambiguous {
+        /// Candidates at or above the review threshold, most probable first.
+        candidates: Vec<Scored>,
+    },
+}
+
+/// Scores a record's profile against candidate clients' profiles with the configured model.
+pub fn score_candidates(
+    profile: &Profile,
+    candidates: &[(ClientId, Profile)],
+    matching: &Matching,
+) -> Vec<Scored> {
+    candidates
+        .iter()
+        .map(|(client_id, other)| {
+            let pattern = compare(profile, other);
+            Scored {
+                client_id: *client_id,
+                probability: matching.model.probability(matching.model.bits(&pattern)),
+                evidence: matching.model.explain(&pattern),
+            }
+        })
+        .collect()
+}
+
+/// Decides from fuzzy scores: one clear candidate above the link threshold links; anything
+/// doubtful (between the thresholds, or two candidates close together) is for an operator;
+/// nothing above the review threshold makes a new client.
+pub fn decide_fuzzy(mut scored: Vec<Scored>, matching: &Matching) -> MatchDecision {
+    scored.retain(|s| s.probability >= matching.review_threshold);
+    scored.sort_by(|a, b| b.probability.total_cmp(&a.probability));
+    match scored.as_slice() {
+        [] => MatchDecision::Create,
+        [top, rest @ ..]
+            if top.probability >= matching.link_threshold
+                && rest.first().is_none_or(|second| {
+                    top.probability - second.probability >= matching.ambiguity_margin
+                }) =>
+        {
+            MatchDecision::Link(top.client_id)
+        }
+        _ => MatchDecision::Ambiguous { candidates: scored },
+    }
 }
 
 /// Existing link, then document key, then email; disagreeing keys never merge.
@@ -74,6 +166,48 @@ mod tests {
             by_email: Some(b),
         };
         assert_eq!(decide(&c), MatchDecision::Collision { clients: vec![a, b] });
+    }
+
+    fn scored(client: ClientId, probability: f64) -> Scored {
+        Scored {
+            client_id: client,
+            probability,
+            evidence: vec![],
+        }
+    }
+
+    #[test]
+    fn one_clear_fuzzy_candidate_above_the_link_threshold_links() {
+        let (a, b) = (ClientId::generate(), ClientId::generate());
+        let decision = decide_fuzzy(vec![scored(b, 0.2), scored(a, 0.99)], &Matching::default());
+        assert_eq!(decision, MatchDecision::Link(a));
+    }
+
+    #[test]
+    fn a_candidate_between_the_thresholds_goes_to_an_operator() {
+        let a = ClientId::generate();
+        let decision = decide_fuzzy(vec![scored(a, 0.8)], &Matching::default());
+        assert!(matches!(decision, MatchDecision::Ambiguous { candidates } if candidates.len() == 1));
+    }
+
+    #[test]
+    fn two_strong_candidates_close_together_are_ambiguous() {
+        let (a, b) = (ClientId::generate(), ClientId::generate());
+        let decision = decide_fuzzy(vec![scored(a, 0.99), scored(b, 0.97)], &Matching::default());
+        let MatchDecision::Ambiguous { candidates } = decision else {
+            panic!("expected ambiguous, got {decision:?}");
+        };
+        assert_eq!(candidates[0].client_id, a);
+        assert_eq!(candidates.len(), 2);
+    }
+
+    #[test]
+    fn weak_candidates_make_a_new_client() {
+        let a = ClientId::generate();
+        assert_eq!(
+            decide_fuzzy(vec![scored(a, 0.3)], &Matching::default()),
+            MatchDecision::Create
+        );
     }
 
     #[test]

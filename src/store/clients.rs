@@ -82,6 +82,20 @@ fn check_of(document_key: Option<&str>) -> Option<String> {
         .map(|(_, check)| check.as_str().to_owned())
 }
 
+/// Loads several clients in one query.
+pub async fn load_many(
+    db: &impl ConnectionTrait,
+    ids: &[ClientId],
+) -> Result<Vec<clients::Model>, StoreError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(clients::Entity::find()
+        .filter(clients::Column::Id.is_in(ids.iter().map(|id| id.as_uuid())))
+        .all(db)
+        .await?)
+}
+
 /// Loads a client row with its provenance by field, in one query.
 pub async fn get_with_provenance(
     db: &impl ConnectionTrait,

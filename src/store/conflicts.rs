@@ -37,15 +37,18 @@ fn new_row(kind: ConflictKind, record: &SourceRecord, event: &str) -> conflicts:
     }
 }
 
-/// Raises (or refreshes) the key_collision conflict of a record whose keys point at different clients.
-pub async fn open_key_collision(
+/// Raises (or refreshes) the conflict of a record that could not be matched on its own: a
+/// key_collision (its keys point at different clients) or an ambiguous_match (several fuzzy
+/// candidates, or one too doubtful to link). One open conflict per record and kind.
+pub async fn open_for_record(
     db: &impl ConnectionTrait,
+    kind: ConflictKind,
     record: &SourceRecord,
     candidates: serde_json::Value,
     event: &str,
 ) -> Result<(), StoreError> {
     let existing = conflicts::Entity::find()
-        .filter(conflicts::Column::Kind.eq(ConflictKind::KeyCollision))
+        .filter(conflicts::Column::Kind.eq(kind))
         .filter(conflicts::Column::Status.eq(ConflictStatus::Open))
         .filter(conflicts::Column::Source.eq(record.source.as_str()))
         .filter(conflicts::Column::ExternalId.eq(record.external_id.as_str()))
@@ -61,7 +64,7 @@ pub async fn open_key_collision(
             row.update(db).await?;
         }
         None => {
-            let mut row = new_row(ConflictKind::KeyCollision, record, event);
+            let mut row = new_row(kind, record, event);
             row.client_id = Set(record.client_id.map(|c| c.as_uuid()));
             row.candidates = Set(candidates);
             row.insert(db).await?;

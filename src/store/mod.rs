@@ -3,6 +3,7 @@
 pub mod clients;
 pub mod conflicts;
 pub mod inbox;
+pub mod match_keys;
 pub mod provenance;
 pub mod records;
 

@@ -13,6 +13,7 @@ pub use process::{Outcome, ProcessError, process};
 use crate::{
     metrics,
     queue::{Delivery, Envelope, EventQueue, QueueError, RetryOutcome},
+    reconcile::Matching,
     store::inbox,
 };
 
@@ -44,6 +45,7 @@ pub struct Worker {
     db: DatabaseConnection,
     queue: Arc<dyn EventQueue>,
     objects: Arc<ObjectLocks>,
+    matching: Arc<Matching>,
 }
 
 /// Striped locks by source object, so the consumers of one process take turns on an object
@@ -90,7 +92,14 @@ impl Worker {
             db,
             queue,
             objects: Arc::new(ObjectLocks::new()),
+            matching: Arc::new(Matching::default()),
         }
+    }
+
+    /// The same worker matching with `matching` instead of the defaults.
+    pub fn with_matching(mut self, matching: Matching) -> Self {
+        self.matching = Arc::new(matching);
+        self
     }
 
     /// Takes and settles one message if one arrives within `wait`; tests drive the worker with it.
@@ -133,7 +142,7 @@ impl Worker {
             let result = {
                 let events: Vec<(&Envelope, u32)> = decoded.iter().map(|(d, env)| (env, d.attempt)).collect();
                 let _turns = self.objects.lock_all(decoded.iter().map(|(_, env)| env)).await;
-                process::process_batch(&self.db, &events).await
+                process::process_batch(&self.db, &self.matching, &events).await
             };
             match result {
                 Ok(outcomes) => {
@@ -185,7 +194,7 @@ impl Worker {
         let attempt = delivery.attempt;
         let processed = {
             let _turn = self.objects.stripe(&env).lock().await;
-            process(&self.db, &env, attempt).await
+            process(&self.db, &self.matching, &env, attempt).await
         };
         match processed {
             Ok(outcome) => {

@@ -1,26 +1,32 @@
 //! One event to one outcome, in one transaction: inbox row, source record, client, provenance
 //! and conflicts change together or not at all.
 //!
-//! Concurrency: `source_records (source, external_id)`, `clients.email` and
+//! Concurrency, both ways at once: `source_records (source, external_id)`, `clients.email` and
 //! `clients.document_key` are unique, so two workers racing to create the same record or
 //! client cannot both win: the loser's transaction fails on the index, is rolled back, and is
-//! retried here; on the retry it finds the winner's rows and links to them.
+//! retried here; on the retry it finds the winner's rows and links to them. Fuzzy matches have
+//! no index to fail on, so matching an unlinked record first takes advisory locks on its
+//! blocking keys (see `store::match_keys`): records that could match share a key and take turns.
 
 use std::collections::BTreeMap;
 
-use entity::{inbox_events::InboxStatus, source_records::RecordStatus};
+use entity::{conflicts::ConflictKind, inbox_events::InboxStatus, source_records::RecordStatus};
 use sea_orm::{DatabaseConnection, DatabaseTransaction, DbErr, TransactionTrait};
 use serde_json::json;
 
 use crate::{
     domain::{ids::ClientId, source::Source},
     queue::Envelope,
-    reconcile::{self, Candidates, Field, FieldValue, MatchDecision, MergeInput, normalize::Normalized},
+    reconcile::{
+        self, Candidates, Field, FieldValue, MatchDecision, Matching, MergeInput,
+        fuzzy::{Profile, blocking},
+        normalize::Normalized,
+    },
     sources::{self, EventEffect},
     store::{
         StoreError, clients, conflicts,
         inbox::{self, Claim},
-        provenance,
+        match_keys, provenance,
         records::{self, SourceRecord},
     },
 };
@@ -35,6 +41,8 @@ pub enum Outcome {
     Linked(ClientId),
     /// Applied, but its keys point at different clients: a key_collision conflict, nothing merged.
     Collision,
+    /// Applied, but fuzzy matching was not sure: an ambiguous_match conflict, nothing merged.
+    Ambiguous,
     /// Already processed: nothing done.
     Duplicate,
     /// Thin event: the record waits for enrichment.
@@ -51,6 +59,7 @@ impl Outcome {
         match self {
             Outcome::Linked(_) => "linked",
             Outcome::Collision => "collision",
+            Outcome::Ambiguous => "ambiguous",
             Outcome::Duplicate => "duplicate",
             Outcome::PendingEnrichment => "pending_enrichment",
             Outcome::Deleted => "deleted",
@@ -84,10 +93,15 @@ impl ProcessError {
 }
 
 /// Processes one event, re-running it if it lost a race on a unique index.
-pub async fn process(db: &DatabaseConnection, env: &Envelope, attempt: u32) -> Result<Outcome, ProcessError> {
+pub async fn process(
+    db: &DatabaseConnection,
+    matching: &Matching,
+    env: &Envelope,
+    attempt: u32,
+) -> Result<Outcome, ProcessError> {
     let mut tries = 0;
     loop {
-        match process_once(db, env, attempt).await {
+        match process_once(db, matching, env, attempt).await {
             Err(ProcessError::Store(e)) if e.is_unique_violation() && tries < RACE_RETRIES => {
                 tries += 1;
                 tracing::debug!(event = %env.id, tries, "lost a race on a unique index; retrying");
@@ -99,11 +113,12 @@ pub async fn process(db: &DatabaseConnection, env: &Envelope, attempt: u32) -> R
 
 async fn process_once(
     db: &DatabaseConnection,
+    matching: &Matching,
     env: &Envelope,
     attempt: u32,
 ) -> Result<Outcome, ProcessError> {
     let txn = db.begin().await?;
-    let outcome = apply(&txn, env, attempt).await?;
+    let outcome = apply(&txn, matching, env, attempt).await?;
     txn.commit().await?;
     Ok(outcome)
 }
@@ -113,11 +128,12 @@ async fn process_once(
 /// settles them one by one.
 pub async fn process_batch(
     db: &DatabaseConnection,
+    matching: &Matching,
     events: &[(&Envelope, u32)],
 ) -> Result<Vec<Outcome>, ProcessError> {
     let mut tries = 0;
     loop {
-        match process_batch_once(db, events).await {
+        match process_batch_once(db, matching, events).await {
             Err(ProcessError::Store(e)) if e.is_unique_violation() && tries < RACE_RETRIES => {
                 tries += 1;
                 tracing::debug!(
@@ -133,19 +149,25 @@ pub async fn process_batch(
 
 async fn process_batch_once(
     db: &DatabaseConnection,
+    matching: &Matching,
     events: &[(&Envelope, u32)],
 ) -> Result<Vec<Outcome>, ProcessError> {
     let txn = db.begin().await?;
     let mut outcomes = Vec::with_capacity(events.len());
     for (env, attempt) in events {
-        outcomes.push(apply(&txn, env, *attempt).await?);
+        outcomes.push(apply(&txn, matching, env, *attempt).await?);
     }
     txn.commit().await?;
     Ok(outcomes)
 }
 
 /// Applies one event inside the caller's transaction.
-async fn apply(txn: &DatabaseTransaction, env: &Envelope, attempt: u32) -> Result<Outcome, ProcessError> {
+async fn apply(
+    txn: &DatabaseTransaction,
+    matching: &Matching,
+    env: &Envelope,
+    attempt: u32,
+) -> Result<Outcome, ProcessError> {
     let effect = match env.source {
         Source::HubSpot => sources::hubspot::effect(&env.payload, env.occurred_at_ms),
         Source::ClickUp => sources::clickup::effect(&env.payload),
@@ -176,7 +198,7 @@ async fn apply(txn: &DatabaseTransaction, env: &Envelope, attempt: u32) -> Resul
             record.last_event_at_ms = record.last_event_at_ms.max(env.occurred_at_ms);
             records::save(txn, &mut record).await?;
             if let Some(client) = record.client_id {
-                recompute(txn, client, &record, None, &env.id).await?;
+                recompute(txn, matching, client, &record, None, &env.id).await?;
             }
             Outcome::Deleted
         }
@@ -185,13 +207,13 @@ async fn apply(txn: &DatabaseTransaction, env: &Envelope, attempt: u32) -> Resul
             let mut keys_changed = false;
             for change in changes {
                 let is_key = matches!(change.field, Field::Email | Field::DocumentKey);
-                keys_changed |= apply_change(&mut record, change, &env.id) && is_key;
+                keys_changed |= apply_change(&mut record, change, &env.id, matching) && is_key;
             }
             if record.status != RecordStatus::Deleted && !record.fields.is_empty() {
                 record.status = RecordStatus::Active;
             }
             record.last_event_at_ms = record.last_event_at_ms.max(env.occurred_at_ms);
-            reconcile_record(txn, &mut record, keys_changed, &env.id).await?
+            reconcile_record(txn, matching, &mut record, keys_changed, &env.id).await?
         }
     };
     Ok(outcome)
@@ -203,15 +225,21 @@ fn external_id(kind: &str, env: &Envelope) -> String {
 }
 
 /// Normalizes and applies one change; returns whether the record changed.
-fn apply_change(record: &mut SourceRecord, change: sources::Change, event: &str) -> bool {
-    let value = match reconcile::normalize::normalize(change.field, change.raw.as_deref()) {
-        Normalized::Cleared => None,
-        Normalized::Value(value, _) => Some(value),
-        Normalized::Rejected(reason) => {
-            tracing::warn!(event, field = change.field.as_str(), reason, "value skipped");
-            return false;
-        }
-    };
+fn apply_change(
+    record: &mut SourceRecord,
+    change: sources::Change,
+    event: &str,
+    matching: &Matching,
+) -> bool {
+    let value =
+        match reconcile::normalize::normalize_in(change.field, change.raw.as_deref(), matching.country) {
+            Normalized::Cleared => None,
+            Normalized::Value(value, _) => Some(value),
+            Normalized::Rejected(reason) => {
+                tracing::warn!(event, field = change.field.as_str(), reason, "value skipped");
+                return false;
+            }
+        };
     record.fields.apply(
         change.field,
         FieldValue {
@@ -223,9 +251,11 @@ fn apply_change(record: &mut SourceRecord, change: sources::Change, event: &str)
 }
 
 /// Matches a record to its client and applies it. A linked record whose keys this event did not
-/// change keeps its link without new key lookups (its keys were checked when they last changed).
+/// change keeps its link without new key lookups (its keys were checked when they last changed);
+/// an unlinked one is matched by exact keys, then fuzzily among the clients sharing a blocking key.
 async fn reconcile_record(
     txn: &impl sea_orm::ConnectionTrait,
+    matching: &Matching,
     record: &mut SourceRecord,
     keys_changed: bool,
     event: &str,
@@ -234,18 +264,31 @@ async fn reconcile_record(
         records::save(txn, record).await?;
         return Ok(Outcome::Deleted);
     }
+    let unlinked = record.client_id.is_none();
+    let profile = Profile::build(|f| record.fields.value(f), matching.profile);
+    let blocking_keys = if unlinked {
+        blocking::keys(&profile)
+    } else {
+        Vec::new()
+    };
+    // Before any lookup, so a concurrent match of the same person waits for this one's commit.
+    match_keys::lock(txn, &blocking_keys).await?;
     let mut candidates = Candidates {
         linked: record.client_id,
         ..Candidates::default()
     };
-    let lookup = keys_changed || record.client_id.is_none();
+    let lookup = keys_changed || unlinked;
     if lookup && let Some(key) = record.fields.value(Field::DocumentKey) {
         candidates.by_document_key = clients::find_by_key(txn, Field::DocumentKey, key).await?;
     }
     if lookup && let Some(email) = record.fields.value(Field::Email) {
         candidates.by_email = clients::find_by_key(txn, Field::Email, email).await?;
     }
-    match reconcile::decide(&candidates) {
+    let mut decision = reconcile::decide(&candidates);
+    if unlinked && decision == MatchDecision::Create {
+        decision = fuzzy_decision(txn, matching, &profile, &blocking_keys).await?;
+    }
+    match decision {
         MatchDecision::Create => {
             // No client holds this record's keys (that is what Create means), so the new client
             // takes the record's values as they are, in one insert.
@@ -260,12 +303,13 @@ async fn reconcile_record(
             record.client_id = Some(client);
             records::save(txn, record).await?;
             provenance::record(txn, client, &merge.fields).await?;
+            match_keys::insert(txn, client, &keys_of(&values, matching)).await?;
             Ok(Outcome::Linked(client))
         }
         MatchDecision::Link(client) => {
             record.client_id = Some(client);
             records::save(txn, record).await?;
-            recompute(txn, client, record, Some(record), event).await?;
+            recompute(txn, matching, client, record, Some(record), event).await?;
             Ok(Outcome::Linked(client))
         }
         MatchDecision::Collision { clients: ids } => {
@@ -280,13 +324,56 @@ async fn reconcile_record(
                     }))
                     .collect::<Vec<_>>()
             );
-            conflicts::open_key_collision(txn, record, evidence, event).await?;
+            conflicts::open_for_record(txn, ConflictKind::KeyCollision, record, evidence, event).await?;
             if let Some(client) = record.client_id {
-                recompute(txn, client, record, None, event).await?;
+                recompute(txn, matching, client, record, None, event).await?;
             }
             Ok(Outcome::Collision)
         }
+        MatchDecision::Ambiguous { candidates } => {
+            records::save(txn, record).await?;
+            let evidence = serde_json::to_value(&candidates).unwrap_or_else(|_| json!([]));
+            conflicts::open_for_record(txn, ConflictKind::AmbiguousMatch, record, evidence, event).await?;
+            Ok(Outcome::Ambiguous)
+        }
     }
+}
+
+/// Scores the clients sharing a blocking key with the record and decides among them.
+async fn fuzzy_decision(
+    txn: &impl sea_orm::ConnectionTrait,
+    matching: &Matching,
+    profile: &Profile,
+    blocking_keys: &[String],
+) -> Result<MatchDecision, ProcessError> {
+    let ids = match_keys::candidates(txn, blocking_keys, matching.max_block).await?;
+    if ids.is_empty() {
+        return Ok(MatchDecision::Create);
+    }
+    let others: Vec<_> = clients::load_many(txn, &ids)
+        .await?
+        .iter()
+        .map(|row| {
+            let other = Profile::build(|f| clients::value_of(row, f), matching.profile);
+            (ClientId::from_uuid(row.id), other)
+        })
+        .collect();
+    let scored = reconcile::score_candidates(profile, &others, matching);
+    Ok(reconcile::decide_fuzzy(scored, matching))
+}
+
+/// The blocking keys of a client holding `values`.
+fn keys_of(values: &[(Field, Option<String>)], matching: &Matching) -> Vec<String> {
+    let profile = Profile::build(
+        |field| {
+            values
+                .iter()
+                .find(|(f, _)| *f == field)
+                .and_then(|(_, v)| v.as_deref())
+        },
+        matching.profile,
+    );
+    blocking::keys(&profile)
 }
 
 /// Re-derives a client's golden fields from every record linked to it. Deriving from the
@@ -296,6 +383,7 @@ async fn reconcile_record(
 /// values need no second ownership check.
 async fn recompute(
     txn: &impl sea_orm::ConnectionTrait,
+    matching: &Matching,
     client: ClientId,
     trigger: &SourceRecord,
     verified: Option<&SourceRecord>,
@@ -340,7 +428,9 @@ async fn recompute(
         values.push((golden.field, golden.value.clone()));
     }
     provenance::record(txn, client, &changed).await?;
-    clients::apply(txn, row, &values).await?;
+    if clients::apply(txn, row, &values).await? {
+        match_keys::replace(txn, client, &keys_of(&values, matching)).await?;
+    }
     // Mismatches need two sources; skip the lookup unless one may exist or may have to close.
     let multi_source = linked
         .first()

@@ -223,10 +223,17 @@ fn person_levels(a: &Profile, b: &Profile) -> (Level, Level) {
 /// Compares two profiles, comparator by comparator.
 pub fn compare(a: &Profile, b: &Profile) -> Pattern {
     let (given, family) = person_levels(a, b);
+    // Two person names are compared part by part; the whole name only counts when one side
+    // has nothing else (it would count the same evidence twice).
+    let name = if a.has_person_name() && b.has_person_name() {
+        MISSING
+    } else {
+        pair(&a.name, &b.name, name_level)
+    };
     [
         given,
         family,
-        pair(&a.name, &b.name, name_level),
+        name,
         pair(&a.email, &b.email, email_level),
         pair(&a.document_key, &b.document_key, code_level),
         pair(&a.phone, &b.phone, code_level),
@@ -316,6 +323,14 @@ mod tests {
         let other = profile(&[(Field::DateOfBirth, "1953-07-30")]);
         assert_eq!(level(&compare(&a, &swapped), Comparator::DateOfBirth), CLOSE);
         assert_eq!(level(&compare(&a, &other), Comparator::DateOfBirth), DIFFERENT);
+    }
+
+    #[test]
+    fn a_task_named_after_a_person_compares_with_that_persons_names() {
+        let task = profile(&[(Field::Name, "Romero Ana")]);
+        let contact = profile(&[(Field::GivenName, "Ana"), (Field::FamilyName, "Romero")]);
+        assert_eq!(level(&compare(&task, &contact), Comparator::Name), EXACT);
+        assert_eq!(level(&compare(&contact, &contact), Comparator::Name), MISSING);
     }
 
     #[test]

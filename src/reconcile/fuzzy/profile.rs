@@ -69,11 +69,21 @@ impl Profile {
                 .ok()
                 .map(|c| sorted_tokens(&c.match_key()))
         };
+        let family = text(Field::FamilyName);
+        // A person known only by given and family names still has a display name to compare
+        // with a record that only has one (a ClickUp task named after the client).
+        let name = get(Field::Name).and_then(company_key).and_then(some).or_else(|| {
+            let parts: Vec<&str> = [given.as_deref(), family.as_deref()]
+                .into_iter()
+                .flatten()
+                .collect();
+            some(sorted_tokens(&parts.join(" ")))
+        });
         Self {
             given_canonical: given.as_deref().and_then(nicknames::canonical),
             given,
-            family: text(Field::FamilyName),
-            name: get(Field::Name).and_then(company_key).and_then(some),
+            family,
+            name,
             email: get(Field::Email).and_then(|raw| {
                 Email::parse(raw)
                     .map(|e| e.canonical_for_matching(options.fold_gmail))
@@ -111,6 +121,11 @@ impl Profile {
     /// Folded family name.
     pub fn family(&self) -> Option<&str> {
         self.family.as_deref()
+    }
+
+    /// Whether the record names a person by given or family name.
+    pub fn has_person_name(&self) -> bool {
+        self.given.is_some() || self.family.is_some()
     }
 
     /// Whether the record has nothing matching could use.
