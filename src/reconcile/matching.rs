@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 
+use super::Field;
 use super::fuzzy::{Model, Profile, ProfileOptions, compare::compare, model::Contribution};
 use crate::domain::{ids::ClientId, phone::Country};
 
@@ -78,6 +79,16 @@ pub enum MatchDecision {
         /// Candidates at or above the review threshold, most probable first.
         candidates: Vec<Scored>,
     },
+}
+
+/// Whether two holders of values have different emails or document keys (both present).
+pub fn keys_disagree<'a, 'b>(
+    a: impl Fn(Field) -> Option<&'a str>,
+    b: impl Fn(Field) -> Option<&'b str>,
+) -> bool {
+    [Field::Email, Field::DocumentKey]
+        .into_iter()
+        .any(|f| matches!((a(f), b(f)), (Some(x), Some(y)) if x != y))
 }
 
 /// Scores a record's profile against candidate clients' profiles with the configured model.

@@ -8,5 +8,7 @@ pub mod merge;
 pub mod normalize;
 
 pub use field::{Field, FieldSet, FieldValue};
-pub use matching::{Candidates, MatchDecision, Matching, Scored, decide, decide_fuzzy, score_candidates};
+pub use matching::{
+    Candidates, MatchDecision, Matching, Scored, decide, decide_fuzzy, keys_disagree, score_candidates,
+};
 pub use merge::{GoldenField, Merge, MergeInput, Mismatch, merge};

@@ -24,6 +24,18 @@ const CUSTOM_FIELDS: &[(&str, Field)] = &[
     ("last name", Field::FamilyName),
     ("family name", Field::FamilyName),
     ("surname", Field::FamilyName),
+    ("date of birth", Field::DateOfBirth),
+    ("fecha de nacimiento", Field::DateOfBirth),
+    ("address", Field::Street),
+    ("direccion", Field::Street),
+    ("city", Field::City),
+    ("ciudad", Field::City),
+    ("postcode", Field::Postcode),
+    ("zip", Field::Postcode),
+    ("codigo postal", Field::Postcode),
+    ("region", Field::Region),
+    ("state", Field::Region),
+    ("provincia", Field::Region),
 ];
 
 /// Reads what a ClickUp event means for its task's source record.

@@ -13,10 +13,23 @@ const CONTACT_PROPERTIES: &[(&str, Field)] = &[
     ("phone", Field::Phone),
     ("mobilephone", Field::Phone),
     ("company", Field::Company),
+    ("date_of_birth", Field::DateOfBirth),
+    ("address", Field::Street),
+    ("city", Field::City),
+    ("zip", Field::Postcode),
+    ("state", Field::Region),
 ];
 
 /// Company properties that feed golden fields.
-const COMPANY_PROPERTIES: &[(&str, Field)] = &[("name", Field::Name), ("phone", Field::Phone)];
+const COMPANY_PROPERTIES: &[(&str, Field)] = &[
+    ("name", Field::Name),
+    ("phone", Field::Phone),
+    ("address", Field::Street),
+    ("address2", Field::Address2),
+    ("city", Field::City),
+    ("zip", Field::Postcode),
+    ("state", Field::Region),
+];
 
 /// Custom properties commonly holding a tax document key, on contacts and companies alike.
 const DOCUMENT_KEY_PROPERTIES: &[&str] = &["tax_id", "nif", "cif", "vat_number", "document_key"];

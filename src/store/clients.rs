@@ -82,6 +82,12 @@ fn check_of(document_key: Option<&str>) -> Option<String> {
         .map(|(_, check)| check.as_str().to_owned())
 }
 
+/// Removes a client nothing feeds any more (its provenance and blocking keys go with it).
+pub async fn delete(db: &impl ConnectionTrait, id: ClientId) -> Result<(), StoreError> {
+    clients::Entity::delete_by_id(id.as_uuid()).exec(db).await?;
+    Ok(())
+}
+
 /// Loads several clients in one query.
 pub async fn load_many(
     db: &impl ConnectionTrait,

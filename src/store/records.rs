@@ -2,7 +2,10 @@
 
 use chrono::Utc;
 use entity::source_records::{self, RecordStatus};
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait,
+    QueryFilter,
+};
 
 use super::StoreError;
 use crate::{
@@ -108,6 +111,15 @@ pub async fn save(db: &impl ConnectionTrait, record: &mut SourceRecord) -> Resul
 }
 
 /// Every active record feeding a client: the inputs of its merge.
+/// How many records (of any status) point at a client.
+pub async fn count_linked(db: &impl ConnectionTrait, client: ClientId) -> Result<u64, StoreError> {
+    Ok(source_records::Entity::find()
+        .filter(source_records::Column::ClientId.eq(client.as_uuid()))
+        .count(db)
+        .await?)
+}
+
+/// The active records linked to a client.
 pub async fn linked_active(
     db: &impl ConnectionTrait,
     client: ClientId,

@@ -205,15 +205,24 @@ async fn apply(
         EventEffect::Update { kind, changes } => {
             let mut record = records::load_or_new(txn, env.source, &external_id(kind, env), kind).await?;
             let mut keys_changed = false;
+            let mut new_evidence = false;
             for change in changes {
                 let is_key = matches!(change.field, Field::Email | Field::DocumentKey);
-                keys_changed |= apply_change(&mut record, change, &env.id, matching) && is_key;
+                let was_unknown = record.fields.value(change.field).is_none();
+                let field = change.field;
+                let changed = apply_change(&mut record, change, &env.id, matching);
+                keys_changed |= changed && is_key;
+                new_evidence |= changed && was_unknown && record.fields.value(field).is_some();
             }
             if record.status != RecordStatus::Deleted && !record.fields.is_empty() {
                 record.status = RecordStatus::Active;
             }
             record.last_event_at_ms = record.last_event_at_ms.max(env.occurred_at_ms);
-            reconcile_record(txn, matching, &mut record, keys_changed, &env.id).await?
+            let change = RecordChange {
+                keys_changed,
+                new_evidence,
+            };
+            reconcile_record(txn, matching, &mut record, change, &env.id).await?
         }
     };
     Ok(outcome)
@@ -250,23 +259,42 @@ fn apply_change(
     )
 }
 
+/// What an event changed in a record, which decides how much matching it needs.
+#[derive(Debug, Clone, Copy)]
+struct RecordChange {
+    /// Email or document key changed: exact keys are looked up again.
+    keys_changed: bool,
+    /// A field the record did not have is now known: a record that alone feeds its client is
+    /// matched again, since it may now be recognisably someone another client already holds.
+    new_evidence: bool,
+}
+
 /// Matches a record to its client and applies it. A linked record whose keys this event did not
 /// change keeps its link without new key lookups (its keys were checked when they last changed);
 /// an unlinked one is matched by exact keys, then fuzzily among the clients sharing a blocking key.
+///
+/// Events about one object arrive one field at a time and in any order, so a record may create
+/// a client before it holds enough to be recognised. When such a record (the only one feeding
+/// its client) gains a field, it is matched again; if it now clearly belongs to another client
+/// it moves there and the client it alone fed is removed.
 async fn reconcile_record(
     txn: &impl sea_orm::ConnectionTrait,
     matching: &Matching,
     record: &mut SourceRecord,
-    keys_changed: bool,
+    change: RecordChange,
     event: &str,
 ) -> Result<Outcome, ProcessError> {
     if record.status == RecordStatus::Deleted {
         records::save(txn, record).await?;
         return Ok(Outcome::Deleted);
     }
+    let alone = match record.client_id {
+        Some(client) if change.new_evidence => records::count_linked(txn, client).await? <= 1,
+        _ => false,
+    };
     let unlinked = record.client_id.is_none();
     let profile = Profile::build(|f| record.fields.value(f), matching.profile);
-    let blocking_keys = if unlinked {
+    let blocking_keys = if unlinked || alone {
         blocking::keys(&profile)
     } else {
         Vec::new()
@@ -277,7 +305,7 @@ async fn reconcile_record(
         linked: record.client_id,
         ..Candidates::default()
     };
-    let lookup = keys_changed || unlinked;
+    let lookup = change.keys_changed || unlinked;
     if lookup && let Some(key) = record.fields.value(Field::DocumentKey) {
         candidates.by_document_key = clients::find_by_key(txn, Field::DocumentKey, key).await?;
     }
@@ -286,7 +314,20 @@ async fn reconcile_record(
     }
     let mut decision = reconcile::decide(&candidates);
     if unlinked && decision == MatchDecision::Create {
-        decision = fuzzy_decision(txn, matching, &profile, &blocking_keys).await?;
+        decision = fuzzy_decision(txn, matching, &profile, &blocking_keys, None).await?;
+    }
+    if let (true, MatchDecision::Link(own)) = (alone, &decision) {
+        let own = *own;
+        if let MatchDecision::Link(other) =
+            fuzzy_decision(txn, matching, &profile, &blocking_keys, Some((own, &*record))).await?
+        {
+            tracing::info!(event, from = %own, to = %other, "record recognised as another client's; moving it");
+            record.client_id = Some(other);
+            records::save(txn, record).await?;
+            clients::delete(txn, own).await?;
+            recompute(txn, matching, other, record, Some(record), event).await?;
+            return Ok(Outcome::Linked(other));
+        }
     }
     match decision {
         MatchDecision::Create => {
@@ -345,14 +386,22 @@ async fn fuzzy_decision(
     matching: &Matching,
     profile: &Profile,
     blocking_keys: &[String],
+    moving: Option<(ClientId, &SourceRecord)>,
 ) -> Result<MatchDecision, ProcessError> {
-    let ids = match_keys::candidates(txn, blocking_keys, matching.max_block).await?;
+    let mut ids = match_keys::candidates(txn, blocking_keys, matching.max_block).await?;
+    ids.retain(|id| Some(*id) != moving.map(|(own, _)| own));
     if ids.is_empty() {
         return Ok(MatchDecision::Create);
     }
     let others: Vec<_> = clients::load_many(txn, &ids)
         .await?
         .iter()
+        // Moving a record merges what its client held into another: never across disagreeing keys.
+        .filter(|row| {
+            moving.is_none_or(|(_, record)| {
+                !reconcile::keys_disagree(|f| record.fields.value(f), |f| clients::value_of(row, f))
+            })
+        })
         .map(|row| {
             let other = Profile::build(|f| clients::value_of(row, f), matching.profile);
             (ClientId::from_uuid(row.id), other)

@@ -19,6 +19,7 @@ mod config;
 mod dead_letters;
 mod drain;
 mod e2e;
+mod fuzzy;
 mod health;
 mod helpers;
 mod match_cli;
