@@ -3,8 +3,8 @@
 use chrono::Utc;
 use entity::conflicts::{self, ConflictKind, ConflictStatus};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel,
-    QueryFilter,
+    ActiveEnum, ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait,
+    IntoActiveModel, QueryFilter,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -70,6 +70,32 @@ pub async fn open_for_record(
             row.insert(db).await?;
         }
     }
+    Ok(())
+}
+
+/// Closes a record's open conflict of `kind` once the record was matched without it.
+pub async fn close_for_record(
+    db: &impl ConnectionTrait,
+    kind: ConflictKind,
+    record: &SourceRecord,
+    resolution: &str,
+) -> Result<(), StoreError> {
+    let now = Utc::now();
+    conflicts::Entity::update_many()
+        .col_expr(
+            conflicts::Column::Status,
+            sea_orm::sea_query::Expr::value(ConflictStatus::Resolved.to_value()),
+        )
+        .col_expr(conflicts::Column::Resolution, resolution.into())
+        .col_expr(conflicts::Column::ResolvedBy, SYSTEM.into())
+        .col_expr(conflicts::Column::ResolvedAt, now.into())
+        .col_expr(conflicts::Column::UpdatedAt, now.into())
+        .filter(conflicts::Column::Kind.eq(kind))
+        .filter(conflicts::Column::Status.eq(ConflictStatus::Open))
+        .filter(conflicts::Column::Source.eq(record.source.as_str()))
+        .filter(conflicts::Column::ExternalId.eq(record.external_id.as_str()))
+        .exec(db)
+        .await?;
     Ok(())
 }
 

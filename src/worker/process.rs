@@ -212,7 +212,7 @@ async fn apply(
                 let field = change.field;
                 let changed = apply_change(&mut record, change, &env.id, matching);
                 keys_changed |= changed && is_key;
-                new_evidence |= changed && was_unknown && record.fields.value(field).is_some();
+                new_evidence |= changed && (was_unknown || record.fields.value(field).is_some());
             }
             if record.status != RecordStatus::Deleted && !record.fields.is_empty() {
                 record.status = RecordStatus::Active;
@@ -264,8 +264,8 @@ fn apply_change(
 struct RecordChange {
     /// Email or document key changed: exact keys are looked up again.
     keys_changed: bool,
-    /// A field the record did not have is now known: a record that alone feeds its client is
-    /// matched again, since it may now be recognisably someone another client already holds.
+    /// A field gained or changed a value: a record that alone feeds its client is matched
+    /// again, since it may now be recognisably someone another client already holds.
     new_evidence: bool,
 }
 
@@ -275,7 +275,7 @@ struct RecordChange {
 ///
 /// Events about one object arrive one field at a time and in any order, so a record may create
 /// a client before it holds enough to be recognised. When such a record (the only one feeding
-/// its client) gains a field, it is matched again; if it now clearly belongs to another client
+/// its client) gains or changes a value, it is matched again; if it now clearly belongs to another client
 /// it moves there and the client it alone fed is removed.
 async fn reconcile_record(
     txn: &impl sea_orm::ConnectionTrait,
@@ -315,6 +315,16 @@ async fn reconcile_record(
     let mut decision = reconcile::decide(&candidates);
     if unlinked && decision == MatchDecision::Create {
         decision = fuzzy_decision(txn, matching, &profile, &blocking_keys, None).await?;
+    }
+    if unlinked && matches!(decision, MatchDecision::Create | MatchDecision::Link(_)) {
+        // An earlier, thinner version of this record may have been too doubtful to place.
+        conflicts::close_for_record(
+            txn,
+            ConflictKind::AmbiguousMatch,
+            record,
+            "matched on later evidence",
+        )
+        .await?;
     }
     if let (true, MatchDecision::Link(own)) = (alone, &decision) {
         let own = *own;

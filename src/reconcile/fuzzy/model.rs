@@ -115,7 +115,8 @@ impl Default for Model {
             [0.75, 0.08, 0.05, 0.05, 0.07],
             [0.01, 0.01, 0.04, 0.1, 0.84],
         );
-        Self { m, u, lambda: 0.01 }
+        // One candidate in a thousand is a match a priori: a single agreeing name is not enough.
+        Self { m, u, lambda: 0.001 }
     }
 }
 
