@@ -14,7 +14,10 @@ use std::{
 
 pub use columns::{ColumnMap, ColumnOverride};
 
-use crate::reconcile::fuzzy::{self, Comparator, LinkOptions, LinkResult, Profile, ProfileOptions};
+use crate::reconcile::{
+    Field,
+    fuzzy::{self, LinkOptions, LinkResult, Profile, ProfileOptions},
+};
 
 /// Why a batch run failed; every variant names the file, and the line when one is at fault.
 #[derive(Debug, thiserror::Error)]
@@ -176,7 +179,7 @@ impl Summary {
     /// The comparators the data had, ranked by the evidence their exact agreement gives.
     pub fn strongest_fields(&self) -> Vec<(&'static str, f64, f64)> {
         let model = &self.result.model;
-        let mut ranked: Vec<_> = Comparator::ALL
+        let mut ranked: Vec<_> = Field::ALL
             .iter()
             .filter(|c| self.result.observed[c.index()] > 0)
             .map(|c| {

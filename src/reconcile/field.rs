@@ -77,6 +77,11 @@ impl Field {
         }
     }
 
+    /// Position in `Field::ALL`, which indexes per-field tables such as match patterns.
+    pub fn index(self) -> usize {
+        self as usize
+    }
+
     /// Whether values are free text compared after folding (case, accents, spacing).
     pub fn is_text(self) -> bool {
         !matches!(

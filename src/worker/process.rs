@@ -354,7 +354,8 @@ async fn reconcile_record(
             record.client_id = Some(client);
             records::save(txn, record).await?;
             provenance::record(txn, client, &merge.fields).await?;
-            match_keys::insert(txn, client, &keys_of(&values, matching)).await?;
+            // The client holds exactly the record's values, so its keys are the record's.
+            match_keys::insert(txn, client, &blocking_keys).await?;
             Ok(Outcome::Linked(client))
         }
         MatchDecision::Link(client) => {

@@ -3,87 +3,10 @@
 use strsim::{damerau_levenshtein, jaro_winkler};
 
 use super::profile::Profile;
+use crate::reconcile::Field;
 
-/// What is compared; each has its own agreement levels and weights.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Comparator {
-    /// Given name (compared crossed with the family name when that fits better).
-    GivenName,
-    /// Family name.
-    FamilyName,
-    /// Display or company name, token-order free.
-    Name,
-    /// Email address.
-    Email,
-    /// Tax or national id.
-    DocumentKey,
-    /// Phone tail.
-    Phone,
-    /// Date of birth.
-    DateOfBirth,
-    /// House number.
-    StreetNumber,
-    /// Street.
-    Street,
-    /// Address line 2.
-    Address2,
-    /// City or suburb.
-    City,
-    /// Postal code.
-    Postcode,
-    /// State or region.
-    Region,
-    /// Employer.
-    Company,
-}
-
-/// Number of comparators.
-pub const COMPARATORS: usize = 14;
-
-impl Comparator {
-    /// Every comparator, in index order.
-    pub const ALL: [Comparator; COMPARATORS] = [
-        Comparator::GivenName,
-        Comparator::FamilyName,
-        Comparator::Name,
-        Comparator::Email,
-        Comparator::DocumentKey,
-        Comparator::Phone,
-        Comparator::DateOfBirth,
-        Comparator::StreetNumber,
-        Comparator::Street,
-        Comparator::Address2,
-        Comparator::City,
-        Comparator::Postcode,
-        Comparator::Region,
-        Comparator::Company,
-    ];
-
-    /// Stable name for reports and the model file.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Comparator::GivenName => "given_name",
-            Comparator::FamilyName => "family_name",
-            Comparator::Name => "name",
-            Comparator::Email => "email",
-            Comparator::DocumentKey => "document_key",
-            Comparator::Phone => "phone",
-            Comparator::DateOfBirth => "date_of_birth",
-            Comparator::StreetNumber => "street_number",
-            Comparator::Street => "street",
-            Comparator::Address2 => "address_2",
-            Comparator::City => "city",
-            Comparator::Postcode => "postcode",
-            Comparator::Region => "region",
-            Comparator::Company => "company",
-        }
-    }
-
-    /// Position in a [`Pattern`].
-    pub fn index(self) -> usize {
-        self as usize
-    }
-}
+/// One comparator per client field, in `Field::ALL` order; each has its own levels and weights.
+pub const COMPARATORS: usize = Field::ALL.len();
 
 /// Agreement level of one comparator; `MISSING` carries no evidence either way.
 pub type Level = u8;
@@ -102,7 +25,7 @@ pub const DIFFERENT: Level = 5;
 /// Number of levels, `MISSING` included.
 pub const LEVELS: usize = 6;
 
-/// The agreement levels of one pair of profiles, indexed by [`Comparator::index`].
+/// The agreement levels of one pair of profiles, indexed by [`Field::index`].
 pub type Pattern = [Level; COMPARATORS];
 
 fn text_level(a: &str, b: &str) -> Level {
@@ -231,12 +154,13 @@ pub fn compare(a: &Profile, b: &Profile) -> Pattern {
         pair(&a.name, &b.name, name_level)
     };
     [
+        name,
         given,
         family,
-        name,
         pair(&a.email, &b.email, email_level),
         pair(&a.document_key, &b.document_key, code_level),
         pair(&a.phone, &b.phone, code_level),
+        pair(&a.company, &b.company, name_level),
         pair(&a.date_of_birth, &b.date_of_birth, date_level),
         pair(&a.street_number, &b.street_number, code_level),
         pair(&a.street, &b.street, name_level),
@@ -244,27 +168,26 @@ pub fn compare(a: &Profile, b: &Profile) -> Pattern {
         pair(&a.city, &b.city, text_level),
         pair(&a.postcode, &b.postcode, code_level),
         pair(&a.region, &b.region, text_level),
-        pair(&a.company, &b.company, name_level),
     ]
 }
 
 /// The value an exact agreement was on, for term-frequency weighting of common values.
-pub fn value(profile: &Profile, comparator: Comparator) -> Option<&str> {
+pub fn value(profile: &Profile, comparator: Field) -> Option<&str> {
     match comparator {
-        Comparator::GivenName => profile.given.as_deref(),
-        Comparator::FamilyName => profile.family.as_deref(),
-        Comparator::Name => profile.name.as_deref(),
-        Comparator::Email => profile.email.as_deref(),
-        Comparator::DocumentKey => profile.document_key.as_deref(),
-        Comparator::Phone => profile.phone.as_deref(),
-        Comparator::DateOfBirth => profile.date_of_birth.as_deref(),
-        Comparator::StreetNumber => profile.street_number.as_deref(),
-        Comparator::Street => profile.street.as_deref(),
-        Comparator::Address2 => profile.address_2.as_deref(),
-        Comparator::City => profile.city.as_deref(),
-        Comparator::Postcode => profile.postcode.as_deref(),
-        Comparator::Region => profile.region.as_deref(),
-        Comparator::Company => profile.company.as_deref(),
+        Field::GivenName => profile.given.as_deref(),
+        Field::FamilyName => profile.family.as_deref(),
+        Field::Name => profile.name.as_deref(),
+        Field::Email => profile.email.as_deref(),
+        Field::DocumentKey => profile.document_key.as_deref(),
+        Field::Phone => profile.phone.as_deref(),
+        Field::DateOfBirth => profile.date_of_birth.as_deref(),
+        Field::StreetNumber => profile.street_number.as_deref(),
+        Field::Street => profile.street.as_deref(),
+        Field::Address2 => profile.address_2.as_deref(),
+        Field::City => profile.city.as_deref(),
+        Field::Postcode => profile.postcode.as_deref(),
+        Field::Region => profile.region.as_deref(),
+        Field::Company => profile.company.as_deref(),
     }
 }
 
@@ -280,7 +203,7 @@ mod tests {
         Profile::build(|f| map.get(&f).copied(), ProfileOptions::default())
     }
 
-    fn level(p: &Pattern, c: Comparator) -> Level {
+    fn level(p: &Pattern, c: Field) -> Level {
         p[c.index()]
     }
 
@@ -289,15 +212,15 @@ mod tests {
         let a = profile(&[(Field::GivenName, "Ana"), (Field::FamilyName, "Romero")]);
         let b = profile(&[(Field::GivenName, "Romero"), (Field::FamilyName, "Ana")]);
         let p = compare(&a, &b);
-        assert_eq!(level(&p, Comparator::GivenName), EXACT);
-        assert_eq!(level(&p, Comparator::FamilyName), EXACT);
+        assert_eq!(level(&p, Field::GivenName), EXACT);
+        assert_eq!(level(&p, Field::FamilyName), EXACT);
     }
 
     #[test]
     fn a_nickname_is_close_to_its_name_but_not_exact() {
         let a = profile(&[(Field::GivenName, "Bill")]);
         let b = profile(&[(Field::GivenName, "William")]);
-        assert_eq!(level(&compare(&a, &b), Comparator::GivenName), CLOSE);
+        assert_eq!(level(&compare(&a, &b), Field::GivenName), CLOSE);
     }
 
     #[test]
@@ -311,9 +234,9 @@ mod tests {
             (Field::DocumentKey, "12345687Z"),
         ]);
         let p = compare(&a, &b);
-        assert_eq!(level(&p, Comparator::FamilyName), CLOSE);
-        assert_eq!(level(&p, Comparator::DocumentKey), CLOSE);
-        assert_eq!(level(&p, Comparator::Email), MISSING);
+        assert_eq!(level(&p, Field::FamilyName), CLOSE);
+        assert_eq!(level(&p, Field::DocumentKey), CLOSE);
+        assert_eq!(level(&p, Field::Email), MISSING);
     }
 
     #[test]
@@ -321,22 +244,22 @@ mod tests {
         let a = profile(&[(Field::DateOfBirth, "1987-04-12")]);
         let swapped = profile(&[(Field::DateOfBirth, "1987-12-04")]);
         let other = profile(&[(Field::DateOfBirth, "1953-07-30")]);
-        assert_eq!(level(&compare(&a, &swapped), Comparator::DateOfBirth), CLOSE);
-        assert_eq!(level(&compare(&a, &other), Comparator::DateOfBirth), DIFFERENT);
+        assert_eq!(level(&compare(&a, &swapped), Field::DateOfBirth), CLOSE);
+        assert_eq!(level(&compare(&a, &other), Field::DateOfBirth), DIFFERENT);
     }
 
     #[test]
     fn a_task_named_after_a_person_compares_with_that_persons_names() {
         let task = profile(&[(Field::Name, "Romero Ana")]);
         let contact = profile(&[(Field::GivenName, "Ana"), (Field::FamilyName, "Romero")]);
-        assert_eq!(level(&compare(&task, &contact), Comparator::Name), EXACT);
-        assert_eq!(level(&compare(&contact, &contact), Comparator::Name), MISSING);
+        assert_eq!(level(&compare(&task, &contact), Field::Name), EXACT);
+        assert_eq!(level(&compare(&contact, &contact), Field::Name), MISSING);
     }
 
     #[test]
     fn company_names_agree_whatever_their_legal_form_and_word_order() {
         let a = profile(&[(Field::Name, "Acme Iberia S.L.")]);
         let b = profile(&[(Field::Name, "IBERIA ACME")]);
-        assert_eq!(level(&compare(&a, &b), Comparator::Name), EXACT);
+        assert_eq!(level(&compare(&a, &b), Field::Name), EXACT);
     }
 }

@@ -6,9 +6,11 @@ use std::{
     hash::{DefaultHasher, Hash, Hasher},
 };
 
+use crate::reconcile::Field;
+
 use super::{
     blocking,
-    compare::{self, COMPARATORS, Comparator, EXACT, Pattern},
+    compare::{self, COMPARATORS, EXACT, Pattern},
     model::Model,
     profile::Profile,
 };
@@ -61,14 +63,14 @@ impl BlockIndex {
 }
 
 /// Comparators whose exact agreement is weighted by how common the agreed value is.
-const FREQUENCY_WEIGHTED: [Comparator; 7] = [
-    Comparator::GivenName,
-    Comparator::FamilyName,
-    Comparator::Name,
-    Comparator::Street,
-    Comparator::City,
-    Comparator::Postcode,
-    Comparator::Company,
+const FREQUENCY_WEIGHTED: [Field; 7] = [
+    Field::GivenName,
+    Field::FamilyName,
+    Field::Name,
+    Field::Street,
+    Field::City,
+    Field::Postcode,
+    Field::Company,
 ];
 
 /// How often each value of the frequency-weighted comparators occurs.
@@ -106,9 +108,10 @@ impl Frequencies {
 
     /// Share of records holding `value`, or `None` when the comparator is not weighted or too
     /// few values were seen to say.
-    pub fn share(&self, c: Comparator, value: &str) -> Option<f64> {
+    pub fn share(&self, c: Field, value: &str) -> Option<f64> {
         let total = self.totals[c.index()];
-        if total < 100 || !FREQUENCY_WEIGHTED.contains(&c) {
+        // Unweighted comparators are never counted, so their total is 0 too.
+        if total < 100 {
             return None;
         }
         let count = self.counts[c.index()].get(value).copied().unwrap_or(0).max(1);
@@ -125,7 +128,7 @@ pub fn score(model: &Model, frequencies: &Frequencies, a: &Profile, b: &Profile)
 
 /// Bits of evidence of a pattern already computed for `a` and another profile.
 pub fn weigh(model: &Model, frequencies: &Frequencies, a: &Profile, pattern: &Pattern) -> f64 {
-    Comparator::ALL
+    Field::ALL
         .iter()
         .map(|c| {
             let level = pattern[c.index()];

@@ -3,9 +3,11 @@
 
 use std::{collections::HashMap, thread};
 
+use crate::reconcile::Field;
+
 use super::{
     blocking,
-    compare::{self, COMPARATORS, Comparator, EXACT, LEVELS, MISSING, Pattern},
+    compare::{self, COMPARATORS, EXACT, LEVELS, MISSING, Pattern},
     index::{self, BlockIndex, Frequencies},
     model::{LevelTable, Model, PatternCounts},
     profile::Profile,
@@ -135,10 +137,7 @@ fn candidate_pairs(
                 })
             })
             .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_default())
-            .collect()
+        join_all(handles)
     })
 }
 
@@ -214,10 +213,7 @@ fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Ve
                 scope.spawn(move || part.iter().map(f).collect::<Vec<R>>())
             })
             .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_default())
-            .collect()
+        join_all(handles)
     })
 }
 
@@ -254,7 +250,7 @@ fn estimate_u(
     same_list: bool,
 ) -> [LevelTable; COMPARATORS] {
     let mut u = [[0.0; LEVELS]; COMPARATORS];
-    for c in Comparator::ALL {
+    for c in Field::ALL {
         u[c.index()][usize::from(EXACT)] = exact_agreement(left, right, c, same_list);
     }
     let mut seen = [[0u64; LEVELS]; COMPARATORS];
@@ -285,7 +281,7 @@ fn estimate_u(
 }
 
 /// P(two random records agree exactly | both have the value) = Σ_v p_left(v) · p_right(v).
-fn exact_agreement(left: &[Profile], right: &[Profile], c: Comparator, same_list: bool) -> f64 {
+fn exact_agreement(left: &[Profile], right: &[Profile], c: Field, same_list: bool) -> f64 {
     let (l, lt) = distribution(left, c);
     let (r, rt) = if same_list {
         (l.clone(), lt)
@@ -309,7 +305,7 @@ fn exact_agreement(left: &[Profile], right: &[Profile], c: Comparator, same_list
 }
 
 /// Count of each value of a comparator, and how many records hold one.
-fn distribution(side: &[Profile], c: Comparator) -> (HashMap<&str, f64>, f64) {
+fn distribution(side: &[Profile], c: Field) -> (HashMap<&str, f64>, f64) {
     let mut counts: HashMap<&str, f64> = HashMap::new();
     let mut total: f64 = 0.0;
     for v in side.iter().filter_map(|p| compare::value(p, c)) {
@@ -317,4 +313,13 @@ fn distribution(side: &[Profile], c: Comparator) -> (HashMap<&str, f64>, f64) {
         total += 1.0;
     }
     (counts, total)
+}
+
+/// Joins scoped workers in order; a worker's panic is a bug and is passed on rather than
+/// silently losing that worker's share of the results.
+fn join_all<R>(handles: Vec<thread::ScopedJoinHandle<'_, Vec<R>>>) -> Vec<R> {
+    handles
+        .into_iter()
+        .flat_map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+        .collect()
 }

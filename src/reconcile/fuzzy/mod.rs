@@ -9,7 +9,7 @@ pub mod model;
 mod nicknames;
 pub mod profile;
 
-pub use compare::{Comparator, Pattern};
+pub use compare::Pattern;
 pub use index::{BlockIndex, Frequencies};
 pub use link::{LinkOptions, LinkResult, ScoredPair, dedupe, link};
 pub use model::Model;

@@ -7,7 +7,8 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::compare::{COMPARATORS, Comparator, EXACT, LEVELS, MISSING, Pattern};
+use super::compare::{COMPARATORS, EXACT, LEVELS, MISSING, Pattern};
+use crate::reconcile::Field;
 
 /// Probabilities per agreement level (index 0, `MISSING`, is unused).
 pub type LevelTable = [f64; LEVELS];
@@ -38,10 +39,10 @@ impl Default for Model {
     /// Weights that behave sensibly on a small store before any fitting: keys are strong,
     /// names moderate, addresses supporting, agreement on a region barely counts.
     fn default() -> Self {
-        use Comparator::*;
+        use Field::*;
         let mut m = [[0.0; LEVELS]; COMPARATORS];
         let mut u = [[0.0; LEVELS]; COMPARATORS];
-        let mut set = |c: Comparator, mt: [f64; 5], ut: [f64; 5]| {
+        let mut set = |c: Field, mt: [f64; 5], ut: [f64; 5]| {
             m[c.index()] = table(mt);
             u[c.index()] = table(ut);
         };
@@ -141,7 +142,7 @@ impl Model {
     }
 
     /// Bits of evidence a comparator's level carries; missing carries none.
-    pub fn weight(&self, comparator: Comparator, level: u8) -> f64 {
+    pub fn weight(&self, comparator: Field, level: u8) -> f64 {
         let l = usize::from(level);
         if level == MISSING || l >= LEVELS {
             return 0.0;
@@ -154,7 +155,7 @@ impl Model {
 
     /// The exact-agreement weight on a value whose share of records is `frequency`: agreeing
     /// on "Smith" says less than agreeing on "Zubizarreta".
-    pub fn exact_weight_for(&self, comparator: Comparator, frequency: f64) -> f64 {
+    pub fn exact_weight_for(&self, comparator: Field, frequency: f64) -> f64 {
         let c = comparator.index();
         (self.m[c][usize::from(EXACT)].max(FLOOR) / frequency.max(FLOOR))
             .log2()
@@ -163,7 +164,7 @@ impl Model {
 
     /// Total bits of a pattern.
     pub fn bits(&self, pattern: &Pattern) -> f64 {
-        Comparator::ALL
+        Field::ALL
             .iter()
             .map(|c| self.weight(*c, pattern[c.index()]))
             .sum()
@@ -178,7 +179,7 @@ impl Model {
 
     /// The per-comparator contributions of a pattern, strongest first, missing left out.
     pub fn explain(&self, pattern: &Pattern) -> Vec<Contribution> {
-        let mut parts: Vec<Contribution> = Comparator::ALL
+        let mut parts: Vec<Contribution> = Field::ALL
             .iter()
             .filter(|c| pattern[c.index()] != MISSING)
             .map(|c| Contribution {
@@ -197,12 +198,12 @@ impl Model {
     }
 
     /// P(level | non-match) of a comparator.
-    pub fn u(&self, comparator: Comparator) -> &LevelTable {
+    pub fn u(&self, comparator: Field) -> &LevelTable {
         &self.u[comparator.index()]
     }
 
     /// P(level | match) of a comparator.
-    pub fn m(&self, comparator: Comparator) -> &LevelTable {
+    pub fn m(&self, comparator: Field) -> &LevelTable {
         &self.m[comparator.index()]
     }
 
@@ -247,7 +248,7 @@ impl Model {
     }
 
     /// Bits a comparator can contribute at most (exact agreement), to rank what matters.
-    pub fn strength(&self, comparator: Comparator) -> f64 {
+    pub fn strength(&self, comparator: Field) -> f64 {
         self.weight(comparator, EXACT)
     }
 }
@@ -257,7 +258,7 @@ mod tests {
     use super::*;
     use crate::reconcile::fuzzy::compare::{CLOSE, DIFFERENT};
 
-    fn pattern(levels: &[(Comparator, u8)]) -> Pattern {
+    fn pattern(levels: &[(Field, u8)]) -> Pattern {
         let mut p = [MISSING; COMPARATORS];
         for (c, l) in levels {
             p[c.index()] = *l;
@@ -268,43 +269,43 @@ mod tests {
     #[test]
     fn agreement_adds_evidence_and_disagreement_removes_it() {
         let model = Model::default();
-        assert!(model.weight(Comparator::DocumentKey, EXACT) > 10.0);
-        assert!(model.weight(Comparator::DocumentKey, DIFFERENT) < -3.0);
-        assert_eq!(model.weight(Comparator::Email, MISSING), 0.0);
+        assert!(model.weight(Field::DocumentKey, EXACT) > 10.0);
+        assert!(model.weight(Field::DocumentKey, DIFFERENT) < -3.0);
+        assert_eq!(model.weight(Field::Email, MISSING), 0.0);
     }
 
     #[test]
     fn a_common_value_agreeing_counts_less_than_a_rare_one() {
         let model = Model::default();
         assert!(
-            model.exact_weight_for(Comparator::FamilyName, 0.02)
-                < model.exact_weight_for(Comparator::FamilyName, 0.0001)
+            model.exact_weight_for(Field::FamilyName, 0.02)
+                < model.exact_weight_for(Field::FamilyName, 0.0001)
         );
     }
 
     #[test]
     fn em_learns_a_match_rate_and_that_agreement_marks_matches() {
         let agree = pattern(&[
-            (Comparator::GivenName, EXACT),
-            (Comparator::FamilyName, EXACT),
-            (Comparator::DateOfBirth, EXACT),
+            (Field::GivenName, EXACT),
+            (Field::FamilyName, EXACT),
+            (Field::DateOfBirth, EXACT),
         ]);
         let typo = pattern(&[
-            (Comparator::GivenName, CLOSE),
-            (Comparator::FamilyName, EXACT),
-            (Comparator::DateOfBirth, EXACT),
+            (Field::GivenName, CLOSE),
+            (Field::FamilyName, EXACT),
+            (Field::DateOfBirth, EXACT),
         ]);
         let differ = pattern(&[
-            (Comparator::GivenName, DIFFERENT),
-            (Comparator::FamilyName, DIFFERENT),
-            (Comparator::DateOfBirth, DIFFERENT),
+            (Field::GivenName, DIFFERENT),
+            (Field::FamilyName, DIFFERENT),
+            (Field::DateOfBirth, DIFFERENT),
         ]);
         let patterns = PatternCounts::from([(agree, 800), (typo, 200), (differ, 9000)]);
         let mut model = Model::default();
         let iterations = model.fit_em(&patterns, 200);
         assert!(iterations > 1);
         assert!((model.lambda() - 0.1).abs() < 0.02, "lambda {}", model.lambda());
-        assert!(model.m(Comparator::GivenName)[usize::from(CLOSE)] > 0.1);
+        assert!(model.m(Field::GivenName)[usize::from(CLOSE)] > 0.1);
         assert!(model.probability(model.bits(&typo)) > 0.9);
         assert!(model.probability(model.bits(&differ)) < 0.01);
     }
