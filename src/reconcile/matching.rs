@@ -49,6 +49,10 @@ pub struct Scored {
     pub probability: f64,
     /// Per-field evidence, strongest first.
     pub evidence: Vec<Contribution>,
+    /// The candidate already holds another object of the record's source and kind. A source
+    /// keeps its objects apart on purpose (two contacts are two people until HubSpot merges
+    /// them), so such a candidate is never joined automatically, only put to an operator.
+    pub same_source: bool,
 }
 
 /// The clients the store found for a record's keys; each lookup is exact and indexed.
@@ -105,14 +109,16 @@ pub fn score_candidates(
                 client_id: *client_id,
                 probability: matching.model.probability(matching.model.bits(&pattern)),
                 evidence: matching.model.explain(&pattern),
+                same_source: false,
             }
         })
         .collect()
 }
 
-/// Decides from fuzzy scores: one clear candidate above the link threshold links; anything
-/// doubtful (between the thresholds, or two candidates close together) is for an operator;
-/// nothing above the review threshold makes a new client.
+/// Decides from fuzzy scores: one clear candidate above the link threshold links, unless it
+/// holds another object of the same source; anything doubtful (between the thresholds, two
+/// candidates close together, or that same-source candidate) is for an operator; nothing above
+/// the review threshold makes a new client.
 pub fn decide_fuzzy(mut scored: Vec<Scored>, matching: &Matching) -> MatchDecision {
     scored.retain(|s| s.probability >= matching.review_threshold);
     scored.sort_by(|a, b| b.probability.total_cmp(&a.probability));
@@ -120,6 +126,7 @@ pub fn decide_fuzzy(mut scored: Vec<Scored>, matching: &Matching) -> MatchDecisi
         [] => MatchDecision::Create,
         [top, rest @ ..]
             if top.probability >= matching.link_threshold
+                && !top.same_source
                 && rest.first().is_none_or(|second| {
                     top.probability - second.probability >= matching.ambiguity_margin
                 }) =>
@@ -184,7 +191,19 @@ mod tests {
             client_id: client,
             probability,
             evidence: vec![],
+            same_source: false,
         }
+    }
+
+    #[test]
+    fn a_strong_candidate_holding_another_object_of_the_same_source_goes_to_an_operator() {
+        let a = ClientId::generate();
+        let candidate = Scored {
+            same_source: true,
+            ..scored(a, 0.999)
+        };
+        let decision = decide_fuzzy(vec![candidate], &Matching::default());
+        assert!(matches!(decision, MatchDecision::Ambiguous { candidates } if candidates.len() == 1));
     }
 
     #[test]

@@ -102,6 +102,20 @@ pub async fn load_many(
         .await?)
 }
 
+/// Locks a client row until the transaction ends (Postgres; SQLite has one writer anyway), so
+/// two records merging into one client recompute it in turn and neither overwrites the other's
+/// values with a merge that did not see them. Returns whether the client still exists.
+pub async fn lock(db: &impl ConnectionTrait, id: ClientId) -> Result<bool, StoreError> {
+    let found: Option<uuid::Uuid> = clients::Entity::find_by_id(id.as_uuid())
+        .select_only()
+        .column(clients::Column::Id)
+        .lock_exclusive()
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok(found.is_some())
+}
+
 /// Loads a client row with its provenance by field, in one query.
 pub async fn get_with_provenance(
     db: &impl ConnectionTrait,

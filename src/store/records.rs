@@ -4,7 +4,7 @@ use chrono::Utc;
 use entity::source_records::{self, RecordStatus};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait,
-    QueryFilter,
+    QueryFilter, QuerySelect,
 };
 
 use super::StoreError;
@@ -52,7 +52,10 @@ impl SourceRecord {
     }
 }
 
-/// The stored record for (source, external id), or a new empty one.
+/// The stored record for (source, external id), or a new empty one. The row stays locked
+/// (`FOR UPDATE` on Postgres) until the transaction ends, so two events about one object
+/// apply one after the other and neither loses the other's field; a record not yet stored
+/// is guarded by its unique index instead (the losing insert is retried and then locks).
 pub async fn load_or_new(
     db: &impl ConnectionTrait,
     source: Source,
@@ -62,6 +65,7 @@ pub async fn load_or_new(
     let found = source_records::Entity::find()
         .filter(source_records::Column::Source.eq(source.as_str()))
         .filter(source_records::Column::ExternalId.eq(external_id))
+        .lock_exclusive()
         .one(db)
         .await?;
     match found {
@@ -110,7 +114,6 @@ pub async fn save(db: &impl ConnectionTrait, record: &mut SourceRecord) -> Resul
     Ok(())
 }
 
-/// Every active record feeding a client: the inputs of its merge.
 /// How many records (of any status) point at a client.
 pub async fn count_linked(db: &impl ConnectionTrait, client: ClientId) -> Result<u64, StoreError> {
     Ok(source_records::Entity::find()
@@ -119,7 +122,31 @@ pub async fn count_linked(db: &impl ConnectionTrait, client: ClientId) -> Result
         .await?)
 }
 
-/// The active records linked to a client.
+/// Which of `clients` already hold a live record of this source and kind other than `record`.
+pub async fn clients_holding_kind(
+    db: &impl ConnectionTrait,
+    clients: &[ClientId],
+    record: &SourceRecord,
+) -> Result<Vec<ClientId>, StoreError> {
+    if clients.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<Option<uuid::Uuid>> = source_records::Entity::find()
+        .select_only()
+        .column(source_records::Column::ClientId)
+        .distinct()
+        .filter(source_records::Column::ClientId.is_in(clients.iter().map(|c| c.as_uuid())))
+        .filter(source_records::Column::Source.eq(record.source.as_str()))
+        .filter(source_records::Column::Kind.eq(record.kind.as_str()))
+        .filter(source_records::Column::ExternalId.ne(record.external_id.as_str()))
+        .filter(source_records::Column::Status.ne(RecordStatus::Deleted))
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(ids.into_iter().flatten().map(ClientId::from_uuid).collect())
+}
+
+/// Every active record feeding a client: the inputs of its merge.
 pub async fn linked_active(
     db: &impl ConnectionTrait,
     client: ClientId,

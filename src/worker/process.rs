@@ -1,12 +1,20 @@
 //! One event to one outcome, in one transaction: inbox row, source record, client, provenance
 //! and conflicts change together or not at all.
 //!
-//! Concurrency, both ways at once: `source_records (source, external_id)`, `clients.email` and
-//! `clients.document_key` are unique, so two workers racing to create the same record or
-//! client cannot both win: the loser's transaction fails on the index, is rolled back, and is
-//! retried here; on the retry it finds the winner's rows and links to them. Fuzzy matches have
-//! no index to fail on, so matching an unlinked record first takes advisory locks on its
-//! blocking keys (see `store::match_keys`): records that could match share a key and take turns.
+//! Concurrency (any number of workers on Postgres, READ COMMITTED), in lock order:
+//! 1. The event's source record row is locked (`FOR UPDATE`) as it is loaded, so two events
+//!    about one object apply in turn and neither loses the other's field. A record not yet
+//!    stored is guarded by the `(source, external_id)` unique index: the losing insert rolls
+//!    back, is retried here, and then finds and locks the winner's row.
+//! 2. A record being matched takes advisory locks on its blocking keys (`store::match_keys`):
+//!    records that could match each other share a key and take turns, and everything read
+//!    after the lock (links, candidates, clients) includes what the previous holder committed.
+//! 3. A client is locked before its golden values are recomputed from its records, so two
+//!    records feeding one client merge in turn and neither overwrites the other's values.
+//!
+//! `clients.email` and `clients.document_key` are unique as a last line: a race the locks do
+//! not cover fails on the index and is retried. A deadlock between two orders is detected by
+//! Postgres, rolled back, and retried through the queue like any transient error.
 
 use std::collections::BTreeMap;
 
@@ -288,19 +296,20 @@ async fn reconcile_record(
         records::save(txn, record).await?;
         return Ok(Outcome::Deleted);
     }
-    let alone = match record.client_id {
-        Some(client) if change.new_evidence => records::count_linked(txn, client).await? <= 1,
-        _ => false,
-    };
     let unlinked = record.client_id.is_none();
     let profile = Profile::build(|f| record.fields.value(f), matching.profile);
-    let blocking_keys = if unlinked || alone {
+    let blocking_keys = if unlinked || change.new_evidence {
         blocking::keys(&profile)
     } else {
         Vec::new()
     };
-    // Before any lookup, so a concurrent match of the same person waits for this one's commit.
+    // Before any lookup, so a concurrent match of the same person waits for this one's commit
+    // and every read below (READ COMMITTED) sees what it committed.
     match_keys::lock(txn, &blocking_keys).await?;
+    let alone = match record.client_id {
+        Some(client) if change.new_evidence => records::count_linked(txn, client).await? <= 1,
+        _ => false,
+    };
     let mut candidates = Candidates {
         linked: record.client_id,
         ..Candidates::default()
@@ -314,7 +323,7 @@ async fn reconcile_record(
     }
     let mut decision = reconcile::decide(&candidates);
     if unlinked && decision == MatchDecision::Create {
-        decision = fuzzy_decision(txn, matching, &profile, &blocking_keys, None).await?;
+        decision = fuzzy_decision(txn, matching, &profile, &blocking_keys, record, None).await?;
     }
     if unlinked && matches!(decision, MatchDecision::Create | MatchDecision::Link(_)) {
         // An earlier, thinner version of this record may have been too doubtful to place.
@@ -326,11 +335,26 @@ async fn reconcile_record(
         )
         .await?;
     }
-    if let (true, MatchDecision::Link(own)) = (alone, &decision) {
-        let own = *own;
-        if let MatchDecision::Link(other) =
-            fuzzy_decision(txn, matching, &profile, &blocking_keys, Some((own, &*record))).await?
-        {
+    if alone && let Some(own) = record.client_id {
+        let destination = match &decision {
+            // Its keys now point at another client: a client fed by this record alone is no
+            // evidence against that, so the keys decide.
+            MatchDecision::Collision { .. } => match reconcile::decide(&Candidates {
+                linked: None,
+                ..candidates
+            }) {
+                MatchDecision::Link(other) if other != own => Some(other),
+                _ => None,
+            },
+            MatchDecision::Link(_) => {
+                match fuzzy_decision(txn, matching, &profile, &blocking_keys, record, Some(own)).await? {
+                    MatchDecision::Link(other) => Some(other),
+                    _ => None,
+                }
+            }
+            _ => None,
+        };
+        if let Some(other) = destination {
             tracing::info!(event, from = %own, to = %other, "record recognised as another client's; moving it");
             record.client_id = Some(other);
             records::save(txn, record).await?;
@@ -397,10 +421,11 @@ async fn fuzzy_decision(
     matching: &Matching,
     profile: &Profile,
     blocking_keys: &[String],
-    moving: Option<(ClientId, &SourceRecord)>,
+    record: &SourceRecord,
+    moving_from: Option<ClientId>,
 ) -> Result<MatchDecision, ProcessError> {
     let mut ids = match_keys::candidates(txn, blocking_keys, matching.max_block).await?;
-    ids.retain(|id| Some(*id) != moving.map(|(own, _)| own));
+    ids.retain(|id| Some(*id) != moving_from);
     if ids.is_empty() {
         return Ok(MatchDecision::Create);
     }
@@ -409,16 +434,24 @@ async fn fuzzy_decision(
         .iter()
         // Moving a record merges what its client held into another: never across disagreeing keys.
         .filter(|row| {
-            moving.is_none_or(|(_, record)| {
-                !reconcile::keys_disagree(|f| record.fields.value(f), |f| clients::value_of(row, f))
-            })
+            moving_from.is_none()
+                || !reconcile::keys_disagree(|f| record.fields.value(f), |f| clients::value_of(row, f))
         })
         .map(|row| {
             let other = Profile::build(|f| clients::value_of(row, f), matching.profile);
             (ClientId::from_uuid(row.id), other)
         })
         .collect();
-    let scored = reconcile::score_candidates(profile, &others, matching);
+    let mut scored = reconcile::score_candidates(profile, &others, matching);
+    let strong: Vec<ClientId> = scored
+        .iter()
+        .filter(|s| s.probability >= matching.link_threshold)
+        .map(|s| s.client_id)
+        .collect();
+    let same_source = records::clients_holding_kind(txn, &strong, record).await?;
+    for s in &mut scored {
+        s.same_source = same_source.contains(&s.client_id);
+    }
     Ok(reconcile::decide_fuzzy(scored, matching))
 }
 
@@ -449,6 +482,10 @@ async fn recompute(
     verified: Option<&SourceRecord>,
     event: &str,
 ) -> Result<(), ProcessError> {
+    // Before reading the records, so a concurrent recompute of this client is seen, not overwritten.
+    if !clients::lock(txn, client).await? {
+        return Err(StoreError::Corrupt(format!("client {client} vanished")).into());
+    }
     let linked = records::linked_active(txn, client).await?;
     let inputs: Vec<MergeInput<'_>> = linked
         .iter()

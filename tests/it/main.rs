@@ -15,6 +15,7 @@ macro_rules! on_both_backends {
 }
 
 mod broker_outage;
+mod concurrency;
 mod config;
 mod dead_letters;
 mod drain;
