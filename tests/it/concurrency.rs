@@ -79,7 +79,7 @@ fn events_of(i: usize, t0: i64) -> Vec<Delivery> {
     let task = format!("task{i}");
     let name = format!("{} {}", p.given, p.family);
     let mut items = vec![("name", name.as_str()), ("Phone", phone.as_str())];
-    if i % 2 == 0 {
+    if i.is_multiple_of(2) {
         items.push(("Email", p.email.as_str()));
     }
     for (k, (field, value)) in items.into_iter().enumerate() {
