@@ -10,6 +10,8 @@ use std::path::Path;
 
 use fastrand::Rng;
 
+use crate::reconcile::Field;
+
 use names::{ADDRESS_2, FAMILY, GIVEN, MAIL_DOMAINS, STREET_KINDS, STREETS, TOWNS};
 
 /// What to generate.
@@ -88,6 +90,26 @@ pub const HEADER: [&str; 13] = [
 ];
 
 impl Person {
+    /// The value this record holds for a client field, as the matcher reads it.
+    pub fn value(&self, field: Field) -> Option<&str> {
+        let raw = match field {
+            Field::GivenName => &self.given_name,
+            Field::FamilyName => &self.surname,
+            Field::StreetNumber => &self.street_number,
+            Field::Street => &self.address_1,
+            Field::Address2 => &self.address_2,
+            Field::City => &self.suburb,
+            Field::Postcode => &self.postcode,
+            Field::Region => &self.state,
+            Field::DateOfBirth => &self.date_of_birth,
+            Field::DocumentKey => &self.soc_sec_id,
+            Field::Phone => &self.phone_number,
+            Field::Email => &self.email,
+            Field::Name | Field::Company => return None,
+        };
+        (!raw.is_empty()).then_some(raw.as_str())
+    }
+
     fn row(&self) -> [&str; 13] {
         [
             &self.id,

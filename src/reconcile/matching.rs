@@ -96,17 +96,17 @@ pub fn keys_disagree<'a, 'b>(
 }
 
 /// Scores a record's profile against candidate clients' profiles with the configured model.
-pub fn score_candidates(
+pub fn score_candidates<'a>(
     profile: &Profile,
-    candidates: &[(ClientId, Profile)],
+    candidates: impl IntoIterator<Item = (ClientId, &'a Profile)>,
     matching: &Matching,
 ) -> Vec<Scored> {
     candidates
-        .iter()
+        .into_iter()
         .map(|(client_id, other)| {
             let pattern = compare(profile, other);
             Scored {
-                client_id: *client_id,
+                client_id,
                 probability: matching.model.probability(matching.model.bits(&pattern)),
                 evidence: matching.model.explain(&pattern),
                 same_source: false,

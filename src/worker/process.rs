@@ -442,7 +442,7 @@ async fn fuzzy_decision(
             (ClientId::from_uuid(row.id), other)
         })
         .collect();
-    let mut scored = reconcile::score_candidates(profile, &others, matching);
+    let mut scored = reconcile::score_candidates(profile, others.iter().map(|(id, p)| (*id, p)), matching);
     let strong: Vec<ClientId> = scored
         .iter()
         .filter(|s| s.probability >= matching.link_threshold)
