@@ -125,6 +125,14 @@ impl FieldSet {
         }
     }
 
+    /// Takes every value of `other` that is not older than this set's own (a merged
+    /// object's fields join the survivor's); returns whether anything changed.
+    pub fn absorb(&mut self, other: &FieldSet) -> bool {
+        other.0.iter().fold(false, |changed, (field, value)| {
+            self.apply(*field, value.clone()) | changed
+        })
+    }
+
     /// The current value of a field, if set.
     pub fn value(&self, field: Field) -> Option<&str> {
         self.0.get(&field).and_then(|v| v.value.as_deref())

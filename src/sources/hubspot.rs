@@ -76,9 +76,42 @@ pub fn effect(event: &Value, occurred_at_ms: i64) -> EventEffect {
         "creation" | "restore" => EventEffect::Thin { kind },
         "deletion" | "privacyDeletion" => EventEffect::Delete { kind },
         "propertyChange" => property_change(event, kind, occurred_at_ms),
+        "merge" => merge(event, kind),
         other => EventEffect::Ignore {
             reason: format!("`{other}` events are not applied yet"),
         },
+    }
+}
+
+/// Reads a merge event. HubSpot may give the merged object a new id (`newObjectId`); the
+/// primary and every merged id that is not the survivor retire.
+fn merge(event: &Value, kind: &'static str) -> EventEffect {
+    let id = |v: &Value| scalar_text(v).filter(|s| !s.is_empty());
+    let primary = event.get("primaryObjectId").and_then(id);
+    let survivor = event.get("newObjectId").and_then(id).or_else(|| primary.clone());
+    let Some(survivor) = survivor else {
+        return EventEffect::Ignore {
+            reason: "merge without primaryObjectId or newObjectId".into(),
+        };
+    };
+    let mut merged: Vec<String> = primary
+        .into_iter()
+        .chain(
+            event
+                .get("mergedObjectIds")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(id),
+        )
+        .filter(|m| *m != survivor)
+        .collect();
+    merged.sort();
+    merged.dedup();
+    EventEffect::Merge {
+        kind,
+        survivor,
+        merged,
     }
 }
 
@@ -117,6 +150,33 @@ fn field_for(kind: &str, property: &str) -> Option<Field> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_merge_retires_the_primary_and_merged_ids_into_the_new_object() {
+        let e = json!({"subscriptionType":"contact.merge","objectId":7,"primaryObjectId":7,
+            "mergedObjectIds":[8, 9],"newObjectId":10,"numberOfPropertiesMoved":3});
+        assert_eq!(
+            effect(&e, 0),
+            EventEffect::Merge {
+                kind: "contact",
+                survivor: "10".into(),
+                merged: vec!["7".into(), "8".into(), "9".into()]
+            }
+        );
+    }
+
+    #[test]
+    fn a_merge_without_a_new_id_keeps_the_primary() {
+        let e = json!({"subscriptionType":"company.merge","primaryObjectId":"5","mergedObjectIds":["6"]});
+        assert_eq!(
+            effect(&e, 0),
+            EventEffect::Merge {
+                kind: "company",
+                survivor: "5".into(),
+                merged: vec!["6".into()]
+            }
+        );
+    }
 
     #[test]
     fn a_contact_email_change_updates_the_email_field() {

@@ -26,6 +26,16 @@ pub enum EventEffect {
         /// Source record kind.
         kind: &'static str,
     },
+    /// The source merged objects into one (HubSpot `*.merge`): the merged objects' records
+    /// retire into the survivor's, and everything linked to their clients follows it.
+    Merge {
+        /// Source record kind.
+        kind: &'static str,
+        /// The object that remains (`newObjectId`, else `primaryObjectId`).
+        survivor: String,
+        /// The objects that no longer exist on their own.
+        merged: Vec<String>,
+    },
     /// Stored in the inbox, nothing to apply.
     Ignore {
         /// Why, for the inbox row and logs.

@@ -35,6 +35,11 @@ pub struct SourceRecord {
 }
 
 impl SourceRecord {
+    /// Whether the record has been saved (a record never heard of before has not).
+    pub fn is_stored(&self) -> bool {
+        self.id.is_some()
+    }
+
     fn from_model(m: source_records::Model) -> Result<Self, StoreError> {
         let source = m.source.parse().map_err(StoreError::Corrupt)?;
         let fields = serde_json::from_value(m.fields)
@@ -111,6 +116,23 @@ pub async fn save(db: &impl ConnectionTrait, record: &mut SourceRecord) -> Resul
             record.id = Some(inserted.id);
         }
     }
+    Ok(())
+}
+
+/// Points every record of `from` at `to` (the source merged the objects behind them).
+pub async fn relink(db: &impl ConnectionTrait, from: ClientId, to: ClientId) -> Result<(), StoreError> {
+    source_records::Entity::update_many()
+        .col_expr(
+            source_records::Column::ClientId,
+            sea_orm::sea_query::Expr::value(to.as_uuid()),
+        )
+        .col_expr(
+            source_records::Column::UpdatedAt,
+            sea_orm::sea_query::Expr::value(Utc::now()),
+        )
+        .filter(source_records::Column::ClientId.eq(from.as_uuid()))
+        .exec(db)
+        .await?;
     Ok(())
 }
 

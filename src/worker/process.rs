@@ -183,7 +183,9 @@ async fn apply(
     let (status, note) = match &effect {
         EventEffect::Ignore { reason } => (InboxStatus::Ignored, Some(reason.clone())),
         EventEffect::Thin { .. } => (InboxStatus::PendingEnrichment, None),
-        EventEffect::Update { .. } | EventEffect::Delete { .. } => (InboxStatus::Processed, None),
+        EventEffect::Update { .. } | EventEffect::Delete { .. } | EventEffect::Merge { .. } => {
+            (InboxStatus::Processed, None)
+        }
     };
     // The claim writes nothing for a duplicate, so returning here leaves the transaction clean.
     if inbox::claim(txn, env, status, attempt, note).await? == Claim::Duplicate {
@@ -210,6 +212,11 @@ async fn apply(
             }
             Outcome::Deleted
         }
+        EventEffect::Merge {
+            kind,
+            survivor,
+            merged,
+        } => merge_records(txn, matching, env, kind, &survivor, &merged).await?,
         EventEffect::Update { kind, changes } => {
             let mut record = records::load_or_new(txn, env.source, &external_id(kind, env), kind).await?;
             let mut keys_changed = false;
@@ -234,6 +241,72 @@ async fn apply(
         }
     };
     Ok(outcome)
+}
+
+/// The source merged objects: their records retire into the survivor's, taking their newer
+/// values with them, and every record their clients held (ClickUp tasks included) follows to
+/// one client, since the source of truth has said these are one entity.
+async fn merge_records(
+    txn: &DatabaseTransaction,
+    matching: &Matching,
+    env: &Envelope,
+    kind: &'static str,
+    survivor_id: &str,
+    merged_ids: &[String],
+) -> Result<Outcome, ProcessError> {
+    let mut survivor = records::load_or_new(txn, env.source, &format!("{kind}:{survivor_id}"), kind).await?;
+    let mut retired = Vec::new();
+    for id in merged_ids {
+        let record = records::load_or_new(txn, env.source, &format!("{kind}:{id}"), kind).await?;
+        if record.is_stored() {
+            survivor.fields.absorb(&record.fields);
+            survivor.last_event_at_ms = survivor.last_event_at_ms.max(record.last_event_at_ms);
+            retired.push(record);
+        }
+    }
+    survivor.last_event_at_ms = survivor.last_event_at_ms.max(env.occurred_at_ms);
+    if !survivor.fields.is_empty() && survivor.status != RecordStatus::Deleted {
+        survivor.status = RecordStatus::Active;
+    }
+    let mut clients_involved: Vec<ClientId> = survivor
+        .client_id
+        .into_iter()
+        .chain(retired.iter().filter_map(|r| r.client_id))
+        .collect();
+    let Some(&target) = clients_involved.first() else {
+        // Nothing was linked yet: the survivor is matched like any record that gained values.
+        for record in &mut retired {
+            record.status = RecordStatus::Deleted;
+            records::save(txn, record).await?;
+        }
+        let change = RecordChange {
+            keys_changed: true,
+            new_evidence: true,
+        };
+        return reconcile_record(txn, matching, &mut survivor, change, &env.id).await;
+    };
+    // One order for every worker, so two merges touching the same clients cannot deadlock.
+    clients_involved.sort_unstable();
+    clients_involved.dedup();
+    for client in &clients_involved {
+        clients::lock(txn, *client).await?;
+    }
+    for other in clients_involved.iter().filter(|c| **c != target) {
+        records::relink(txn, *other, target).await?;
+        clients::delete(txn, *other).await?;
+    }
+    for record in &mut retired {
+        record.status = RecordStatus::Deleted;
+        record.client_id = Some(target);
+        records::save(txn, record).await?;
+        for kind in [ConflictKind::AmbiguousMatch, ConflictKind::KeyCollision] {
+            conflicts::close_for_record(txn, kind, record, "merged at the source").await?;
+        }
+    }
+    survivor.client_id = Some(target);
+    records::save(txn, &mut survivor).await?;
+    recompute(txn, matching, target, &survivor, None, &env.id).await?;
+    Ok(Outcome::Linked(target))
 }
 
 /// `kind:id`, because HubSpot contact and company ids are separate namespaces.

@@ -23,6 +23,7 @@ mod e2e;
 mod fuzzy;
 mod health;
 mod helpers;
+mod hubspot_merge;
 mod match_cli;
 mod metrics;
 mod receiver_rejects;
