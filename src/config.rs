@@ -20,7 +20,8 @@ use crate::{
 const DEFAULTS: &str = include_str!("../config/default.toml");
 
 /// Keys that hold secrets: accepted from the environment, refused in a file.
-const SECRET_KEYS: [&str; 4] = [
+const SECRET_KEYS: [&str; 5] = [
+    "server.operator_token",
     "database.url",
     "queue.amqp_url",
     "hubspot.client_secret",
@@ -88,6 +89,9 @@ pub struct ServerConfig {
     pub max_body_bytes: usize,
     /// How long SIGTERM waits for in-flight requests and messages.
     pub shutdown_grace_secs: u64,
+    /// Bearer token of the operator API (`/api/v1`); without one the API is not served.
+    #[serde(default)]
+    pub operator_token: Option<SecretString>,
 }
 
 /// Store settings.

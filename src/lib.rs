@@ -9,6 +9,7 @@ pub mod config;
 pub mod domain;
 pub mod generate;
 pub mod metrics;
+pub mod operator;
 pub mod queue;
 pub mod receiver;
 pub mod reconcile;

@@ -8,7 +8,7 @@ use sea_orm::DatabaseConnection;
 use tokio_util::sync::CancellationToken;
 
 use crate::{
-    api::{self, health::Probes, metrics::Scrape},
+    api::{self, health::Probes, metrics::Scrape, operator::OperatorState},
     clock::Clock,
     config::Config,
     queue::{
@@ -106,6 +106,19 @@ impl Application {
                 queue: queue.clone(),
             })
         });
+        let matching = config.matching.matching()?;
+        let operator_api = match (role, &config.server.operator_token) {
+            (Role::Receiver | Role::All, Some(token)) => Some(web::Data::new(OperatorState {
+                db: db.clone(),
+                matching: matching.clone(),
+                token: token.clone(),
+            })),
+            (Role::Receiver | Role::All, None) => {
+                tracing::info!("no server.operator_token: the operator API is off");
+                None
+            }
+            (Role::Worker, _) => None,
+        };
         let server = HttpServer::new(move || {
             let mut app = App::new()
                 .wrap(middleware::NormalizePath::trim())
@@ -114,6 +127,9 @@ impl Application {
                 .configure(api::health::routes);
             if let Some(scrape) = &scrape {
                 app = app.app_data(scrape.clone()).configure(api::metrics::routes);
+            }
+            if let Some(state) = &operator_api {
+                app = app.app_data(state.clone()).configure(api::operator::routes);
             }
             if let Some(state) = &receiver {
                 app = app.app_data(state.clone()).configure(receiver::routes);
@@ -124,7 +140,6 @@ impl Application {
         .disable_signals()
         .shutdown_timeout(config.server.shutdown_grace_secs)
         .run();
-        let matching = config.matching.matching()?;
         let worker = matches!(role, Role::Worker | Role::All)
             .then(|| Worker::new(db.clone(), queue.clone()).with_matching(matching));
         Ok(Self {

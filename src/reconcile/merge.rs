@@ -64,10 +64,15 @@ impl Merge {
     }
 }
 
-/// Merges linked records field by field; `pinned` fields are left as the operator set them.
+/// Merges linked records field by field; `pinned` fields are left as the operator set them
+/// and raise no mismatch.
 pub fn merge(records: &[MergeInput<'_>], pinned: &BTreeMap<Field, Option<String>>) -> Merge {
     let mut out = Merge::default();
     for field in Field::ALL {
+        // An operator decided this field: neither the value nor a disagreement about it is news.
+        if pinned.contains_key(&field) {
+            continue;
+        }
         let hubspot = latest(records, Source::HubSpot, field);
         let clickup = latest(records, Source::ClickUp, field);
         if let (Some(h), Some(c)) = (&hubspot, &clickup)
@@ -79,9 +84,6 @@ pub fn merge(records: &[MergeInput<'_>], pinned: &BTreeMap<Field, Option<String>
                 hubspot: hv.clone(),
                 clickup: cv.clone(),
             });
-        }
-        if pinned.contains_key(&field) {
-            continue;
         }
         let chosen = match (&hubspot, &clickup) {
             (Some(h), _) if h.value.is_some() => hubspot,

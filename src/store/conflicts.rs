@@ -13,7 +13,7 @@ use super::{StoreError, records::SourceRecord};
 use crate::{domain::ids::ClientId, reconcile::Mismatch};
 
 /// Who closes conflicts that resolve themselves.
-const SYSTEM: &str = "clientsync";
+pub const SYSTEM: &str = "clientsync";
 
 fn new_row(kind: ConflictKind, record: &SourceRecord, event: &str) -> conflicts::ActiveModel {
     let now = Utc::now();
@@ -141,10 +141,28 @@ pub async fn sync_field_mismatches(
             }
         }
     }
+    // An operator who kept one side of these exact values has decided them; do not ask again.
+    let decided = if mismatches.is_empty() {
+        Vec::new()
+    } else {
+        conflicts::Entity::find()
+            .filter(conflicts::Column::ClientId.eq(client.as_uuid()))
+            .filter(conflicts::Column::Kind.eq(ConflictKind::FieldMismatch))
+            .filter(conflicts::Column::Status.eq(ConflictStatus::Resolved))
+            .filter(conflicts::Column::ResolvedBy.ne(SYSTEM))
+            .all(db)
+            .await?
+    };
     for m in mismatches {
+        let same = |row: &conflicts::Model| {
+            row.field.as_deref() == Some(m.field.as_str())
+                && row.hubspot_value.as_deref() == Some(&m.hubspot)
+                && row.clickup_value.as_deref() == Some(&m.clickup)
+        };
         if open
             .iter()
             .any(|row| row.field.as_deref() == Some(m.field.as_str()))
+            || decided.iter().any(same)
         {
             continue;
         }
@@ -156,4 +174,71 @@ pub async fn sync_field_mismatches(
         row.insert(db).await?;
     }
     Ok(())
+}
+
+/// Which conflicts an operator lists.
+#[derive(Debug, Clone, Default)]
+pub struct ConflictFilter {
+    /// Only this status (open by default in the API).
+    pub status: Option<ConflictStatus>,
+    /// Only this kind.
+    pub kind: Option<ConflictKind>,
+    /// Only this client's.
+    pub client: Option<ClientId>,
+    /// Keyset paging: conflicts after this id (ids are time-ordered UUIDv7).
+    pub after: Option<Uuid>,
+    /// Page size.
+    pub limit: u64,
+}
+
+/// One page of conflicts, oldest first.
+pub async fn list(
+    db: &impl ConnectionTrait,
+    filter: &ConflictFilter,
+) -> Result<Vec<conflicts::Model>, StoreError> {
+    use sea_orm::{QueryOrder, QuerySelect};
+    let mut query = conflicts::Entity::find();
+    if let Some(status) = filter.status {
+        query = query.filter(conflicts::Column::Status.eq(status));
+    }
+    if let Some(kind) = filter.kind {
+        query = query.filter(conflicts::Column::Kind.eq(kind));
+    }
+    if let Some(client) = filter.client {
+        query = query.filter(conflicts::Column::ClientId.eq(client.as_uuid()));
+    }
+    if let Some(after) = filter.after {
+        query = query.filter(conflicts::Column::Id.gt(after));
+    }
+    Ok(query
+        .order_by_asc(conflicts::Column::Id)
+        .limit(filter.limit)
+        .all(db)
+        .await?)
+}
+
+/// One conflict, locked until the transaction ends so two operators cannot both resolve it.
+pub async fn get_for_update(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+) -> Result<Option<conflicts::Model>, StoreError> {
+    use sea_orm::QuerySelect;
+    Ok(conflicts::Entity::find_by_id(id).lock_exclusive().one(db).await?)
+}
+
+/// Marks a conflict resolved by an operator.
+pub async fn resolve(
+    db: &impl ConnectionTrait,
+    row: conflicts::Model,
+    resolution: &str,
+    by: &str,
+) -> Result<conflicts::Model, StoreError> {
+    let now = Utc::now();
+    let mut active = row.into_active_model();
+    active.status = Set(ConflictStatus::Resolved);
+    active.resolution = Set(Some(resolution.to_owned()));
+    active.resolved_by = Set(Some(by.to_owned()));
+    active.resolved_at = Set(Some(now));
+    active.updated_at = Set(now);
+    Ok(active.update(db).await?)
 }

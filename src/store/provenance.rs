@@ -2,7 +2,9 @@
 
 use chrono::Utc;
 use entity::field_provenance;
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, sea_query::OnConflict};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, sea_query::OnConflict,
+};
 
 use super::StoreError;
 use crate::{domain::ids::ClientId, reconcile::GoldenField};
@@ -46,4 +48,66 @@ pub async fn record(
         .exec_without_returning(db)
         .await?;
     Ok(())
+}
+
+/// Who set a pinned value, in the provenance row's `source` column.
+pub const OPERATOR: &str = "operator";
+
+/// Pins a golden field to `value` for an operator: recomputes leave it alone until it is cleared.
+pub async fn pin(
+    db: &impl ConnectionTrait,
+    client: ClientId,
+    field: crate::reconcile::Field,
+    value: Option<String>,
+    by: &str,
+    reason: &str,
+) -> Result<(), StoreError> {
+    use field_provenance::Column as C;
+    let now = Utc::now();
+    let row = field_provenance::ActiveModel {
+        client_id: Set(client.as_uuid()),
+        field: Set(field.as_str().to_owned()),
+        value: Set(value),
+        source: Set(OPERATOR.to_owned()),
+        external_id: Set(by.to_owned()),
+        event_id: Set(reason.to_owned()),
+        set_at_ms: Set(now.timestamp_millis()),
+        pinned: Set(true),
+        updated_at: Set(now),
+    };
+    field_provenance::Entity::insert(row)
+        .on_conflict(
+            OnConflict::columns([C::ClientId, C::Field])
+                .update_columns([
+                    C::Value,
+                    C::Source,
+                    C::ExternalId,
+                    C::EventId,
+                    C::SetAtMs,
+                    C::Pinned,
+                    C::UpdatedAt,
+                ])
+                .to_owned(),
+        )
+        .exec_without_returning(db)
+        .await?;
+    Ok(())
+}
+
+/// Clears a pin; returns whether the field was pinned. The next recompute takes the sources' value.
+pub async fn unpin(
+    db: &impl ConnectionTrait,
+    client: ClientId,
+    field: crate::reconcile::Field,
+) -> Result<bool, StoreError> {
+    use field_provenance::Column as C;
+    let result = field_provenance::Entity::update_many()
+        .col_expr(C::Pinned, sea_orm::sea_query::Expr::value(false))
+        .col_expr(C::UpdatedAt, sea_orm::sea_query::Expr::value(Utc::now()))
+        .filter(C::ClientId.eq(client.as_uuid()))
+        .filter(C::Field.eq(field.as_str()))
+        .filter(C::Pinned.eq(true))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected > 0)
 }

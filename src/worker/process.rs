@@ -547,7 +547,7 @@ fn keys_of(values: &[(Field, Option<String>)], matching: &Matching) -> Vec<Strin
 ///
 /// `verified` is the triggering record when its keys were just matched to this client: its key
 /// values need no second ownership check.
-async fn recompute(
+pub(crate) async fn recompute(
     txn: &impl sea_orm::ConnectionTrait,
     matching: &Matching,
     client: ClientId,
@@ -597,6 +597,8 @@ async fn recompute(
         }
         values.push((golden.field, golden.value.clone()));
     }
+    // Pinned values stand as the operator set them.
+    values.extend(pinned.iter().map(|(field, value)| (*field, value.clone())));
     provenance::record(txn, client, &changed).await?;
     if clients::apply(txn, row, &values).await? {
         match_keys::replace(txn, client, &keys_of(&values, matching)).await?;

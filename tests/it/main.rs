@@ -26,5 +26,6 @@ mod helpers;
 mod hubspot_merge;
 mod match_cli;
 mod metrics;
+mod operator;
 mod receiver_rejects;
 mod sign_cli;
