@@ -14,7 +14,10 @@ use crate::{
     domain::phone::Country,
     queue::RetryPolicy,
     receiver::signature::WebhookSecret,
-    reconcile::{Matching, fuzzy::ProfileOptions},
+    reconcile::{
+        Matching,
+        fuzzy::{Model, ProfileOptions},
+    },
 };
 
 const DEFAULTS: &str = include_str!("../config/default.toml");
@@ -183,6 +186,10 @@ pub struct MatchingConfig {
     pub fold_gmail: bool,
     /// ISO country (e.g. "ES") in which national phone numbers are read, making them E.164.
     pub default_country: Option<String>,
+    /// Weights fitted on this deployment's own records by `clientsync fit`; built-in defaults
+    /// for a small store when absent.
+    #[serde(default)]
+    pub model_file: Option<std::path::PathBuf>,
 }
 
 impl MatchingConfig {
@@ -215,9 +222,24 @@ impl MatchingConfig {
                 fold_gmail: self.fold_gmail,
             },
             country,
+            model: match &self.model_file {
+                Some(path) => load_model(path)?,
+                None => Model::default(),
+            },
             ..Matching::default()
         })
     }
+}
+
+fn load_model(path: &std::path::Path) -> Result<Model, ConfigError> {
+    let bad = |reason: String| ConfigError::BadValue {
+        key: "matching.model_file",
+        reason: format!("{}: {reason}", path.display()),
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| bad(e.to_string()))?;
+    let model: Model = serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;
+    model.validate().map_err(bad)?;
+    Ok(model)
 }
 
 /// HubSpot settings.

@@ -39,6 +39,7 @@ async fn main() -> anyhow::Result<()> {
             tracing::info!("migrations applied");
             Ok(())
         }
+        Command::Fit(args) => cli::fit(&config, &args).await,
         Command::Sign(_) | Command::Match(_) | Command::Generate(_) | Command::Evaluate(_) => Ok(()),
     }
 }

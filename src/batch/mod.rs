@@ -203,13 +203,7 @@ pub fn write_pairs(
     right: &Records,
     result: &LinkResult,
 ) -> Result<(), BatchError> {
-    let dir = out
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let mut tmp = tempfile_in(dir, out)?;
-    let write = |file: &mut File| -> std::io::Result<()> {
-        let mut w = std::io::BufWriter::new(file);
+    write_atomically(out, |w| {
         writeln!(w, "left_id,right_id,probability")?;
         let mut csv = csv::WriterBuilder::new().has_headers(false).from_writer(w);
         for p in &result.pairs {
@@ -220,12 +214,38 @@ pub fn write_pairs(
             ])?;
         }
         csv.flush()
-    };
-    let written = write(&mut tmp.1)
-        .and_then(|()| tmp.1.sync_all())
-        .and_then(|()| std::fs::rename(&tmp.0, out));
+    })
+}
+
+/// Writes `value` as pretty JSON to `out`, all or nothing.
+pub fn write_json(out: &Path, value: &impl serde::Serialize) -> Result<(), BatchError> {
+    write_atomically(out, |w| {
+        serde_json::to_writer_pretty(&mut *w, value)?;
+        writeln!(w)
+    })
+}
+
+/// Runs `write` into a temporary file beside `out`, syncs it and renames it into place; on
+/// any failure the temporary file is removed and `out` is untouched.
+fn write_atomically(
+    out: &Path,
+    write: impl FnOnce(&mut std::io::BufWriter<&mut File>) -> std::io::Result<()>,
+) -> Result<(), BatchError> {
+    let dir = out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let (tmp, mut file) = tempfile_in(dir, out)?;
+    let written = (|| {
+        let mut w = std::io::BufWriter::new(&mut file);
+        write(&mut w)?;
+        w.flush()?;
+        drop(w);
+        file.sync_all()?;
+        std::fs::rename(&tmp, out)
+    })();
     if let Err(e) = written {
-        let _ = std::fs::remove_file(&tmp.0);
+        let _ = std::fs::remove_file(&tmp);
         return Err(io(out)(e));
     }
     Ok(())
@@ -234,7 +254,7 @@ pub fn write_pairs(
 fn tempfile_in(dir: &Path, out: &Path) -> Result<(PathBuf, File), BatchError> {
     let name = out
         .file_name()
-        .map_or("pairs".into(), |n| n.to_string_lossy().into_owned());
+        .map_or("out".into(), |n| n.to_string_lossy().into_owned());
     let path = dir.join(format!(".{name}.{}.tmp", std::process::id()));
     let file = File::create(&path).map_err(io(&path))?;
     Ok((path, file))

@@ -4,8 +4,10 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+mod fit;
 mod matching;
 
+pub use fit::{FitArgs, fit};
 pub use matching::{EvaluateArgs, GenerateArgs, MatchArgs, evaluate, generate, run_match};
 
 use crate::{
@@ -44,6 +46,9 @@ pub enum Command {
     Generate(GenerateArgs),
     /// Print precision, recall and F1 of a pairs file against a truth file.
     Evaluate(EvaluateArgs),
+    /// Estimate match weights from the stored HubSpot and ClickUp records (no labels needed)
+    /// and write them for `matching.model_file`.
+    Fit(FitArgs),
 }
 
 impl Command {

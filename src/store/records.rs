@@ -168,6 +168,29 @@ pub async fn clients_holding_kind(
     Ok(ids.into_iter().flatten().map(ClientId::from_uuid).collect())
 }
 
+/// Up to `limit` active records with row ids above `after`, in id order, with the last id
+/// read: a whole-table scan in pages, for fitting the model without loading every row at once.
+pub async fn active_page(
+    db: &impl ConnectionTrait,
+    after: i64,
+    limit: u64,
+) -> Result<(Vec<SourceRecord>, Option<i64>), StoreError> {
+    use sea_orm::QueryOrder;
+    let rows = source_records::Entity::find()
+        .filter(source_records::Column::Id.gt(after))
+        .filter(source_records::Column::Status.eq(RecordStatus::Active))
+        .order_by_asc(source_records::Column::Id)
+        .limit(limit)
+        .all(db)
+        .await?;
+    let last = rows.last().map(|r| r.id);
+    let records = rows
+        .into_iter()
+        .map(SourceRecord::from_model)
+        .collect::<Result<_, _>>()?;
+    Ok((records, last))
+}
+
 /// Every active record feeding a client: the inputs of its merge.
 pub async fn linked_active(
     db: &impl ConnectionTrait,

@@ -45,6 +45,8 @@ pub fn amqp_url() -> String {
 
 pub struct TestApp {
     pub address: String,
+    /// The store's URL, for running the binary against it.
+    pub database_url: String,
     pub db: DatabaseConnection,
     pub queue: Arc<dyn EventQueue>,
     pub worker: Worker,
@@ -151,6 +153,7 @@ pub async fn spawn_app_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -
             .as_ref()
             .map(|_| (amqp_url(), config.queue.prefix.clone())),
     };
+    let database_url = config.database.url.expose_secret().to_owned();
     let app = Application::build_with_clock(config, Role::Receiver, Clock::system())
         .await
         .expect("application builds");
@@ -162,6 +165,7 @@ pub async fn spawn_app_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -
     tokio::spawn(app.run_until(shutdown.clone()));
     TestApp {
         address,
+        database_url,
         db,
         queue,
         worker,

@@ -20,6 +20,7 @@ mod config;
 mod dead_letters;
 mod drain;
 mod e2e;
+mod fit_cli;
 mod fuzzy;
 mod health;
 mod helpers;

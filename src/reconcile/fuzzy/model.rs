@@ -247,6 +247,32 @@ impl Model {
         max_iterations
     }
 
+    /// Checks a model read from a file: every probability finite and in [0, 1], a prior strictly
+    /// between 0 and 1. Names the first bad entry.
+    pub fn validate(&self) -> Result<(), String> {
+        if !(self.lambda.is_finite() && self.lambda > 0.0 && self.lambda < 1.0) {
+            return Err(format!(
+                "lambda {} is not a probability strictly between 0 and 1",
+                self.lambda
+            ));
+        }
+        for field in Field::ALL {
+            for (name, table) in [("m", &self.m[field.index()]), ("u", &self.u[field.index()])] {
+                if let Some((level, p)) = table
+                    .iter()
+                    .enumerate()
+                    .find(|(_, p)| !(p.is_finite() && (0.0..=1.0).contains(*p)))
+                {
+                    return Err(format!(
+                        "{name}[{}][{level}] = {p} is not a probability",
+                        field.as_str()
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Bits a comparator can contribute at most (exact agreement), to rank what matters.
     pub fn strength(&self, comparator: Field) -> f64 {
         self.weight(comparator, EXACT)
@@ -257,6 +283,19 @@ impl Model {
 mod tests {
     use super::*;
     use crate::reconcile::fuzzy::compare::{CLOSE, DIFFERENT};
+
+    #[test]
+    fn a_model_read_back_from_json_is_the_same_and_a_broken_one_is_named() {
+        let model = Model::default();
+        let text = serde_json::to_string(&model).unwrap();
+        let back: Model = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, model);
+        assert!(back.validate().is_ok());
+        let mut broken = model;
+        broken.u[Field::Phone.index()][2] = 1.5;
+        let err = broken.validate().unwrap_err();
+        assert!(err.contains("u[phone][2]"), "{err}");
+    }
 
     fn pattern(levels: &[(Field, u8)]) -> Pattern {
         let mut p = [MISSING; COMPARATORS];
