@@ -226,7 +226,6 @@ impl MatchingConfig {
                 Some(path) => load_model(path)?,
                 None => Model::default(),
             },
-            ..Matching::default()
         })
     }
 }
