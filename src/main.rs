@@ -22,6 +22,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Match(args) => return cli::run_match(args),
         Command::Generate(args) => return cli::generate(args),
         Command::Evaluate(args) => return cli::evaluate(args),
+        Command::Probe(args) => return cli::probe(args),
         _ => {}
     }
     let config = Config::load(cli.config.as_deref()).context("loading configuration")?;
@@ -40,6 +41,10 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Fit(args) => cli::fit(&config, &args).await,
-        Command::Sign(_) | Command::Match(_) | Command::Generate(_) | Command::Evaluate(_) => Ok(()),
+        Command::Sign(_)
+        | Command::Match(_)
+        | Command::Generate(_)
+        | Command::Evaluate(_)
+        | Command::Probe(_) => Ok(()),
     }
 }

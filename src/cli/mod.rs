@@ -6,9 +6,11 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 mod fit;
 mod matching;
+mod probe;
 
 pub use fit::{FitArgs, fit};
 pub use matching::{EvaluateArgs, GenerateArgs, MatchArgs, evaluate, generate, run_match};
+pub use probe::{ProbeArgs, probe};
 
 use crate::{
     receiver::signature::{self, WebhookSecret},
@@ -49,6 +51,8 @@ pub enum Command {
     /// Estimate match weights from the stored HubSpot and ClickUp records (no labels needed)
     /// and write them for `matching.model_file`.
     Fit(FitArgs),
+    /// Exit 0 when the service's HTTP port answers 200 (a health check for shell-less images).
+    Probe(ProbeArgs),
 }
 
 impl Command {
@@ -56,7 +60,11 @@ impl Command {
     pub fn is_offline(&self) -> bool {
         matches!(
             self,
-            Command::Sign(_) | Command::Match(_) | Command::Generate(_) | Command::Evaluate(_)
+            Command::Sign(_)
+                | Command::Match(_)
+                | Command::Generate(_)
+                | Command::Evaluate(_)
+                | Command::Probe(_)
         )
     }
 }

@@ -13,16 +13,12 @@ use std::collections::HashMap;
 
 use entity::match_keys;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QuerySelect,
-    Statement,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, Statement,
 };
 use sha2::{Digest, Sha256};
 
 use super::StoreError;
 use crate::domain::ids::ClientId;
-
-/// Most key rows read for one record; with blocks capped this is never reached in practice.
-const MAX_ROWS: u64 = 4_000;
 
 /// A stable 64-bit lock id for a key, the same in every process and version.
 fn lock_id(key: &str) -> i64 {
@@ -33,7 +29,7 @@ fn lock_id(key: &str) -> i64 {
 }
 
 /// Takes the advisory locks of `keys` until the transaction ends (Postgres; a no-op on SQLite).
-pub async fn lock(db: &impl ConnectionTrait, keys: &[String]) -> Result<(), StoreError> {
+async fn lock(db: &impl ConnectionTrait, keys: &[&str]) -> Result<(), StoreError> {
     if db.get_database_backend() != DbBackend::Postgres || keys.is_empty() {
         return Ok(());
     }
@@ -51,37 +47,80 @@ pub async fn lock(db: &impl ConnectionTrait, keys: &[String]) -> Result<(), Stor
     Ok(())
 }
 
-/// Clients sharing a key with `keys`, skipping keys more than `max_block` clients share.
-pub async fn candidates(
+/// The clients holding each of `keys`, at most `max_block + 1` per key (enough to tell a key
+/// that is too common to use), in one statement of per-key limited subqueries, so one very
+/// common key never crowds out the rows of the rare ones.
+async fn blocks(
+    db: &impl ConnectionTrait,
+    keys: &[&str],
+    max_block: usize,
+) -> Result<HashMap<String, Vec<uuid::Uuid>>, StoreError> {
+    use sea_orm::sea_query::{Alias, Asterisk, Query, UnionType};
+    let per_key = |i: usize, key: &str| {
+        let inner = Query::select()
+            .columns([match_keys::Column::Key, match_keys::Column::ClientId])
+            .from(match_keys::Entity)
+            .and_where(match_keys::Column::Key.eq(key))
+            .limit(max_block as u64 + 1)
+            .to_owned();
+        Query::select()
+            .column(Asterisk)
+            .from_subquery(inner, Alias::new(format!("k{i}")))
+            .to_owned()
+    };
+    let mut blocks: HashMap<String, Vec<uuid::Uuid>> = HashMap::new();
+    // A few dozen keys per statement keeps it well under any parameter limit.
+    for (chunk_no, chunk) in keys.chunks(32).enumerate() {
+        let mut parts = chunk
+            .iter()
+            .enumerate()
+            .map(|(i, k)| per_key(chunk_no * 32 + i, k));
+        let Some(mut query) = parts.next() else { continue };
+        for part in parts {
+            query.union(UnionType::All, part);
+        }
+        for row in db.query_all(&query).await? {
+            let key: String = row.try_get("", "key")?;
+            let client: uuid::Uuid = row.try_get("", "client_id")?;
+            blocks.entry(key).or_default().push(client);
+        }
+    }
+    Ok(blocks)
+}
+
+/// Locks the record's usable blocking keys and returns the clients sharing one of them: the
+/// fuzzy candidates, read after the lock so a concurrent match of the same person is seen.
+///
+/// Keys held by more than `max_block` clients are too common to find candidates by, so they
+/// are neither used nor locked (locking them would make every record with a common surname
+/// wait for every other). Two records of one person that could find each other share a usable
+/// key, and lock it. On SQLite (one writer) no lock is needed and the keys are read once.
+pub async fn lock_and_find(
     db: &impl ConnectionTrait,
     keys: &[String],
     max_block: usize,
 ) -> Result<Vec<ClientId>, StoreError> {
-    if keys.is_empty() {
-        return Ok(Vec::new());
+    let all: Vec<&str> = keys.iter().map(String::as_str).collect();
+    let mut found = blocks(db, &all, max_block).await?;
+    let usable: Vec<&str> = all
+        .iter()
+        .copied()
+        .filter(|k| found.get(*k).is_none_or(|b| b.len() <= max_block))
+        .collect();
+    if db.get_database_backend() == DbBackend::Postgres && !usable.is_empty() {
+        lock(db, &usable).await?;
+        found = blocks(db, &usable, max_block).await?;
     }
-    let rows: Vec<(String, uuid::Uuid)> = match_keys::Entity::find()
-        .select_only()
-        .column(match_keys::Column::Key)
-        .column(match_keys::Column::ClientId)
-        .filter(match_keys::Column::Key.is_in(keys.iter().map(String::as_str)))
-        .limit(MAX_ROWS)
-        .into_tuple()
-        .all(db)
-        .await?;
-    let mut blocks: HashMap<&str, Vec<uuid::Uuid>> = HashMap::new();
-    for (key, client) in &rows {
-        blocks.entry(key.as_str()).or_default().push(*client);
-    }
-    let mut found: Vec<uuid::Uuid> = blocks
-        .values()
+    let mut ids: Vec<uuid::Uuid> = usable
+        .iter()
+        .filter_map(|k| found.get(*k))
         .filter(|b| b.len() <= max_block)
         .flatten()
         .copied()
         .collect();
-    found.sort_unstable();
-    found.dedup();
-    Ok(found.into_iter().map(ClientId::from_uuid).collect())
+    ids.sort_unstable();
+    ids.dedup();
+    Ok(ids.into_iter().map(ClientId::from_uuid).collect())
 }
 
 /// Makes `keys` the client's blocking keys.

@@ -10,7 +10,9 @@ pub mod records;
 use std::time::Duration;
 
 use migration::{Migrator, MigratorTrait};
-use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbErr, SqlErr};
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr, SqlErr, TransactionTrait,
+};
 use secrecy::ExposeSecret;
 
 use crate::config::DatabaseConfig;
@@ -52,9 +54,24 @@ pub async fn connect(config: &DatabaseConfig) -> Result<DatabaseConnection, DbEr
 }
 
 /// Applies every pending migration (idempotent).
+///
+/// On Postgres every replica may start at once (Kubernetes rolls several pods, the migrate Job
+/// may run beside them): the migrations run in one transaction holding an advisory lock, so
+/// one process migrates, the others wait and then find nothing left to do, and a failure
+/// leaves the schema as it was.
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
-    Migrator::up(db, None).await
+    if db.get_database_backend() != DbBackend::Postgres {
+        return Migrator::up(db, None).await;
+    }
+    let txn = db.begin().await?;
+    txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({MIGRATION_LOCK})"))
+        .await?;
+    Migrator::up(&txn, None).await?;
+    txn.commit().await
 }
+
+/// The advisory lock id that serialises migrations ("clientsy" as big-endian bytes).
+const MIGRATION_LOCK: i64 = 0x636c_6965_6e74_7379;
 
 /// Readiness: one round trip to the database.
 pub async fn ping(db: &DatabaseConnection) -> Result<(), DbErr> {

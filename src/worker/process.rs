@@ -370,17 +370,24 @@ async fn reconcile_record(
         return Ok(Outcome::Deleted);
     }
     let unlinked = record.client_id.is_none();
-    let profile = Profile::build(|f| record.fields.value(f), matching.profile);
-    let blocking_keys = if unlinked || change.new_evidence {
-        blocking::keys(&profile)
-    } else {
-        Vec::new()
-    };
-    // Before any lookup, so a concurrent match of the same person waits for this one's commit
-    // and every read below (READ COMMITTED) sees what it committed.
-    match_keys::lock(txn, &blocking_keys).await?;
-    let alone = match record.client_id {
+    // A client's records leave it only by moving while alone, merges and operators: one that
+    // has company now will have it after the lock too, so only a lone record pays for matching.
+    let maybe_alone = match record.client_id {
         Some(client) if change.new_evidence => records::count_linked(txn, client).await? <= 1,
+        _ => false,
+    };
+    let profile = Profile::build(|f| record.fields.value(f), matching.profile);
+    let (blocking_keys, pool) = if unlinked || maybe_alone {
+        let keys = blocking::keys(&profile);
+        // Before any lookup, so a concurrent match of the same person waits for this one's
+        // commit and every read below (READ COMMITTED) sees what it committed.
+        let pool = match_keys::lock_and_find(txn, &keys, matching.max_block).await?;
+        (keys, pool)
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    let alone = match record.client_id {
+        Some(client) if maybe_alone => records::count_linked(txn, client).await? <= 1,
         _ => false,
     };
     let mut candidates = Candidates {
@@ -396,7 +403,7 @@ async fn reconcile_record(
     }
     let mut decision = reconcile::decide(&candidates);
     if unlinked && decision == MatchDecision::Create {
-        decision = fuzzy_decision(txn, matching, &profile, &blocking_keys, record, None).await?;
+        decision = fuzzy_decision(txn, matching, &profile, &pool, record, None).await?;
     }
     if unlinked && matches!(decision, MatchDecision::Create | MatchDecision::Link(_)) {
         // An earlier, thinner version of this record may have been too doubtful to place.
@@ -420,7 +427,7 @@ async fn reconcile_record(
                 _ => None,
             },
             MatchDecision::Link(_) => {
-                match fuzzy_decision(txn, matching, &profile, &blocking_keys, record, Some(own)).await? {
+                match fuzzy_decision(txn, matching, &profile, &pool, record, Some(own)).await? {
                     MatchDecision::Link(other) => Some(other),
                     _ => None,
                 }
@@ -488,17 +495,20 @@ async fn reconcile_record(
     }
 }
 
-/// Scores the clients sharing a blocking key with the record and decides among them.
+/// Scores the clients sharing a usable blocking key with the record (`pool`) and decides.
 async fn fuzzy_decision(
     txn: &impl sea_orm::ConnectionTrait,
     matching: &Matching,
     profile: &Profile,
-    blocking_keys: &[String],
+    pool: &[ClientId],
     record: &SourceRecord,
     moving_from: Option<ClientId>,
 ) -> Result<MatchDecision, ProcessError> {
-    let mut ids = match_keys::candidates(txn, blocking_keys, matching.max_block).await?;
-    ids.retain(|id| Some(*id) != moving_from);
+    let ids: Vec<ClientId> = pool
+        .iter()
+        .copied()
+        .filter(|id| Some(*id) != moving_from)
+        .collect();
     if ids.is_empty() {
         return Ok(MatchDecision::Create);
     }

@@ -26,6 +26,7 @@ mod health;
 mod helpers;
 mod hubspot_merge;
 mod match_cli;
+mod match_keys;
 mod metrics;
 mod operator;
 mod receiver_rejects;
