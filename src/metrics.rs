@@ -69,3 +69,9 @@ pub fn settled(settled: &Settled, elapsed: Duration) {
     metrics::counter!("clientsync_worker_messages_total", "outcome" => outcome).increment(1);
     metrics::histogram!("clientsync_worker_process_seconds").record(elapsed.as_secs_f64());
 }
+
+/// A conflict was opened for operators. Counted as it is written, so the rare transaction
+/// that loses a race and re-runs may count its conflict twice.
+pub fn conflict_opened(kind: &'static str) {
+    metrics::counter!("clientsync_conflicts_opened_total", "kind" => kind).increment(1);
+}

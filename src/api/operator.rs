@@ -178,11 +178,7 @@ impl From<entity::conflicts::Model> for ConflictView {
     fn from(c: entity::conflicts::Model) -> Self {
         Self {
             id: c.id,
-            kind: match c.kind {
-                ConflictKind::FieldMismatch => "field_mismatch",
-                ConflictKind::AmbiguousMatch => "ambiguous_match",
-                ConflictKind::KeyCollision => "key_collision",
-            },
+            kind: conflicts::kind_name(c.kind),
             status: match c.status {
                 ConflictStatus::Open => "open",
                 ConflictStatus::Resolved => "resolved",

@@ -111,14 +111,6 @@ impl From<ProcessError> for OperatorError {
     }
 }
 
-fn kind_name(kind: ConflictKind) -> &'static str {
-    match kind {
-        ConflictKind::FieldMismatch => "field_mismatch",
-        ConflictKind::AmbiguousMatch => "ambiguous_match",
-        ConflictKind::KeyCollision => "key_collision",
-    }
-}
-
 /// Applies an operator's decision to an open conflict and closes it.
 pub async fn resolve(
     db: &DatabaseConnection,
@@ -136,7 +128,7 @@ pub async fn resolve(
     }
     let not_applicable = || OperatorError::NotApplicable {
         action: resolution.name(),
-        kind: kind_name(row.kind),
+        kind: conflicts::kind_name(row.kind),
     };
     let note = match (&row.kind, &resolution) {
         (ConflictKind::FieldMismatch, Resolution::KeepHubspot) => "kept HubSpot's value".to_owned(),

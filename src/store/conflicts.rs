@@ -12,6 +12,15 @@ use uuid::Uuid;
 use super::{StoreError, records::SourceRecord};
 use crate::{domain::ids::ClientId, reconcile::Mismatch};
 
+/// The stable name of a conflict kind, as the API and metrics show it.
+pub fn kind_name(kind: ConflictKind) -> &'static str {
+    match kind {
+        ConflictKind::FieldMismatch => "field_mismatch",
+        ConflictKind::AmbiguousMatch => "ambiguous_match",
+        ConflictKind::KeyCollision => "key_collision",
+    }
+}
+
 /// Who closes conflicts that resolve themselves.
 pub const SYSTEM: &str = "clientsync";
 
@@ -68,6 +77,7 @@ pub async fn open_for_record(
             row.client_id = Set(record.client_id.map(|c| c.as_uuid()));
             row.candidates = Set(candidates);
             row.insert(db).await?;
+            crate::metrics::conflict_opened(kind_name(kind));
         }
     }
     Ok(())
@@ -172,6 +182,7 @@ pub async fn sync_field_mismatches(
         row.hubspot_value = Set(Some(m.hubspot.clone()));
         row.clickup_value = Set(Some(m.clickup.clone()));
         row.insert(db).await?;
+        crate::metrics::conflict_opened(kind_name(ConflictKind::FieldMismatch));
     }
     Ok(())
 }

@@ -48,14 +48,35 @@ async fn lock(db: &impl ConnectionTrait, keys: &[&str]) -> Result<(), StoreError
 }
 
 /// The clients holding each of `keys`, at most `max_block + 1` per key (enough to tell a key
-/// that is too common to use), in one statement of per-key limited subqueries, so one very
-/// common key never crowds out the rows of the rare ones.
+/// that is too common to use), in one statement with a per-key limit (a lateral join on
+/// Postgres, limited subqueries in a union on SQLite), so one very common key never crowds
+/// out the rows of the rare ones.
 async fn blocks(
     db: &impl ConnectionTrait,
     keys: &[&str],
     max_block: usize,
 ) -> Result<HashMap<String, Vec<uuid::Uuid>>, StoreError> {
     use sea_orm::sea_query::{Alias, Asterisk, Query, UnionType};
+    let mut blocks: HashMap<String, Vec<uuid::Uuid>> = HashMap::new();
+    if db.get_database_backend() == DbBackend::Postgres {
+        // One statement text whatever the number of keys, so Postgres plans it once per
+        // connection: the keys travel as one unit-separator-joined parameter.
+        let sql = "SELECT k.key, m.client_id \
+                   FROM unnest(string_to_array($1, chr(31))) AS k(key) \
+                   CROSS JOIN LATERAL (SELECT client_id FROM match_keys WHERE key = k.key LIMIT $2) AS m";
+        let joined = keys.join("\u{1f}");
+        let stmt = Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            sql,
+            [joined.into(), (max_block as i64 + 1).into()],
+        );
+        for row in db.query_all_raw(stmt).await? {
+            let key: String = row.try_get("", "key")?;
+            let client: uuid::Uuid = row.try_get("", "client_id")?;
+            blocks.entry(key).or_default().push(client);
+        }
+        return Ok(blocks);
+    }
     let per_key = |i: usize, key: &str| {
         let inner = Query::select()
             .columns([match_keys::Column::Key, match_keys::Column::ClientId])
@@ -68,7 +89,6 @@ async fn blocks(
             .from_subquery(inner, Alias::new(format!("k{i}")))
             .to_owned()
     };
-    let mut blocks: HashMap<String, Vec<uuid::Uuid>> = HashMap::new();
     // A few dozen keys per statement keeps it well under any parameter limit.
     for (chunk_no, chunk) in keys.chunks(32).enumerate() {
         let mut parts = chunk

@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use crate::helpers::{Backend, hubspot_headers, hubspot_property, now_ms, spawn_app};
+use crate::helpers::{Backend, clickup_task_update, hubspot_headers, hubspot_property, now_ms, spawn_app};
 
 fn value_of(exposition: &str, series: &str) -> f64 {
     exposition
@@ -15,7 +15,7 @@ fn value_of(exposition: &str, series: &str) -> f64 {
 }
 
 #[tokio::test]
-async fn metrics_count_accepted_events_refused_signatures_and_worker_outcomes() {
+async fn metrics_count_accepted_events_refused_signatures_worker_outcomes_and_conflicts() {
     let app = spawn_app(Backend::Embedded).await;
     let batch = json!([
         hubspot_property(91, "email", "m1@example.com", now_ms()),
@@ -28,6 +28,20 @@ async fn metrics_count_accepted_events_refused_signatures_and_worker_outcomes() 
         app.post_raw("/webhooks/hubspot", body, &stale).await.status(),
         401
     );
+    // The same person in ClickUp with another phone: a field_mismatch conflict.
+    let contact = json!([hubspot_property(93, "phone", "+34 611 000 093", now_ms())]);
+    assert_eq!(app.post_hubspot(&contact).await.status(), 200);
+    let email = json!([hubspot_property(93, "email", "m3@example.com", now_ms())]);
+    assert_eq!(app.post_hubspot(&email).await.status(), 200);
+    let task = clickup_task_update(
+        "m3",
+        &[
+            ("mh1", "Email", "m3@example.com"),
+            ("mh2", "Phone", "+34 622 000 093"),
+        ],
+        now_ms(),
+    );
+    assert_eq!(app.post_clickup(&task).await.status(), 200);
     app.drain_worker().await;
 
     let response = app
@@ -49,6 +63,8 @@ async fn metrics_count_accepted_events_refused_signatures_and_worker_outcomes() 
         value_of(&text, r#"clientsync_worker_messages_total{outcome="linked"}"#) >= 2.0,
         "{text}"
     );
+    let mismatches = r#"clientsync_conflicts_opened_total{kind="field_mismatch"}"#;
+    assert!(value_of(&text, mismatches) >= 1.0, "{text}");
     assert!(text.contains("clientsync_queue_publish_seconds_bucket"), "{text}");
     assert!(text.contains("clientsync_worker_process_seconds_count"), "{text}");
     assert!(
