@@ -4,8 +4,9 @@ use anyhow::Context;
 use clap::Parser;
 use clientsync::{
     cli::{self, Cli, Command},
+    clock::Clock,
     config::Config,
-    startup::Application,
+    startup::{self, Application},
     store, telemetry,
 };
 
@@ -41,6 +42,15 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Fit(args) => cli::fit(&config, &args).await,
+        Command::ReplayDead { limit } => {
+            let db = store::connect(&config.database)
+                .await
+                .context("connecting to the database")?;
+            let queue = startup::build_queue(&config, &db, &Clock::system());
+            let moved = queue.replay_dead(limit).await.context("replaying dead letters")?;
+            println!("{moved} dead-lettered events moved back to the work queue");
+            Ok(())
+        }
         Command::Sign(_)
         | Command::Match(_)
         | Command::Generate(_)

@@ -51,6 +51,12 @@ pub enum Command {
     /// Estimate match weights from the stored HubSpot and ClickUp records (no labels needed)
     /// and write them for `matching.model_file`.
     Fit(FitArgs),
+    /// Move dead-lettered events back to the work queue once their cause is fixed.
+    ReplayDead {
+        /// Most messages to move.
+        #[arg(long, default_value_t = 1000)]
+        limit: usize,
+    },
     /// Exit 0 when the service's HTTP port answers 200 (a health check for shell-less images).
     Probe(ProbeArgs),
 }

@@ -232,6 +232,36 @@ impl EventQueue for EmbeddedQueue {
         self.settle_row(&delivery, update).await
     }
 
+    async fn replay_dead(&self, limit: usize) -> Result<u64, QueueError> {
+        use queue_messages::Column as C;
+        let ids: Vec<i64> = queue_messages::Entity::find()
+            .select_only()
+            .column(C::Id)
+            .filter(C::Queue.eq(&self.config.queue))
+            .filter(C::Status.eq(MessageStatus::Dead))
+            .order_by_asc(C::Id)
+            .limit(limit as u64)
+            .into_tuple()
+            .all(&self.db)
+            .await?;
+        if ids.is_empty() {
+            return Ok(0);
+        }
+        // The dead row becomes ready again in place: one statement, nothing to lose between.
+        let replayed = queue_messages::Entity::update_many()
+            .col_expr(C::Status, Expr::value(MessageStatus::Ready))
+            .col_expr(C::Attempt, Expr::value(0))
+            .col_expr(C::AvailableAtMs, Expr::value(self.clock.now_ms()))
+            .col_expr(C::LeaseId, Expr::value(Option::<Uuid>::None))
+            .col_expr(C::LeaseUntilMs, Expr::value(Option::<i64>::None))
+            .filter(C::Id.is_in(ids))
+            .filter(C::Status.eq(MessageStatus::Dead))
+            .exec(&self.db)
+            .await?;
+        self.published.notify_waiters();
+        Ok(replayed.rows_affected)
+    }
+
     async fn depth(&self) -> Result<Option<u64>, QueueError> {
         let n = queue_messages::Entity::find()
             .filter(queue_messages::Column::Queue.eq(&self.config.queue))

@@ -105,6 +105,11 @@ pub trait EventQueue: Send + Sync + 'static {
     /// Moves a message to the dead-letter queue with its reason.
     async fn dead_letter(&self, delivery: Delivery, reason: &str) -> Result<(), QueueError>;
 
+    /// Moves up to `limit` dead-lettered messages back to the work queue with fresh attempts
+    /// (after the cause was fixed); returns how many moved. Each is confirmed on the work queue
+    /// before it leaves the dead-letter store, so a failure midway loses nothing.
+    async fn replay_dead(&self, limit: usize) -> Result<u64, QueueError>;
+
     /// Messages waiting, where the backend can tell.
     async fn depth(&self) -> Result<Option<u64>, QueueError>;
 

@@ -20,8 +20,8 @@ use futures_util::StreamExt;
 use lapin::{
     BasicProperties, Channel, Confirmation, Connection, ConnectionProperties, Consumer,
     options::{
-        BasicAckOptions, BasicConsumeOptions, BasicNackOptions, BasicPublishOptions, BasicQosOptions,
-        ConfirmSelectOptions, QueueDeclareOptions, QueueDeleteOptions,
+        BasicAckOptions, BasicConsumeOptions, BasicGetOptions, BasicNackOptions, BasicPublishOptions,
+        BasicQosOptions, ConfirmSelectOptions, QueueDeclareOptions, QueueDeleteOptions,
     },
     types::{AMQPValue, FieldTable, LongString, ShortString},
 };
@@ -399,6 +399,39 @@ impl EventQueue for RabbitQueue {
         let headers = attempt_headers(delivery.attempt, DEAD_REASON_HEADER, reason);
         let dead = self.dead.clone();
         self.move_to(delivery, &dead, headers).await
+    }
+
+    async fn replay_dead(&self, limit: usize) -> Result<u64, QueueError> {
+        let link = self.open("replay").await?;
+        let mut headers = FieldTable::default();
+        headers.insert(ATTEMPT_HEADER.into(), AMQPValue::LongLongInt(1));
+        let mut replayed = 0;
+        while (replayed as usize) < limit {
+            let Some(message) = link
+                .channel
+                .basic_get(self.dead.as_str().into(), BasicGetOptions { no_ack: false })
+                .await
+                .map_err(unavailable)?
+            else {
+                break;
+            };
+            let acker = message.delivery.acker.clone();
+            if let Err(e) = self
+                .publish_to(&self.events, &[&message.delivery.data], &headers)
+                .await
+            {
+                let requeue = BasicNackOptions {
+                    requeue: true,
+                    ..BasicNackOptions::default()
+                };
+                let _ = acker.nack(requeue).await;
+                return Err(e);
+            }
+            acker.ack(BasicAckOptions::default()).await.map_err(unavailable)?;
+            replayed += 1;
+        }
+        let _ = link.connection.close(200, "replayed".into()).await;
+        Ok(replayed)
     }
 
     async fn depth(&self) -> Result<Option<u64>, QueueError> {
