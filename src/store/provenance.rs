@@ -9,6 +9,16 @@ use sea_orm::{
 use super::StoreError;
 use crate::{domain::ids::ClientId, reconcile::GoldenField};
 
+/// What a new value replaces in a provenance row: where it came from and when.
+const SOURCE_COLUMNS: [field_provenance::Column; 6] = [
+    field_provenance::Column::Value,
+    field_provenance::Column::Source,
+    field_provenance::Column::ExternalId,
+    field_provenance::Column::EventId,
+    field_provenance::Column::SetAtMs,
+    field_provenance::Column::UpdatedAt,
+];
+
 /// Records where golden fields' values came from, in one statement (never touches a pinned row).
 pub async fn record(
     db: &impl ConnectionTrait,
@@ -34,14 +44,7 @@ pub async fn record(
     field_provenance::Entity::insert_many(rows)
         .on_conflict(
             OnConflict::columns([C::ClientId, C::Field])
-                .update_columns([
-                    C::Value,
-                    C::Source,
-                    C::ExternalId,
-                    C::EventId,
-                    C::SetAtMs,
-                    C::UpdatedAt,
-                ])
+                .update_columns(SOURCE_COLUMNS)
                 .action_and_where(C::Pinned.eq(false))
                 .to_owned(),
         )
@@ -78,15 +81,7 @@ pub async fn pin(
     field_provenance::Entity::insert(row)
         .on_conflict(
             OnConflict::columns([C::ClientId, C::Field])
-                .update_columns([
-                    C::Value,
-                    C::Source,
-                    C::ExternalId,
-                    C::EventId,
-                    C::SetAtMs,
-                    C::Pinned,
-                    C::UpdatedAt,
-                ])
+                .update_columns(SOURCE_COLUMNS.into_iter().chain([C::Pinned]))
                 .to_owned(),
         )
         .exec_without_returning(db)

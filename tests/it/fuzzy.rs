@@ -47,18 +47,7 @@ async fn a_clickup_task_with_no_keys_joins_the_contact_it_names(backend: Backend
 async fn a_task_that_fits_two_clients_equally_opens_an_ambiguous_match_conflict(backend: Backend) {
     let app = spawn_app(backend).await;
     let t = now_ms();
-    // Two people of the same name sharing an office line.
-    let contacts = json!([
-        hubspot_property(1, "email", "ana@one.example", t),
-        hubspot_property(1, "firstname", "Ana", t + 1),
-        hubspot_property(1, "lastname", "Romero", t + 2),
-        hubspot_property(1, "phone", "+34 911 000 111", t + 3),
-        hubspot_property(2, "email", "ana@two.example", t + 4),
-        hubspot_property(2, "firstname", "Ana", t + 5),
-        hubspot_property(2, "lastname", "Romero", t + 6),
-        hubspot_property(2, "phone", "+34 911 000 111", t + 7),
-    ]);
-    assert_eq!(app.post_hubspot(&contacts).await.status(), 200);
+    app.post_two_anas_sharing_an_office_line(t).await;
     app.drain_worker().await;
     assert_eq!(app.clients().await.len(), 2);
 

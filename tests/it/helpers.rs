@@ -282,6 +282,22 @@ impl TestApp {
         settled
     }
 
+    /// Two HubSpot contacts of the same name sharing an office line (distinct emails): a
+    /// record with only the name and that phone fits both equally.
+    pub async fn post_two_anas_sharing_an_office_line(&self, t: i64) {
+        let contacts = serde_json::json!([
+            hubspot_property(1, "email", "ana@one.example", t),
+            hubspot_property(1, "firstname", "Ana", t + 1),
+            hubspot_property(1, "lastname", "Romero", t + 2),
+            hubspot_property(1, "phone", "+34 911 000 111", t + 3),
+            hubspot_property(2, "email", "ana@two.example", t + 4),
+            hubspot_property(2, "firstname", "Ana", t + 5),
+            hubspot_property(2, "lastname", "Romero", t + 6),
+            hubspot_property(2, "phone", "+34 911 000 111", t + 7),
+        ]);
+        assert_eq!(self.post_hubspot(&contacts).await.status(), 200);
+    }
+
     pub async fn clients(&self) -> Vec<clients::Model> {
         clients::Entity::find().all(&self.db).await.expect("clients")
     }

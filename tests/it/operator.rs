@@ -187,17 +187,7 @@ async fn keeping_hubspots_value_is_not_asked_again_for_the_same_values(backend: 
 async fn an_ambiguous_match_is_resolved_by_linking_the_record_to_the_chosen_client(backend: Backend) {
     let app = operator_app(backend).await;
     let t = now_ms() - 60_000;
-    let contacts = json!([
-        hubspot_property(1, "email", "ana@one.example", t),
-        hubspot_property(1, "firstname", "Ana", t + 1),
-        hubspot_property(1, "lastname", "Romero", t + 2),
-        hubspot_property(1, "phone", "+34 911 000 111", t + 3),
-        hubspot_property(2, "email", "ana@two.example", t + 4),
-        hubspot_property(2, "firstname", "Ana", t + 5),
-        hubspot_property(2, "lastname", "Romero", t + 6),
-        hubspot_property(2, "phone", "+34 911 000 111", t + 7),
-    ]);
-    assert_eq!(app.post_hubspot(&contacts).await.status(), 200);
+    app.post_two_anas_sharing_an_office_line(t).await;
     let task = clickup_task_update(
         "t9",
         &[("h1", "name", "Ana Romero"), ("h2", "Phone", "911000111")],
