@@ -18,7 +18,10 @@ use crate::{
         Matching,
         fuzzy::{Model, ProfileOptions},
     },
+    sources::mapping::FieldMapping,
 };
+
+use std::collections::BTreeMap;
 
 const DEFAULTS: &str = include_str!("../config/default.toml");
 
@@ -77,6 +80,30 @@ pub struct Config {
     pub telemetry: TelemetryConfig,
     /// How records are matched to clients.
     pub matching: MatchingConfig,
+    /// Which source properties and custom fields feed which client fields, beyond the built-in names.
+    #[serde(default)]
+    pub mapping: MappingConfig,
+}
+
+/// Source field mapping: `property = "field"` entries; `"none"` unmaps a built-in name.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct MappingConfig {
+    /// HubSpot property name (contacts and companies) → client field.
+    #[serde(default)]
+    pub hubspot: BTreeMap<String, String>,
+    /// ClickUp custom field id or name → client field.
+    #[serde(default)]
+    pub clickup: BTreeMap<String, String>,
+}
+
+impl MappingConfig {
+    /// The worker's mapping; fails naming an entry whose field is unknown.
+    pub fn field_mapping(&self) -> Result<FieldMapping, ConfigError> {
+        FieldMapping::configured(&self.hubspot, &self.clickup).map_err(|e| ConfigError::BadValue {
+            key: "mapping",
+            reason: e.to_string(),
+        })
+    }
 }
 
 /// HTTP settings.

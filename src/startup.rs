@@ -107,6 +107,7 @@ impl Application {
             })
         });
         let matching = config.matching.matching()?;
+        let mapping = config.mapping.field_mapping()?;
         let operator_api = match (role, &config.server.operator_token) {
             (Role::Receiver | Role::All, Some(token)) => Some(web::Data::new(OperatorState {
                 db: db.clone(),
@@ -140,8 +141,11 @@ impl Application {
         .disable_signals()
         .shutdown_timeout(config.server.shutdown_grace_secs)
         .run();
-        let worker = matches!(role, Role::Worker | Role::All)
-            .then(|| Worker::new(db.clone(), queue.clone()).with_matching(matching));
+        let worker = matches!(role, Role::Worker | Role::All).then(|| {
+            Worker::new(db.clone(), queue.clone())
+                .with_matching(matching)
+                .with_mapping(mapping)
+        });
         Ok(Self {
             port,
             server,

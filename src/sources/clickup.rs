@@ -2,44 +2,11 @@
 
 use serde_json::Value;
 
-use super::{Change, EventEffect, scalar_text};
+use super::{Change, EventEffect, mapping::FieldMapping, scalar_text};
 use crate::reconcile::Field;
 
-/// Custom field names (case- and accent-insensitive) that feed golden fields.
-const CUSTOM_FIELDS: &[(&str, Field)] = &[
-    ("email", Field::Email),
-    ("e-mail", Field::Email),
-    ("correo", Field::Email),
-    ("document key", Field::DocumentKey),
-    ("tax id", Field::DocumentKey),
-    ("nif", Field::DocumentKey),
-    ("cif", Field::DocumentKey),
-    ("vat number", Field::DocumentKey),
-    ("phone", Field::Phone),
-    ("telefono", Field::Phone),
-    ("company", Field::Company),
-    ("empresa", Field::Company),
-    ("first name", Field::GivenName),
-    ("given name", Field::GivenName),
-    ("last name", Field::FamilyName),
-    ("family name", Field::FamilyName),
-    ("surname", Field::FamilyName),
-    ("date of birth", Field::DateOfBirth),
-    ("fecha de nacimiento", Field::DateOfBirth),
-    ("address", Field::Street),
-    ("direccion", Field::Street),
-    ("city", Field::City),
-    ("ciudad", Field::City),
-    ("postcode", Field::Postcode),
-    ("zip", Field::Postcode),
-    ("codigo postal", Field::Postcode),
-    ("region", Field::Region),
-    ("state", Field::Region),
-    ("provincia", Field::Region),
-];
-
 /// Reads what a ClickUp event means for its task's source record.
-pub fn effect(event: &Value) -> EventEffect {
+pub fn effect(event: &Value, mapping: &FieldMapping) -> EventEffect {
     let name = event.get("event").and_then(Value::as_str).unwrap_or_default();
     if !name.starts_with("task") {
         return EventEffect::Ignore {
@@ -52,7 +19,7 @@ pub fn effect(event: &Value) -> EventEffect {
     let changes: Vec<Change> = event
         .get("history_items")
         .and_then(Value::as_array)
-        .map(|items| items.iter().filter_map(change_of).collect())
+        .map(|items| items.iter().filter_map(|item| change_of(item, mapping)).collect())
         .unwrap_or_default();
     match (name, changes.is_empty()) {
         (_, false) => EventEffect::Update {
@@ -84,18 +51,14 @@ fn item_ms(item: &Value) -> Option<i64> {
     }
 }
 
-fn change_of(item: &Value) -> Option<Change> {
+fn change_of(item: &Value, mapping: &FieldMapping) -> Option<Change> {
     let at_ms = item_ms(item)?;
     let field = match item.get("field").and_then(Value::as_str)? {
         "name" => Field::Name,
-        "custom_field" => {
-            let name = item.pointer("/custom_field/name").and_then(Value::as_str)?;
-            let folded = crate::domain::name::fold(name);
-            CUSTOM_FIELDS
-                .iter()
-                .find(|(n, _)| *n == folded)
-                .map(|(_, f)| *f)?
-        }
+        "custom_field" => mapping.clickup(
+            item.pointer("/custom_field/id").and_then(Value::as_str),
+            item.pointer("/custom_field/name").and_then(Value::as_str),
+        )?,
         _ => return None,
     };
     let raw = item.get("after").and_then(scalar_text);
@@ -112,7 +75,7 @@ mod tests {
         let e = json!({"event":"taskUpdated","task_id":"t","history_items":[
             {"id":"1","date":"1700000000000","field":"custom_field","custom_field":{"id":"u","name":"Tax ID"},"after":"B12345674"}]});
         assert_eq!(
-            effect(&e),
+            effect(&e, &FieldMapping::default()),
             EventEffect::Update {
                 kind: "task",
                 changes: vec![Change {
@@ -127,11 +90,17 @@ mod tests {
     #[test]
     fn a_task_created_without_items_is_thin_and_a_deletion_deletes() {
         assert_eq!(
-            effect(&json!({"event":"taskCreated","task_id":"t"})),
+            effect(
+                &json!({"event":"taskCreated","task_id":"t"}),
+                &FieldMapping::default()
+            ),
             EventEffect::Thin { kind: "task" }
         );
         assert_eq!(
-            effect(&json!({"event":"taskDeleted","task_id":"t"})),
+            effect(
+                &json!({"event":"taskDeleted","task_id":"t"}),
+                &FieldMapping::default()
+            ),
             EventEffect::Delete { kind: "task" }
         );
     }
@@ -139,10 +108,13 @@ mod tests {
     #[test]
     fn list_events_and_unmapped_items_are_ignored() {
         assert!(matches!(
-            effect(&json!({"event":"listCreated"})),
+            effect(&json!({"event":"listCreated"}), &FieldMapping::default()),
             EventEffect::Ignore { .. }
         ));
         let e = json!({"event":"taskUpdated","history_items":[{"id":"1","date":"1","field":"status","after":{"status":"done"}}]});
-        assert!(matches!(effect(&e), EventEffect::Ignore { .. }));
+        assert!(matches!(
+            effect(&e, &FieldMapping::default()),
+            EventEffect::Ignore { .. }
+        ));
     }
 }

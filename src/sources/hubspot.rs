@@ -2,37 +2,7 @@
 
 use serde_json::Value;
 
-use super::{Change, EventEffect, scalar_text};
-use crate::reconcile::Field;
-
-/// Contact properties that feed golden fields.
-const CONTACT_PROPERTIES: &[(&str, Field)] = &[
-    ("email", Field::Email),
-    ("firstname", Field::GivenName),
-    ("lastname", Field::FamilyName),
-    ("phone", Field::Phone),
-    ("mobilephone", Field::Phone),
-    ("company", Field::Company),
-    ("date_of_birth", Field::DateOfBirth),
-    ("address", Field::Street),
-    ("city", Field::City),
-    ("zip", Field::Postcode),
-    ("state", Field::Region),
-];
-
-/// Company properties that feed golden fields.
-const COMPANY_PROPERTIES: &[(&str, Field)] = &[
-    ("name", Field::Name),
-    ("phone", Field::Phone),
-    ("address", Field::Street),
-    ("address2", Field::Address2),
-    ("city", Field::City),
-    ("zip", Field::Postcode),
-    ("state", Field::Region),
-];
-
-/// Custom properties commonly holding a tax document key, on contacts and companies alike.
-const DOCUMENT_KEY_PROPERTIES: &[&str] = &["tax_id", "nif", "cif", "vat_number", "document_key"];
+use super::{Change, EventEffect, mapping::FieldMapping, scalar_text};
 
 /// The record kind of a HubSpot event: `contact` or `company`, from the subscription type
 /// (or `objectTypeId` for generic `object.*` subscriptions).
@@ -60,7 +30,7 @@ pub fn subscription_type(event: &Value) -> Option<&str> {
 }
 
 /// Reads what a single HubSpot event means for its source record.
-pub fn effect(event: &Value, occurred_at_ms: i64) -> EventEffect {
+pub fn effect(event: &Value, occurred_at_ms: i64, mapping: &FieldMapping) -> EventEffect {
     let Some(subscription) = subscription_type(event) else {
         return EventEffect::Ignore {
             reason: "no subscriptionType".into(),
@@ -75,7 +45,7 @@ pub fn effect(event: &Value, occurred_at_ms: i64) -> EventEffect {
     match action {
         "creation" | "restore" => EventEffect::Thin { kind },
         "deletion" | "privacyDeletion" => EventEffect::Delete { kind },
-        "propertyChange" => property_change(event, kind, occurred_at_ms),
+        "propertyChange" => property_change(event, kind, occurred_at_ms, mapping),
         "merge" => merge(event, kind),
         other => EventEffect::Ignore {
             reason: format!("`{other}` events are not applied yet"),
@@ -115,13 +85,13 @@ fn merge(event: &Value, kind: &'static str) -> EventEffect {
     }
 }
 
-fn property_change(event: &Value, kind: &'static str, at_ms: i64) -> EventEffect {
+fn property_change(event: &Value, kind: &'static str, at_ms: i64, mapping: &FieldMapping) -> EventEffect {
     let Some(property) = event.get("propertyName").and_then(Value::as_str) else {
         return EventEffect::Ignore {
             reason: "propertyChange without propertyName".into(),
         };
     };
-    let Some(field) = field_for(kind, property) else {
+    let Some(field) = mapping.hubspot(kind, property) else {
         return EventEffect::Ignore {
             reason: format!("property `{property}` is not mapped"),
         };
@@ -133,22 +103,10 @@ fn property_change(event: &Value, kind: &'static str, at_ms: i64) -> EventEffect
     }
 }
 
-fn field_for(kind: &str, property: &str) -> Option<Field> {
-    let property = property.to_ascii_lowercase();
-    if DOCUMENT_KEY_PROPERTIES.contains(&property.as_str()) {
-        return Some(Field::DocumentKey);
-    }
-    let table = if kind == "company" {
-        COMPANY_PROPERTIES
-    } else {
-        CONTACT_PROPERTIES
-    };
-    table.iter().find(|(p, _)| *p == property).map(|(_, f)| *f)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::reconcile::Field;
     use serde_json::json;
 
     #[test]
@@ -156,7 +114,7 @@ mod tests {
         let e = json!({"subscriptionType":"contact.merge","objectId":7,"primaryObjectId":7,
             "mergedObjectIds":[8, 9],"newObjectId":10,"numberOfPropertiesMoved":3});
         assert_eq!(
-            effect(&e, 0),
+            effect(&e, 0, &FieldMapping::default()),
             EventEffect::Merge {
                 kind: "contact",
                 survivor: "10".into(),
@@ -169,7 +127,7 @@ mod tests {
     fn a_merge_without_a_new_id_keeps_the_primary() {
         let e = json!({"subscriptionType":"company.merge","primaryObjectId":"5","mergedObjectIds":["6"]});
         assert_eq!(
-            effect(&e, 0),
+            effect(&e, 0, &FieldMapping::default()),
             EventEffect::Merge {
                 kind: "company",
                 survivor: "5".into(),
@@ -182,7 +140,7 @@ mod tests {
     fn a_contact_email_change_updates_the_email_field() {
         let e = json!({"subscriptionType":"contact.propertyChange","objectId":1,"propertyName":"email","propertyValue":"A@x.com"});
         assert_eq!(
-            effect(&e, 5),
+            effect(&e, 5, &FieldMapping::default()),
             EventEffect::Update {
                 kind: "contact",
                 changes: vec![Change {
@@ -197,20 +155,32 @@ mod tests {
     #[test]
     fn a_creation_event_is_thin() {
         let e = json!({"subscriptionType":"company.creation","objectId":1});
-        assert_eq!(effect(&e, 1), EventEffect::Thin { kind: "company" });
+        assert_eq!(
+            effect(&e, 1, &FieldMapping::default()),
+            EventEffect::Thin { kind: "company" }
+        );
     }
 
     #[test]
     fn generic_object_events_take_their_kind_from_object_type_id() {
         let e = json!({"subscriptionType":"object.deletion","objectTypeId":"0-1","objectId":1});
-        assert_eq!(effect(&e, 1), EventEffect::Delete { kind: "contact" });
+        assert_eq!(
+            effect(&e, 1, &FieldMapping::default()),
+            EventEffect::Delete { kind: "contact" }
+        );
     }
 
     #[test]
     fn unmapped_properties_and_unknown_objects_are_ignored() {
         let e = json!({"subscriptionType":"contact.propertyChange","propertyName":"hs_lead_status","propertyValue":"x"});
-        assert!(matches!(effect(&e, 1), EventEffect::Ignore { .. }));
+        assert!(matches!(
+            effect(&e, 1, &FieldMapping::default()),
+            EventEffect::Ignore { .. }
+        ));
         let e = json!({"subscriptionType":"deal.creation","objectId":1});
-        assert!(matches!(effect(&e, 1), EventEffect::Ignore { .. }));
+        assert!(matches!(
+            effect(&e, 1, &FieldMapping::default()),
+            EventEffect::Ignore { .. }
+        ));
     }
 }

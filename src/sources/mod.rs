@@ -3,6 +3,7 @@
 
 pub mod clickup;
 pub mod hubspot;
+pub mod mapping;
 
 use crate::reconcile::Field;
 

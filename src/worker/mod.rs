@@ -14,6 +14,7 @@ use crate::{
     metrics,
     queue::{Delivery, Envelope, EventQueue, QueueError, RetryOutcome},
     reconcile::Matching,
+    sources::mapping::FieldMapping,
     store::inbox,
 };
 
@@ -46,6 +47,8 @@ pub struct Worker {
     queue: Arc<dyn EventQueue>,
     objects: Arc<ObjectLocks>,
     matching: Arc<Matching>,
+    /// Which source fields feed which client fields.
+    mapping: Arc<FieldMapping>,
 }
 
 /// Striped locks by source object, so the consumers of one process take turns on an object
@@ -93,12 +96,19 @@ impl Worker {
             queue,
             objects: Arc::new(ObjectLocks::new()),
             matching: Arc::new(Matching::default()),
+            mapping: Arc::new(FieldMapping::default()),
         }
     }
 
     /// The same worker matching with `matching` instead of the defaults.
     pub fn with_matching(mut self, matching: Matching) -> Self {
         self.matching = Arc::new(matching);
+        self
+    }
+
+    /// The same worker reading events with `mapping` instead of the built-in names.
+    pub fn with_mapping(mut self, mapping: FieldMapping) -> Self {
+        self.mapping = Arc::new(mapping);
         self
     }
 
@@ -142,7 +152,7 @@ impl Worker {
             let result = {
                 let events: Vec<(&Envelope, u32)> = decoded.iter().map(|(d, env)| (env, d.attempt)).collect();
                 let _turns = self.objects.lock_all(decoded.iter().map(|(_, env)| env)).await;
-                process::process_batch(&self.db, &self.matching, &events).await
+                process::process_batch(&self.db, &self.matching, &self.mapping, &events).await
             };
             match result {
                 Ok(outcomes) => {
@@ -194,7 +204,7 @@ impl Worker {
         let attempt = delivery.attempt;
         let processed = {
             let _turn = self.objects.stripe(&env).lock().await;
-            process(&self.db, &self.matching, &env, attempt).await
+            process(&self.db, &self.matching, &self.mapping, &env, attempt).await
         };
         match processed {
             Ok(outcome) => {

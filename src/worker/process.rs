@@ -30,7 +30,7 @@ use crate::{
         fuzzy::{Profile, blocking},
         normalize::Normalized,
     },
-    sources::{self, EventEffect},
+    sources::{self, EventEffect, mapping::FieldMapping},
     store::{
         StoreError, clients, conflicts,
         inbox::{self, Claim},
@@ -104,12 +104,13 @@ impl ProcessError {
 pub async fn process(
     db: &DatabaseConnection,
     matching: &Matching,
+    mapping: &FieldMapping,
     env: &Envelope,
     attempt: u32,
 ) -> Result<Outcome, ProcessError> {
     let mut tries = 0;
     loop {
-        match process_once(db, matching, env, attempt).await {
+        match process_once(db, matching, mapping, env, attempt).await {
             Err(ProcessError::Store(e)) if e.is_unique_violation() && tries < RACE_RETRIES => {
                 tries += 1;
                 tracing::debug!(event = %env.id, tries, "lost a race on a unique index; retrying");
@@ -122,11 +123,12 @@ pub async fn process(
 async fn process_once(
     db: &DatabaseConnection,
     matching: &Matching,
+    mapping: &FieldMapping,
     env: &Envelope,
     attempt: u32,
 ) -> Result<Outcome, ProcessError> {
     let txn = db.begin().await?;
-    let outcome = apply(&txn, matching, env, attempt).await?;
+    let outcome = apply(&txn, matching, mapping, env, attempt).await?;
     txn.commit().await?;
     Ok(outcome)
 }
@@ -137,11 +139,12 @@ async fn process_once(
 pub async fn process_batch(
     db: &DatabaseConnection,
     matching: &Matching,
+    mapping: &FieldMapping,
     events: &[(&Envelope, u32)],
 ) -> Result<Vec<Outcome>, ProcessError> {
     let mut tries = 0;
     loop {
-        match process_batch_once(db, matching, events).await {
+        match process_batch_once(db, matching, mapping, events).await {
             Err(ProcessError::Store(e)) if e.is_unique_violation() && tries < RACE_RETRIES => {
                 tries += 1;
                 tracing::debug!(
@@ -158,12 +161,13 @@ pub async fn process_batch(
 async fn process_batch_once(
     db: &DatabaseConnection,
     matching: &Matching,
+    mapping: &FieldMapping,
     events: &[(&Envelope, u32)],
 ) -> Result<Vec<Outcome>, ProcessError> {
     let txn = db.begin().await?;
     let mut outcomes = Vec::with_capacity(events.len());
     for (env, attempt) in events {
-        outcomes.push(apply(&txn, matching, env, *attempt).await?);
+        outcomes.push(apply(&txn, matching, mapping, env, *attempt).await?);
     }
     txn.commit().await?;
     Ok(outcomes)
@@ -173,12 +177,13 @@ async fn process_batch_once(
 async fn apply(
     txn: &DatabaseTransaction,
     matching: &Matching,
+    mapping: &FieldMapping,
     env: &Envelope,
     attempt: u32,
 ) -> Result<Outcome, ProcessError> {
     let effect = match env.source {
-        Source::HubSpot => sources::hubspot::effect(&env.payload, env.occurred_at_ms),
-        Source::ClickUp => sources::clickup::effect(&env.payload),
+        Source::HubSpot => sources::hubspot::effect(&env.payload, env.occurred_at_ms, mapping),
+        Source::ClickUp => sources::clickup::effect(&env.payload, mapping),
     };
     let (status, note) = match &effect {
         EventEffect::Ignore { reason } => (InboxStatus::Ignored, Some(reason.clone())),

@@ -154,13 +154,18 @@ pub async fn spawn_app_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -
             .map(|_| (amqp_url(), config.queue.prefix.clone())),
     };
     let database_url = config.database.url.expose_secret().to_owned();
+    let matching = config.matching.matching().expect("matching config is valid");
+    let mapping = config.mapping.field_mapping().expect("mapping config is valid");
     let app = Application::build_with_clock(config, Role::Receiver, Clock::system())
         .await
         .expect("application builds");
     let address = format!("http://127.0.0.1:{}", app.port());
     let db = app.db().clone();
     let queue = app.queue();
-    let worker = Worker::new(db.clone(), queue.clone());
+    // The worker the test drives reads events exactly as the service's own would.
+    let worker = Worker::new(db.clone(), queue.clone())
+        .with_matching(matching)
+        .with_mapping(mapping);
     let shutdown = CancellationToken::new();
     tokio::spawn(app.run_until(shutdown.clone()));
     TestApp {

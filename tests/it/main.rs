@@ -25,6 +25,7 @@ mod fuzzy;
 mod health;
 mod helpers;
 mod hubspot_merge;
+mod mapping;
 mod match_cli;
 mod match_keys;
 mod metrics;
