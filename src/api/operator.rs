@@ -11,7 +11,7 @@
 
 use actix_web::{FromRequest, HttpRequest, HttpResponse, ResponseError, dev::Payload, http::StatusCode, web};
 use entity::conflicts::{ConflictKind, ConflictStatus};
-use sea_orm::{DatabaseConnection, EntityTrait};
+use sea_orm::DatabaseConnection;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -256,13 +256,9 @@ async fn get_client(
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let client = ClientId::from_uuid(*id);
-    let found = entity::clients::Entity::find_by_id(client.as_uuid())
-        .one(&state.db)
-        .await?;
-    if found.is_none() {
-        return Err(OperatorError::NotFound(format!("client {client}")).into());
-    }
-    let (row, provenance) = clients::get_with_provenance(&state.db, client).await?;
+    let (row, provenance) = clients::find_with_provenance(&state.db, client)
+        .await?
+        .ok_or_else(|| OperatorError::NotFound(format!("client {client}")))?;
     let fields: serde_json::Map<String, serde_json::Value> = Field::ALL
         .iter()
         .filter_map(|field| {

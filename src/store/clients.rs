@@ -116,18 +116,30 @@ pub async fn lock(db: &impl ConnectionTrait, id: ClientId) -> Result<bool, Store
     Ok(found.is_some())
 }
 
-/// Loads a client row with its provenance by field, in one query.
+/// A client row with its provenance by field, in one query; the client must exist.
 pub async fn get_with_provenance(
     db: &impl ConnectionTrait,
     id: ClientId,
 ) -> Result<(clients::Model, BTreeMap<Field, field_provenance::Model>), StoreError> {
-    let (client, rows) = clients::Entity::find_by_id(id.as_uuid())
+    find_with_provenance(db, id)
+        .await?
+        .ok_or_else(|| StoreError::Corrupt(format!("client {id} vanished")))
+}
+
+/// A client row with its provenance by field, in one query, if the client exists.
+pub async fn find_with_provenance(
+    db: &impl ConnectionTrait,
+    id: ClientId,
+) -> Result<Option<(clients::Model, BTreeMap<Field, field_provenance::Model>)>, StoreError> {
+    let Some((client, rows)) = clients::Entity::find_by_id(id.as_uuid())
         .find_with_related(field_provenance::Entity)
         .all(db)
         .await?
         .into_iter()
         .next()
-        .ok_or_else(|| StoreError::Corrupt(format!("client {id} vanished")))?;
+    else {
+        return Ok(None);
+    };
     let by_field = rows
         .into_iter()
         .map(|row| {
@@ -136,7 +148,7 @@ pub async fn get_with_provenance(
             Ok((field, row))
         })
         .collect::<Result<_, StoreError>>()?;
-    Ok((client, by_field))
+    Ok(Some((client, by_field)))
 }
 
 /// The value a client row holds for a field.

@@ -108,16 +108,7 @@ pub async fn process(
     env: &Envelope,
     attempt: u32,
 ) -> Result<Outcome, ProcessError> {
-    let mut tries = 0;
-    loop {
-        match process_once(db, matching, mapping, env, attempt).await {
-            Err(ProcessError::Store(e)) if e.is_unique_violation() && tries < RACE_RETRIES => {
-                tries += 1;
-                tracing::debug!(event = %env.id, tries, "lost a race on a unique index; retrying");
-            }
-            other => return other,
-        }
-    }
+    with_race_retries(&env.id, || process_once(db, matching, mapping, env, attempt)).await
 }
 
 async fn process_once(
@@ -142,16 +133,22 @@ pub async fn process_batch(
     mapping: &FieldMapping,
     events: &[(&Envelope, u32)],
 ) -> Result<Vec<Outcome>, ProcessError> {
+    let what = format!("batch of {}", events.len());
+    with_race_retries(&what, || process_batch_once(db, matching, mapping, events)).await
+}
+
+/// Re-runs `run` when it lost a race on a unique index (the winner's rows are then found and
+/// linked to); any other result is returned as it is.
+async fn with_race_retries<T, F>(what: &str, mut run: impl FnMut() -> F) -> Result<T, ProcessError>
+where
+    F: std::future::Future<Output = Result<T, ProcessError>>,
+{
     let mut tries = 0;
     loop {
-        match process_batch_once(db, matching, mapping, events).await {
+        match run().await {
             Err(ProcessError::Store(e)) if e.is_unique_violation() && tries < RACE_RETRIES => {
                 tries += 1;
-                tracing::debug!(
-                    size = events.len(),
-                    tries,
-                    "batch lost a race on a unique index; retrying"
-                );
+                tracing::debug!(what, tries, "lost a race on a unique index; retrying");
             }
             other => return other,
         }
@@ -375,8 +372,9 @@ async fn reconcile_record(
         return Ok(Outcome::Deleted);
     }
     let unlinked = record.client_id.is_none();
-    // A client's records leave it only by moving while alone, merges and operators: one that
-    // has company now will have it after the lock too, so only a lone record pays for matching.
+    // A client's records leave it only by moving while alone, merges and operators: a record
+    // that shares its client now still will after the lock, so only a lone record pays for
+    // matching again (and is counted again under the lock).
     let maybe_alone = match record.client_id {
         Some(client) if change.new_evidence => records::count_linked(txn, client).await? <= 1,
         _ => false,
