@@ -18,6 +18,7 @@ use crate::{
         Matching,
         fuzzy::{Model, ProfileOptions},
     },
+    saas::{ApiError, Limits, clickup::ClickUpApi, hubspot::HubSpotApi},
     sources::mapping::FieldMapping,
 };
 
@@ -26,12 +27,14 @@ use std::collections::BTreeMap;
 const DEFAULTS: &str = include_str!("../config/default.toml");
 
 /// Keys that hold secrets: accepted from the environment, refused in a file.
-const SECRET_KEYS: [&str; 5] = [
+const SECRET_KEYS: [&str; 7] = [
     "server.operator_token",
     "database.url",
     "queue.amqp_url",
     "hubspot.client_secret",
+    "hubspot.access_token",
     "clickup.webhook_secrets",
+    "clickup.api_token",
 ];
 
 /// Why the configuration is unusable; names the key so start-up fails with a clear message.
@@ -83,6 +86,8 @@ pub struct Config {
     /// Which source properties and custom fields feed which client fields, beyond the built-in names.
     #[serde(default)]
     pub mapping: MappingConfig,
+    /// Retries and timeouts of HubSpot and ClickUp API calls.
+    pub api: ApiConfig,
 }
 
 /// Source field mapping: `property = "field"` entries; `"none"` unmaps a built-in name.
@@ -276,6 +281,19 @@ pub struct HubSpotConfig {
     pub client_secret: Option<SecretString>,
     /// Accepted clock skew for v3 timestamps, both ways.
     pub signature_tolerance_secs: i64,
+    /// The private app's access token; with it, thin events are enriched and backfill can run.
+    #[serde(default)]
+    pub access_token: Option<SecretString>,
+    /// Our app's id: HubSpot reports our own writes with `changeSource: INTEGRATION` and this
+    /// `sourceId`, which is how their echoes are recognised.
+    #[serde(default)]
+    pub app_id: Option<String>,
+    /// CRM API base URL (the simulator's in tests and the demo).
+    pub api_base: String,
+    /// Requests allowed per `window_ms` (100 on Free/Starter, 190 on Professional/Enterprise).
+    pub requests_per_window: u32,
+    /// The burst window.
+    pub window_ms: u64,
 }
 
 impl std::fmt::Debug for HubSpotConfig {
@@ -286,6 +304,11 @@ impl std::fmt::Debug for HubSpotConfig {
                 &self.client_secret.as_ref().map(|_| "<redacted>"),
             )
             .field("signature_tolerance_secs", &self.signature_tolerance_secs)
+            .field("access_token", &self.access_token.as_ref().map(|_| "<redacted>"))
+            .field("app_id", &self.app_id)
+            .field("api_base", &self.api_base)
+            .field("requests_per_window", &self.requests_per_window)
+            .field("window_ms", &self.window_ms)
             .finish()
     }
 }
@@ -300,11 +323,73 @@ impl HubSpotConfig {
 }
 
 /// ClickUp settings.
-#[derive(Clone, Default, Deserialize)]
+#[derive(Clone, Deserialize)]
 pub struct ClickUpConfig {
     /// `webhook_id=secret` pairs separated by commas: each ClickUp webhook signs with its own secret.
     #[serde(default)]
     pub webhook_secrets: Option<SecretString>,
+    /// API token (a personal `pk_…` token, or `Bearer …` for OAuth); with it, thin events are
+    /// enriched, backfill can run and webhook health is watched.
+    #[serde(default)]
+    pub api_token: Option<SecretString>,
+    /// The token's user id: history items by this user are our own writes coming back.
+    #[serde(default)]
+    pub user_id: Option<String>,
+    /// Workspace (team) whose webhooks' health is watched.
+    #[serde(default)]
+    pub team_id: Option<String>,
+    /// Lists whose tasks are clients; backfill reads them.
+    #[serde(default)]
+    pub list_ids: Vec<String>,
+    /// API base URL (the simulator's in tests and the demo).
+    #[serde(default = "clickup_api_base")]
+    pub api_base: String,
+    /// Requests per minute the token's plan allows (100 Free to Business, 1,000 Business Plus).
+    #[serde(default = "clickup_requests_per_minute")]
+    pub requests_per_minute: u32,
+    /// How often webhook health is polled; 0 turns the check off.
+    #[serde(default = "clickup_health_interval_secs")]
+    pub health_interval_secs: u64,
+}
+
+fn clickup_api_base() -> String {
+    "https://api.clickup.com/api".into()
+}
+
+fn clickup_requests_per_minute() -> u32 {
+    100
+}
+
+fn clickup_health_interval_secs() -> u64 {
+    300
+}
+
+impl Default for ClickUpConfig {
+    fn default() -> Self {
+        Self {
+            webhook_secrets: None,
+            api_token: None,
+            user_id: None,
+            team_id: None,
+            list_ids: Vec::new(),
+            api_base: clickup_api_base(),
+            requests_per_minute: clickup_requests_per_minute(),
+            health_interval_secs: clickup_health_interval_secs(),
+        }
+    }
+}
+
+/// How every SaaS API call retries.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ApiConfig {
+    /// Attempts of one call (the first included) before the event goes back to the queue.
+    pub attempts: usize,
+    /// First retry delay; doubles with jitter.
+    pub min_backoff_ms: u64,
+    /// Longest retry delay.
+    pub max_backoff_ms: u64,
+    /// Per-request timeout.
+    pub timeout_ms: u64,
 }
 
 impl std::fmt::Debug for ClickUpConfig {
@@ -314,6 +399,12 @@ impl std::fmt::Debug for ClickUpConfig {
                 "webhook_secrets",
                 &self.webhook_secrets.as_ref().map(|_| "<redacted>"),
             )
+            .field("api_token", &self.api_token.as_ref().map(|_| "<redacted>"))
+            .field("user_id", &self.user_id)
+            .field("team_id", &self.team_id)
+            .field("list_ids", &self.list_ids)
+            .field("api_base", &self.api_base)
+            .field("requests_per_minute", &self.requests_per_minute)
             .finish()
     }
 }
@@ -472,7 +563,48 @@ impl Config {
             return bad("hubspot.signature_tolerance_secs", "must be positive");
         }
         self.clickup.secrets()?;
+        if self.hubspot.requests_per_window < 2 || self.hubspot.window_ms == 0 {
+            return bad(
+                "hubspot.requests_per_window",
+                "must allow at least 2 requests per non-empty window",
+            );
+        }
+        if self.clickup.requests_per_minute < 2 {
+            return bad("clickup.requests_per_minute", "must be at least 2");
+        }
+        if self.api.attempts == 0 {
+            return bad("api.attempts", "must be at least 1");
+        }
         Ok(())
+    }
+
+    /// The HubSpot API client, when an access token is configured.
+    pub fn hubspot_api(&self) -> Result<Option<HubSpotApi>, ApiError> {
+        let Some(token) = &self.hubspot.access_token else {
+            return Ok(None);
+        };
+        let limits = self.api_limits(self.hubspot.requests_per_window, self.hubspot.window_ms);
+        HubSpotApi::new(&self.hubspot.api_base, token.expose_secret(), limits).map(Some)
+    }
+
+    /// The ClickUp API client, when an API token is configured.
+    pub fn clickup_api(&self) -> Result<Option<ClickUpApi>, ApiError> {
+        let Some(token) = &self.clickup.api_token else {
+            return Ok(None);
+        };
+        let limits = self.api_limits(self.clickup.requests_per_minute, 60_000);
+        ClickUpApi::new(&self.clickup.api_base, token.expose_secret(), limits).map(Some)
+    }
+
+    fn api_limits(&self, requests: u32, window_ms: u64) -> Limits {
+        Limits {
+            requests,
+            window: Duration::from_millis(window_ms),
+            attempts: self.api.attempts,
+            min_backoff: Duration::from_millis(self.api.min_backoff_ms),
+            max_backoff: Duration::from_millis(self.api.max_backoff_ms),
+            timeout: Duration::from_millis(self.api.timeout_ms),
+        }
     }
 
     /// Whether the store is a SQLite file (single-writer: the embedded default).

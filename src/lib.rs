@@ -2,6 +2,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 pub mod api;
+pub mod backfill;
 pub mod batch;
 pub mod cli;
 pub mod clock;
@@ -13,6 +14,7 @@ pub mod operator;
 pub mod queue;
 pub mod receiver;
 pub mod reconcile;
+pub mod saas;
 pub mod sources;
 pub mod startup;
 pub mod store;

@@ -42,6 +42,7 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Fit(args) => cli::fit(&config, &args).await,
+        Command::Backfill(args) => cli::backfill(&config, &args).await,
         Command::ReplayDead { limit } => {
             let db = store::connect(&config.database)
                 .await

@@ -75,3 +75,17 @@ pub fn settled(settled: &Settled, elapsed: Duration) {
 pub fn conflict_opened(kind: &'static str) {
     metrics::counter!("clientsync_conflicts_opened_total", "kind" => kind).increment(1);
 }
+
+/// One call to a SaaS API, by source, call name and result (`ok`, `rate_limited`, `error`).
+pub fn api_call(source: Source, call: &'static str, result: &'static str, elapsed: Duration) {
+    metrics::counter!("clientsync_api_calls_total", "source" => source.as_str(), "call" => call, "result" => result)
+        .increment(1);
+    metrics::histogram!("clientsync_api_call_seconds", "source" => source.as_str())
+        .record(elapsed.as_secs_f64());
+}
+
+/// What the source says is left of a rate-limit window (`burst`, `daily`, `minute`), as last seen.
+pub fn api_quota_remaining(source: Source, window: &'static str, remaining: u64) {
+    metrics::gauge!("clientsync_api_quota_remaining", "source" => source.as_str(), "window" => window)
+        .set(remaining as f64);
+}

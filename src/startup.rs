@@ -17,8 +17,9 @@ use crate::{
         rabbitmq::{RabbitConfig, RabbitQueue},
     },
     receiver::{self, ReceiverState},
+    saas::Apis,
     store,
-    worker::Worker,
+    worker::{Enricher, Worker},
 };
 
 /// Consumers per process on SQLite, whatever `worker.concurrency` says.
@@ -141,10 +142,12 @@ impl Application {
         .disable_signals()
         .shutdown_timeout(config.server.shutdown_grace_secs)
         .run();
+        let apis = Apis::from_config(&config)?;
         let worker = matches!(role, Role::Worker | Role::All).then(|| {
             Worker::new(db.clone(), queue.clone())
                 .with_matching(matching)
                 .with_mapping(mapping)
+                .with_enricher(Enricher::new(&apis))
         });
         Ok(Self {
             port,

@@ -1,5 +1,6 @@
 //! SeaORM entities of the clientsync store; the schema itself lives in `migration/`.
 
+pub mod backfill_cursors;
 pub mod clients;
 pub mod conflicts;
 pub mod field_provenance;

@@ -4,10 +4,12 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+mod backfill;
 mod fit;
 mod matching;
 mod probe;
 
+pub use backfill::{BackfillArgs, backfill};
 pub use fit::{FitArgs, fit};
 pub use matching::{EvaluateArgs, GenerateArgs, MatchArgs, evaluate, generate, run_match};
 pub use probe::{ProbeArgs, probe};
@@ -51,6 +53,9 @@ pub enum Command {
     /// Estimate match weights from the stored HubSpot and ClickUp records (no labels needed)
     /// and write them for `matching.model_file`.
     Fit(FitArgs),
+    /// Read every client from HubSpot and ClickUp and reconcile it; resumable, and incremental
+    /// on a schedule.
+    Backfill(BackfillArgs),
     /// Move dead-lettered events back to the work queue once their cause is fixed.
     ReplayDead {
         /// Most messages to move.

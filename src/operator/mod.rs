@@ -107,6 +107,8 @@ impl From<ProcessError> for OperatorError {
     fn from(e: ProcessError) -> Self {
         match e {
             ProcessError::Store(e) => OperatorError::Store(e),
+            // Resolving re-derives a client from stored records; it never calls a source.
+            ProcessError::Source(e) => OperatorError::Store(StoreError::Corrupt(e.to_string())),
         }
     }
 }

@@ -43,12 +43,75 @@ pub fn latest_item_ms(event: &Value) -> Option<i64> {
         .max()
 }
 
-fn item_ms(item: &Value) -> Option<i64> {
-    match item.get("date")? {
+/// Reads a task as ClickUp's API returns it: its name and every mapped custom field (unset
+/// ones clear), at the task's `date_updated`. Dropdowns are read as their option's name.
+pub fn snapshot(task: &Value, mapping: &FieldMapping) -> EventEffect {
+    let Some(at_ms) = updated_ms(task) else {
+        return EventEffect::Ignore {
+            reason: "task without date_updated".into(),
+        };
+    };
+    let mut changes = vec![Change {
+        field: Field::Name,
+        raw: task.get("name").and_then(scalar_text),
+        at_ms,
+    }];
+    for custom in task
+        .get("custom_fields")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let id = custom.get("id").and_then(Value::as_str);
+        let name = custom.get("name").and_then(Value::as_str);
+        if let Some(field) = mapping.clickup(id, name)
+            && !changes.iter().any(|c| c.field == field && c.raw.is_some())
+        {
+            changes.retain(|c| c.field != field);
+            changes.push(Change {
+                field,
+                raw: custom_value(custom),
+                at_ms,
+            });
+        }
+    }
+    EventEffect::Update {
+        kind: "task",
+        changes,
+    }
+}
+
+/// A custom field's value as text: a dropdown's `value` is its option's `orderindex` (or its
+/// UUID), resolved to the option's name through `type_config.options`.
+fn custom_value(custom: &Value) -> Option<String> {
+    let value = custom.get("value")?;
+    if custom.get("type").and_then(Value::as_str) == Some("drop_down") {
+        let options = custom.pointer("/type_config/options")?.as_array()?;
+        let chosen = options.iter().find(|o| {
+            let by_index = o.get("orderindex").and_then(scalar_text) == scalar_text(value);
+            let by_id = o.get("id").and_then(Value::as_str) == value.as_str();
+            by_index || by_id
+        })?;
+        return chosen.get("name").and_then(scalar_text);
+    }
+    scalar_text(value).filter(|v| !v.is_empty())
+}
+
+/// A task's last change (Unix ms, sent as a string).
+pub fn updated_ms(task: &Value) -> Option<i64> {
+    item_ms_of(task.get("date_updated")?)
+}
+
+fn item_ms_of(value: &Value) -> Option<i64> {
+    match value {
         Value::String(s) => s.parse().ok(),
         Value::Number(n) => n.as_i64(),
         _ => None,
     }
+}
+
+fn item_ms(item: &Value) -> Option<i64> {
+    item_ms_of(item.get("date")?)
 }
 
 fn change_of(item: &Value, mapping: &FieldMapping) -> Option<Change> {
@@ -84,6 +147,28 @@ mod tests {
                     at_ms: 1_700_000_000_000
                 }]
             }
+        );
+    }
+
+    #[test]
+    fn a_task_snapshot_reads_its_name_custom_fields_and_dropdown_option_names() {
+        let task = json!({"id":"t1","name":"Ana Ruiz","date_updated":"1700000000000","custom_fields":[
+            {"id":"f1","name":"Tax ID","type":"short_text","value":"B12345674"},
+            {"id":"f2","name":"Email","type":"email"},
+            {"id":"f3","name":"Company","type":"drop_down","value":1,
+             "type_config":{"options":[{"id":"o0","name":"Acme","orderindex":0},{"id":"o1","name":"Globex","orderindex":1}]}}]});
+        let EventEffect::Update { changes, .. } = snapshot(&task, &FieldMapping::default()) else {
+            panic!("not an update");
+        };
+        let got: Vec<(Field, Option<&str>)> = changes.iter().map(|c| (c.field, c.raw.as_deref())).collect();
+        assert_eq!(
+            got,
+            vec![
+                (Field::Name, Some("Ana Ruiz")),
+                (Field::DocumentKey, Some("B12345674")),
+                (Field::Email, None),
+                (Field::Company, Some("Globex")),
+            ]
         );
     }
 

@@ -1,8 +1,11 @@
 //! HubSpot webhook events: which object they touch and which properties they carry.
 
+use std::collections::BTreeMap;
+
 use serde_json::Value;
 
 use super::{Change, EventEffect, mapping::FieldMapping, scalar_text};
+use crate::reconcile::Field;
 
 /// The record kind of a HubSpot event: `contact` or `company`, from the subscription type
 /// (or `objectTypeId` for generic `object.*` subscriptions).
@@ -85,6 +88,59 @@ fn merge(event: &Value, kind: &'static str) -> EventEffect {
     }
 }
 
+/// Reads an object as HubSpot's API returns it (`properties`, `updatedAt`, `archived`): every
+/// mapped property is a change at the object's last-change time; an archived object is deleted.
+pub fn snapshot(object: &Value, kind: &'static str, mapping: &FieldMapping) -> EventEffect {
+    if object.get("archived").and_then(Value::as_bool) == Some(true) {
+        return EventEffect::Delete { kind };
+    }
+    let Some(at_ms) = updated_ms(object) else {
+        return EventEffect::Ignore {
+            reason: "snapshot without updatedAt".into(),
+        };
+    };
+    let mut fields: BTreeMap<Field, Option<String>> = BTreeMap::new();
+    for (property, value) in object
+        .get("properties")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+    {
+        if let Some(field) = mapping.hubspot(kind, property) {
+            // Two properties may feed one field (phone, mobilephone): a set one beats an empty one.
+            let raw = scalar_text(value).filter(|v| !v.is_empty());
+            let slot = fields.entry(field).or_default();
+            if slot.is_none() {
+                *slot = raw;
+            }
+        }
+    }
+    EventEffect::Update {
+        kind,
+        changes: fields
+            .into_iter()
+            .map(|(field, raw)| Change { field, raw, at_ms })
+            .collect(),
+    }
+}
+
+/// An API object's last change (Unix ms): `updatedAt`, else its last-modified property.
+pub fn updated_ms(object: &Value) -> Option<i64> {
+    let parse = |v: &Value| {
+        let text = scalar_text(v)?;
+        text.parse::<i64>().ok().or_else(|| {
+            chrono::DateTime::parse_from_rfc3339(&text)
+                .ok()
+                .map(|t| t.timestamp_millis())
+        })
+    };
+    object
+        .get("updatedAt")
+        .and_then(parse)
+        .or_else(|| object.pointer("/properties/lastmodifieddate").and_then(parse))
+        .or_else(|| object.pointer("/properties/hs_lastmodifieddate").and_then(parse))
+}
+
 fn property_change(event: &Value, kind: &'static str, at_ms: i64, mapping: &FieldMapping) -> EventEffect {
     let Some(property) = event.get("propertyName").and_then(Value::as_str) else {
         return EventEffect::Ignore {
@@ -106,8 +162,43 @@ fn property_change(event: &Value, kind: &'static str, at_ms: i64, mapping: &Fiel
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::reconcile::Field;
     use serde_json::json;
+
+    #[test]
+    fn a_snapshot_maps_every_known_property_at_the_objects_update_time() {
+        let object = json!({"id":"7","archived":false,"updatedAt":"2026-11-25T10:00:00.000Z",
+            "properties":{"email":"a@x.com","phone":null,"mobilephone":"600111222","hs_lead_status":"NEW"}});
+        let EventEffect::Update { kind, changes } = snapshot(&object, "contact", &FieldMapping::default())
+        else {
+            panic!("not an update");
+        };
+        assert_eq!(kind, "contact");
+        let at = 1_795_600_800_000;
+        assert_eq!(
+            changes,
+            vec![
+                Change {
+                    field: Field::Email,
+                    raw: Some("a@x.com".into()),
+                    at_ms: at
+                },
+                Change {
+                    field: Field::Phone,
+                    raw: Some("600111222".into()),
+                    at_ms: at
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn an_archived_snapshot_deletes() {
+        let object = json!({"id":"7","archived":true,"updatedAt":"2026-11-25T10:00:00Z","properties":{}});
+        assert_eq!(
+            snapshot(&object, "company", &FieldMapping::default()),
+            EventEffect::Delete { kind: "company" }
+        );
+    }
 
     #[test]
     fn a_merge_retires_the_primary_and_merged_ids_into_the_new_object() {

@@ -157,6 +157,33 @@ impl FieldMapping {
         table.iter().find(|(p, _)| *p == property).map(|(_, f)| *f)
     }
 
+    /// Every property worth reading from a HubSpot object of `kind`: built-in and configured
+    /// names that map to a field, and the last-change time.
+    pub fn hubspot_properties(&self, kind: &str) -> Vec<String> {
+        let table = if kind == "company" {
+            COMPANY_PROPERTIES
+        } else {
+            CONTACT_PROPERTIES
+        };
+        let mut names: Vec<String> = table
+            .iter()
+            .map(|(p, _)| *p)
+            .chain(DOCUMENT_KEY_PROPERTIES.iter().copied())
+            .map(str::to_owned)
+            .chain(self.hubspot.keys().cloned())
+            .filter(|p| self.hubspot(kind, p).is_some())
+            .chain([if kind == "company" {
+                "hs_lastmodifieddate"
+            } else {
+                "lastmodifieddate"
+            }
+            .to_owned()])
+            .collect();
+        names.sort();
+        names.dedup();
+        names
+    }
+
     /// The field a ClickUp custom field feeds: by configured id, then configured name, then
     /// built-in name.
     pub fn clickup(&self, id: Option<&str>, name: Option<&str>) -> Option<Field> {

@@ -1,11 +1,51 @@
 //! What each source's events mean: which record they touch and which fields they carry.
-//! Pure parsing of already-verified payloads; the API clients come later behind this seam.
+//! Pure parsing of already-verified payloads and of objects read from the APIs (snapshots,
+//! which enrichment and backfill produce); the API clients live in `saas`.
 
 pub mod clickup;
 pub mod hubspot;
 pub mod mapping;
 
-use crate::reconcile::Field;
+use crate::{domain::source::Source, queue::Envelope, reconcile::Field};
+
+/// Event type of an envelope that carries a whole object read from the source's API
+/// (backfill) rather than a webhook event.
+pub const SNAPSHOT: &str = "snapshot";
+
+/// What an envelope asks the store to do: a webhook event, or a snapshot of an object.
+pub fn effect(env: &Envelope, mapping: &mapping::FieldMapping) -> EventEffect {
+    match (env.source, env.event_type == SNAPSHOT) {
+        (Source::HubSpot, false) => hubspot::effect(&env.payload, env.occurred_at_ms, mapping),
+        (Source::ClickUp, false) => clickup::effect(&env.payload, mapping),
+        (Source::HubSpot, true) => match env.payload.get("kind").and_then(serde_json::Value::as_str) {
+            Some("contact") => hubspot::snapshot(&env.payload["object"], "contact", mapping),
+            Some("company") => hubspot::snapshot(&env.payload["object"], "company", mapping),
+            _ => EventEffect::Ignore {
+                reason: "snapshot of an object kind that is not synced".into(),
+            },
+        },
+        (Source::ClickUp, true) => clickup::snapshot(&env.payload["object"], mapping),
+    }
+}
+
+/// An envelope carrying `object` as read from the source's API, deduplicated on the object's
+/// id and last-change time, so an unchanged object read twice is applied once.
+pub fn snapshot_envelope(source: Source, kind: &str, object: serde_json::Value) -> Option<Envelope> {
+    let id = scalar_text(object.get("id")?)?;
+    let at_ms = match source {
+        Source::HubSpot => hubspot::updated_ms(&object),
+        Source::ClickUp => clickup::updated_ms(&object),
+    }?;
+    Some(Envelope {
+        id: format!("{source}:{SNAPSHOT}:{kind}:{id}:{at_ms}"),
+        source,
+        event_type: SNAPSHOT.into(),
+        object_id: id,
+        occurred_at_ms: at_ms,
+        received_at: chrono::Utc::now(),
+        payload: serde_json::json!({ "kind": kind, "object": object }),
+    })
+}
 
 /// What an event asks the store to do.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -2,6 +2,7 @@
 
 pub mod clients;
 pub mod conflicts;
+pub mod cursors;
 pub mod inbox;
 pub mod match_keys;
 pub mod provenance;

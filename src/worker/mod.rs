@@ -1,5 +1,6 @@
 //! Consumers: take a message, process it, then ack, retry or dead-letter it.
 
+pub mod enrich;
 pub mod process;
 
 use std::{sync::Arc, time::Duration};
@@ -8,13 +9,15 @@ use sea_orm::DatabaseConnection;
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
+pub use enrich::Enricher;
 pub use process::{Outcome, ProcessError, process};
 
 use crate::{
     metrics,
     queue::{Delivery, Envelope, EventQueue, QueueError, RetryOutcome},
     reconcile::Matching,
-    sources::mapping::FieldMapping,
+    saas::ApiError,
+    sources::{self, EventEffect, mapping::FieldMapping},
     store::inbox,
 };
 
@@ -49,6 +52,8 @@ pub struct Worker {
     matching: Arc<Matching>,
     /// Which source fields feed which client fields.
     mapping: Arc<FieldMapping>,
+    /// Reads thin events' objects from their source.
+    enricher: Enricher,
 }
 
 /// Striped locks by source object, so the consumers of one process take turns on an object
@@ -97,7 +102,14 @@ impl Worker {
             objects: Arc::new(ObjectLocks::new()),
             matching: Arc::new(Matching::default()),
             mapping: Arc::new(FieldMapping::default()),
+            enricher: Enricher::default(),
         }
+    }
+
+    /// The same worker reading thin events' objects through `enricher`.
+    pub fn with_enricher(mut self, enricher: Enricher) -> Self {
+        self.enricher = enricher;
+        self
     }
 
     /// The same worker matching with `matching` instead of the defaults.
@@ -147,16 +159,30 @@ impl Worker {
                 Err(_) => settled.push(self.settle(delivery).await?),
             }
         }
-        if decoded.len() > 1 {
+        let effects = {
+            let envs: Vec<&Envelope> = decoded.iter().map(|(_, env)| env).collect();
+            self.enricher.effects(&envs, &self.mapping).await
+        };
+        let mut ready = Vec::with_capacity(decoded.len());
+        for ((delivery, env), effect) in decoded.into_iter().zip(effects) {
+            match effect {
+                Ok(effect) => ready.push((delivery, env, effect)),
+                Err(e) => settled.push(self.settle_decoded(delivery, env, Err(e)).await?),
+            }
+        }
+        if ready.len() > 1 {
             let started = std::time::Instant::now();
             let result = {
-                let events: Vec<(&Envelope, u32)> = decoded.iter().map(|(d, env)| (env, d.attempt)).collect();
-                let _turns = self.objects.lock_all(decoded.iter().map(|(_, env)| env)).await;
-                process::process_batch(&self.db, &self.matching, &self.mapping, &events).await
+                let events: Vec<(&Envelope, &EventEffect, u32)> = ready
+                    .iter()
+                    .map(|(d, env, effect)| (env, effect, d.attempt))
+                    .collect();
+                let _turns = self.objects.lock_all(ready.iter().map(|(_, env, _)| env)).await;
+                process::process_batch(&self.db, &self.matching, &events).await
             };
             match result {
                 Ok(outcomes) => {
-                    for ((delivery, _), outcome) in decoded.into_iter().zip(outcomes) {
+                    for ((delivery, _, _), outcome) in ready.into_iter().zip(outcomes) {
                         self.queue.ack(delivery).await?;
                         let done = Settled::Done(outcome);
                         metrics::settled(&done, started.elapsed());
@@ -165,12 +191,12 @@ impl Worker {
                     return Ok(settled);
                 }
                 Err(e) => {
-                    tracing::debug!(error = %e, size = decoded.len(), "batch failed; settling one by one")
+                    tracing::debug!(error = %e, size = ready.len(), "batch failed; settling one by one")
                 }
             }
         }
-        for (delivery, env) in decoded {
-            settled.push(self.settle_decoded(delivery, env).await?);
+        for (delivery, env, effect) in ready {
+            settled.push(self.settle_decoded(delivery, env, Ok(effect)).await?);
         }
         Ok(settled)
     }
@@ -187,24 +213,39 @@ impl Worker {
                 return Ok(Settled::DeadLettered(reason));
             }
         };
-        self.settle_decoded(delivery, env).await
+        let effect = self.enricher.effects(&[&env], &self.mapping).await.pop();
+        let effect = effect.unwrap_or_else(|| Ok(sources::effect(&env, &self.mapping)));
+        self.settle_decoded(delivery, env, effect).await
     }
 
-    async fn settle_decoded(&self, delivery: Delivery, env: Envelope) -> Result<Settled, WorkerError> {
+    async fn settle_decoded(
+        &self,
+        delivery: Delivery,
+        env: Envelope,
+        effect: Result<EventEffect, ApiError>,
+    ) -> Result<Settled, WorkerError> {
         let attempt = delivery.attempt;
         let span =
             tracing::info_span!("event", id = %env.id, source = %env.source, kind = %env.event_type, attempt);
         let started = std::time::Instant::now();
-        let settled = self.settle_event(delivery, env).instrument(span).await?;
+        let settled = self.settle_event(delivery, env, effect).instrument(span).await?;
         metrics::settled(&settled, started.elapsed());
         Ok(settled)
     }
 
-    async fn settle_event(&self, delivery: Delivery, env: Envelope) -> Result<Settled, WorkerError> {
+    async fn settle_event(
+        &self,
+        delivery: Delivery,
+        env: Envelope,
+        effect: Result<EventEffect, ApiError>,
+    ) -> Result<Settled, WorkerError> {
         let attempt = delivery.attempt;
-        let processed = {
-            let _turn = self.objects.stripe(&env).lock().await;
-            process(&self.db, &self.matching, &self.mapping, &env, attempt).await
+        let processed = match effect {
+            Ok(effect) => {
+                let _turn = self.objects.stripe(&env).lock().await;
+                process(&self.db, &self.matching, &env, &effect, attempt).await
+            }
+            Err(e) => Err(e.into()),
         };
         match processed {
             Ok(outcome) => {

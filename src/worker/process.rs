@@ -23,14 +23,14 @@ use sea_orm::{DatabaseConnection, DatabaseTransaction, DbErr, TransactionTrait};
 use serde_json::json;
 
 use crate::{
-    domain::{ids::ClientId, source::Source},
+    domain::ids::ClientId,
     queue::Envelope,
     reconcile::{
         self, Candidates, Field, FieldValue, MatchDecision, Matching, MergeInput,
         fuzzy::{Profile, blocking},
         normalize::Normalized,
     },
-    sources::{self, EventEffect, mapping::FieldMapping},
+    sources::{self, EventEffect},
     store::{
         StoreError, clients, conflicts,
         inbox::{self, Claim},
@@ -82,6 +82,9 @@ pub enum ProcessError {
     /// The store failed; usually transient (connection, lock, race).
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// Reading the object from its source failed (enrichment).
+    #[error("enrichment failed: {0}")]
+    Source(#[from] crate::saas::ApiError),
 }
 
 impl From<DbErr> for ProcessError {
@@ -96,6 +99,7 @@ impl ProcessError {
         match self {
             ProcessError::Store(StoreError::Db(_)) => true,
             ProcessError::Store(StoreError::Corrupt(_)) => false,
+            ProcessError::Source(e) => e.is_transient(),
         }
     }
 }
@@ -104,22 +108,22 @@ impl ProcessError {
 pub async fn process(
     db: &DatabaseConnection,
     matching: &Matching,
-    mapping: &FieldMapping,
     env: &Envelope,
+    effect: &EventEffect,
     attempt: u32,
 ) -> Result<Outcome, ProcessError> {
-    with_race_retries(&env.id, || process_once(db, matching, mapping, env, attempt)).await
+    with_race_retries(&env.id, || process_once(db, matching, env, effect, attempt)).await
 }
 
 async fn process_once(
     db: &DatabaseConnection,
     matching: &Matching,
-    mapping: &FieldMapping,
     env: &Envelope,
+    effect: &EventEffect,
     attempt: u32,
 ) -> Result<Outcome, ProcessError> {
     let txn = db.begin().await?;
-    let outcome = apply(&txn, matching, mapping, env, attempt).await?;
+    let outcome = apply(&txn, matching, env, effect.clone(), attempt).await?;
     txn.commit().await?;
     Ok(outcome)
 }
@@ -130,11 +134,10 @@ async fn process_once(
 pub async fn process_batch(
     db: &DatabaseConnection,
     matching: &Matching,
-    mapping: &FieldMapping,
-    events: &[(&Envelope, u32)],
+    events: &[(&Envelope, &EventEffect, u32)],
 ) -> Result<Vec<Outcome>, ProcessError> {
     let what = format!("batch of {}", events.len());
-    with_race_retries(&what, || process_batch_once(db, matching, mapping, events)).await
+    with_race_retries(&what, || process_batch_once(db, matching, events)).await
 }
 
 /// Re-runs `run` when it lost a race on a unique index (the winner's rows are then found and
@@ -158,30 +161,26 @@ where
 async fn process_batch_once(
     db: &DatabaseConnection,
     matching: &Matching,
-    mapping: &FieldMapping,
-    events: &[(&Envelope, u32)],
+    events: &[(&Envelope, &EventEffect, u32)],
 ) -> Result<Vec<Outcome>, ProcessError> {
     let txn = db.begin().await?;
     let mut outcomes = Vec::with_capacity(events.len());
-    for (env, attempt) in events {
-        outcomes.push(apply(&txn, matching, mapping, env, *attempt).await?);
+    for (env, effect, attempt) in events {
+        outcomes.push(apply(&txn, matching, env, (*effect).clone(), *attempt).await?);
     }
     txn.commit().await?;
     Ok(outcomes)
 }
 
-/// Applies one event inside the caller's transaction.
+/// Applies one event, with what it means already read (and enriched), inside the caller's
+/// transaction.
 async fn apply(
     txn: &DatabaseTransaction,
     matching: &Matching,
-    mapping: &FieldMapping,
     env: &Envelope,
+    effect: EventEffect,
     attempt: u32,
 ) -> Result<Outcome, ProcessError> {
-    let effect = match env.source {
-        Source::HubSpot => sources::hubspot::effect(&env.payload, env.occurred_at_ms, mapping),
-        Source::ClickUp => sources::clickup::effect(&env.payload, mapping),
-    };
     let (status, note) = match &effect {
         EventEffect::Ignore { reason } => (InboxStatus::Ignored, Some(reason.clone())),
         EventEffect::Thin { .. } => (InboxStatus::PendingEnrichment, None),

@@ -156,6 +156,7 @@ pub async fn spawn_app_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -
     let database_url = config.database.url.expose_secret().to_owned();
     let matching = config.matching.matching().expect("matching config is valid");
     let mapping = config.mapping.field_mapping().expect("mapping config is valid");
+    let apis = clientsync::saas::Apis::from_config(&config).expect("API clients build");
     let app = Application::build_with_clock(config, Role::Receiver, Clock::system())
         .await
         .expect("application builds");
@@ -165,7 +166,8 @@ pub async fn spawn_app_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -
     // The worker the test drives reads events exactly as the service's own would.
     let worker = Worker::new(db.clone(), queue.clone())
         .with_matching(matching)
-        .with_mapping(mapping);
+        .with_mapping(mapping)
+        .with_enricher(clientsync::worker::Enricher::new(&apis));
     let shutdown = CancellationToken::new();
     tokio::spawn(app.run_until(shutdown.clone()));
     TestApp {
