@@ -17,7 +17,7 @@ use crate::{
         rabbitmq::{RabbitConfig, RabbitQueue},
     },
     receiver::{self, ReceiverState},
-    saas::Apis,
+    saas::{Apis, webhook_health::WebhookWatch},
     store,
     worker::{Enricher, Worker},
 };
@@ -44,6 +44,8 @@ pub struct Application {
     config: Config,
     db: DatabaseConnection,
     queue: Arc<dyn EventQueue>,
+    apis: Apis,
+    webhook_watch: Option<WebhookWatch>,
 }
 
 /// The queue backend the configuration asks for: RabbitMQ when an AMQP URL is set, else embedded.
@@ -97,9 +99,15 @@ impl Application {
                 clock,
             })),
         };
+        let apis = Apis::from_config(&config)?;
+        let webhook_watch = match (&apis.clickup, &config.clickup.team_id) {
+            (Some(_), Some(_)) if config.clickup.health_interval_secs > 0 => Some(WebhookWatch::default()),
+            _ => None,
+        };
         let probes = web::Data::new(Probes {
             db: db.clone(),
             queue: queue.clone(),
+            webhooks: webhook_watch.clone(),
         });
         let scrape = crate::metrics::install().map(|handle| {
             web::Data::new(Scrape {
@@ -142,7 +150,6 @@ impl Application {
         .disable_signals()
         .shutdown_timeout(config.server.shutdown_grace_secs)
         .run();
-        let apis = Apis::from_config(&config)?;
         let worker = matches!(role, Role::Worker | Role::All).then(|| {
             Worker::new(db.clone(), queue.clone())
                 .with_matching(matching)
@@ -156,6 +163,8 @@ impl Application {
             config,
             db,
             queue,
+            apis,
+            webhook_watch,
         })
     }
 
@@ -191,6 +200,12 @@ impl Application {
             };
             tokio::spawn(worker.run(concurrency, settings.batch_size, poll, token))
         });
+        if let (Some(watch), Some(api), Some(team)) =
+            (self.webhook_watch, self.apis.clickup.clone(), self.config.clickup.team_id.clone())
+        {
+            let every = Duration::from_secs(self.config.clickup.health_interval_secs);
+            tokio::spawn(watch.run(api, team, every, shutdown.child_token()));
+        }
         shutdown.cancelled().await;
         tracing::info!("shutting down: draining requests and in-flight messages");
         let grace = Duration::from_secs(self.config.server.shutdown_grace_secs);

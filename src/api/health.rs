@@ -6,7 +6,7 @@ use actix_web::{HttpResponse, web};
 use sea_orm::DatabaseConnection;
 use serde_json::json;
 
-use crate::{queue::EventQueue, store};
+use crate::{queue::EventQueue, saas::webhook_health::WebhookWatch, store};
 
 /// What readiness checks.
 pub struct Probes {
@@ -14,6 +14,8 @@ pub struct Probes {
     pub db: DatabaseConnection,
     /// The queue backend.
     pub queue: Arc<dyn EventQueue>,
+    /// ClickUp webhook health, when it is watched; shown, never failing readiness.
+    pub webhooks: Option<WebhookWatch>,
 }
 
 /// Mounts `/healthz` and `/readyz`.
@@ -38,10 +40,13 @@ async fn readyz(probes: web::Data<Probes>) -> HttpResponse {
         tracing::warn!(error = %e, "readiness: queue unreachable");
     }
     let status = |ok: bool| if ok { "ok" } else { "unavailable" };
-    let body = json!({
+    let mut body = json!({
         "database": status(database.is_ok()),
         "queue": status(queue.is_ok()),
     });
+    if let Some(watch) = &probes.webhooks {
+        body["clickup_webhooks"] = watch.detail();
+    }
     if database.is_ok() && queue.is_ok() {
         HttpResponse::Ok().json(body)
     } else {

@@ -6,6 +6,7 @@
 mod caller;
 pub mod clickup;
 pub mod hubspot;
+pub mod webhook_health;
 
 use std::time::Duration;
 
