@@ -13,6 +13,7 @@ pub mod operator;
 pub mod queue;
 pub mod receiver;
 pub mod reconcile;
+pub mod simulator;
 pub mod sources;
 pub mod startup;
 pub mod store;
