@@ -123,7 +123,7 @@ pub(crate) fn populate(sim: &Simulator, scenario: &Scenario) -> Result<GroundTru
     let mut has_keys = Vec::with_capacity(people.len());
     let mut clickup_side = Vec::new();
     for (i, p) in people.iter().enumerate() {
-        let in_hubspot = i < both || (i - both) % 2 == 0;
+        let in_hubspot = i < both || (i - both).is_multiple_of(2);
         let mut hubspot = contact_props(p);
         let mut copy = task_fields(p);
         if i < both {
