@@ -6,13 +6,11 @@ use serde_json::{Value, json};
 use super::{
     ClickUpError,
     json::{field_json, task_json, webhook_json},
+    scan::Scan,
     serve,
-    store::{Actor, Task},
+    store::Actor,
 };
 use crate::simulator::{Endpoint, state::Shared};
-
-/// Tasks per list page, as ClickUp pages.
-const PAGE_SIZE: usize = 100;
 
 /// `GET /v2/task/{task_id}`.
 pub(crate) async fn get_task(
@@ -78,46 +76,16 @@ pub(crate) async fn list_tasks(
     shared: web::Data<Shared>,
 ) -> HttpResponse {
     let list_id = path.into_inner();
-    let query: Vec<(String, String)> = web::Query::<Vec<(String, String)>>::from_query(req.query_string())
-        .map(web::Query::into_inner)
-        .unwrap_or_default();
-    let get = |key: &str| query.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str());
-    let number = |key: &str| get(key).and_then(|v| v.parse::<i64>().ok());
+    let scan = Scan::parse(
+        &web::Query::<Vec<(String, String)>>::from_query(req.query_string())
+            .map(web::Query::into_inner)
+            .unwrap_or_default(),
+    );
     serve(&shared, &req, Endpoint::ClickUpListTasks, |world, _| {
         if !world.clickup.has_list(&list_id) {
             return Err(ClickUpError::ListNotFound);
         }
-        let include_closed = get("include_closed") == Some("true");
-        let window =
-            |v: i64, gt: &str, lt: &str| number(gt).is_none_or(|t| v > t) && number(lt).is_none_or(|t| v < t);
-        let mut tasks: Vec<&Task> = world
-            .clickup
-            .tasks
-            .values()
-            .filter(|t| t.list_id == list_id && (include_closed || !t.status.is_closed()))
-            .filter(|t| window(t.updated_ms, "date_updated_gt", "date_updated_lt"))
-            .filter(|t| window(t.created_ms, "date_created_gt", "date_created_lt"))
-            .collect();
-        let key = |t: &Task| match get("order_by").unwrap_or("created") {
-            "updated" => (t.updated_ms, t.id.clone()),
-            "id" => (0, t.id.clone()),
-            _ => (t.created_ms, t.id.clone()),
-        };
-        // ClickUp lists newest first; `reverse=true` turns that around.
-        tasks.sort_by_key(|t| std::cmp::Reverse(key(t)));
-        if get("reverse") == Some("true") {
-            tasks.reverse();
-        }
-        let page = number("page").unwrap_or(0).max(0) as usize;
-        let start = page.saturating_mul(PAGE_SIZE);
-        let out: Vec<Value> = tasks
-            .iter()
-            .skip(start)
-            .take(PAGE_SIZE)
-            .map(|t| task_json(&world.clickup, t))
-            .collect();
-        let last_page = start + PAGE_SIZE >= tasks.len();
-        Ok(json!({"tasks": out, "last_page": last_page}))
+        Ok(scan.run(&world.clickup, &list_id))
     })
 }
 

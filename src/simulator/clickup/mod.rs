@@ -3,7 +3,9 @@
 
 mod handlers;
 pub(crate) mod json;
+mod scan;
 pub(crate) mod store;
+mod values;
 
 use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
 use serde_json::{Value, json};

@@ -5,7 +5,11 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
-use super::{ClickUpError, json::field_json};
+use super::{
+    ClickUpError,
+    json::field_json,
+    values::{history_value, stored_value},
+};
 use crate::simulator::{HealthStatus, TaskStatus, WebhookHealth};
 
 /// One option of a `drop_down` field.
@@ -360,39 +364,6 @@ impl ClickUpStore {
             "id": self.next_history.to_string(), "type": 1, "date": now_ms.to_string(), "field": field,
             "parent_id": list_id, "data": {}, "source": null, "user": user, "before": before, "after": after,
         })
-    }
-}
-
-/// Reads a written value into its stored form; `None` clears. The UI may also name a
-/// `drop_down` option by label.
-fn stored_value(field: &FieldDef, value: &Value, actor: Actor) -> Result<Option<Value>, ClickUpError> {
-    match (&field.kind, value) {
-        (_, Value::Null) => Ok(None),
-        (FieldKind::DropDown(options), v) => {
-            let option = options.iter().find(|o| match v {
-                Value::String(s) => o.id == *s || (actor == Actor::Ui && o.name.eq_ignore_ascii_case(s)),
-                Value::Number(n) => n.as_u64() == Some(o.orderindex),
-                _ => false,
-            });
-            option
-                .map(|o| Some(json!(o.orderindex)))
-                .ok_or(ClickUpError::BadOption)
-        }
-        (_, Value::String(s)) if s.is_empty() => Ok(None),
-        (_, Value::String(s)) => Ok(Some(json!(s))),
-        _ => Err(ClickUpError::BadValue(field.kind.name())),
-    }
-}
-
-/// How a history item shows a value: `drop_down` options by UUID, text as is.
-fn history_value(field: &FieldDef, stored: Option<Value>) -> Value {
-    match (&field.kind, stored) {
-        (_, None) => Value::Null,
-        (FieldKind::DropDown(options), Some(v)) => options
-            .iter()
-            .find(|o| v.as_u64() == Some(o.orderindex))
-            .map_or(Value::Null, |o| json!(o.id)),
-        (_, Some(v)) => v,
     }
 }
 
