@@ -2,6 +2,7 @@
 
 mod clickup;
 mod hubspot;
+mod receiver;
 mod scenario;
 mod sender;
 
