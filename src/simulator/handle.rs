@@ -333,7 +333,8 @@ impl Simulator {
         sender::flush(&self.shared, &self.client).await
     }
 
-    /// Loads a scenario without emitting webhooks (state a backfill should find).
+    /// Loads a scenario without emitting webhooks (state a backfill should find). Changes made
+    /// concurrently through the API while it runs emit nothing either.
     pub fn seed_silently(&self, scenario: &Scenario) -> Result<GroundTruth, SimError> {
         self.shared.world().emit = false;
         let truth = scenario::populate(self, scenario);

@@ -69,6 +69,10 @@ pub struct Person {
 pub struct GroundTruth {
     /// Everyone, in construction order.
     pub people: Vec<Person>,
+    /// Each person's contact id (by index into `people`), if in HubSpot.
+    pub contact_of: Vec<Option<String>>,
+    /// Each person's task id (by index into `people`), if in ClickUp.
+    pub task_of: Vec<Option<String>>,
     /// Contact ids of people only in HubSpot.
     pub hubspot_only: Vec<String>,
     /// Task ids of people only in ClickUp.
@@ -169,10 +173,12 @@ pub(crate) fn populate(sim: &Simulator, scenario: &Scenario) -> Result<GroundTru
             clickup_side.push((i, copy));
         }
     }
+    let mut tasks = vec![None; people.len()];
     for (i, copy) in clickup_side {
         let name = format!("{} {}", value(&copy, "First name"), value(&copy, "Last name"));
         let fields: Vec<(&str, &str)> = copy.iter().map(|(k, v)| (*k, v.as_str())).collect();
         let task = sim.create_task(&list, &name, &fields)?;
+        tasks[i] = Some(task.clone());
         match &contacts[i] {
             Some(contact) => truth.in_both_pairs.push((contact.clone(), task)),
             None => truth.clickup_only.push(task),
@@ -201,6 +207,8 @@ pub(crate) fn populate(sim: &Simulator, scenario: &Scenario) -> Result<GroundTru
     truth.hubspot_contacts = contacts.iter().flatten().count();
     truth.clickup_tasks = truth.in_both_pairs.len() + truth.clickup_only.len() + truth.collision_tasks.len();
     truth.people = people;
+    truth.contact_of = contacts;
+    truth.task_of = tasks;
     Ok(truth)
 }
 

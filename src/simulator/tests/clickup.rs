@@ -206,3 +206,27 @@ async fn injected_faults_answer_429_then_503_then_recover() {
     assert_eq!(sim.rate_limited(), 1);
     assert_eq!(sim.total_calls(), 3);
 }
+
+#[tokio::test]
+async fn an_api_field_write_of_the_same_value_twice_emits_one_task_updated() {
+    let sim = start(SimConfig::default());
+    let task = sim.create_task(&sim.clickup_list_id(), "Ana Gil", &[]).unwrap();
+    sim.discard_pending();
+    let field = sim.clickup_field_id("Tax ID").unwrap();
+    let path = format!("/v2/task/{task}/field/{field}");
+    for _ in 0..2 {
+        let r = clickup(
+            &sim,
+            reqwest::Method::POST,
+            &path,
+            Some(json!({"value": "12345678Z"})),
+        )
+        .await;
+        assert_eq!(r.status(), 200);
+    }
+    let events = sim.pending_events();
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].body["history_items"][0]["after"], "12345678Z");
+    assert_eq!(sim.writes().len(), 2);
+    assert_eq!(sim.calls(Endpoint::ClickUpSetField), 2);
+}

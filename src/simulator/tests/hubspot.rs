@@ -182,3 +182,36 @@ async fn a_ui_change_emits_a_crm_ui_property_change_per_changed_property() {
         404
     );
 }
+
+#[tokio::test]
+async fn a_batch_update_writes_known_ids_and_reports_unknown_ones() {
+    let sim = start(SimConfig::default());
+    let id = sim.create_contact(&[("email", "a@x.com")]);
+    sim.discard_pending();
+    let body = json!({"inputs": [
+        {"id": id, "properties": {"phone": "+34 600 000 002"}},
+        {"id": "777", "properties": {"phone": "+34 600 000 003"}},
+    ]});
+    let r = hubspot_post(&sim, "/crm/v3/objects/contacts/batch/update", body).await;
+    assert_eq!(r.status(), 207);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["results"][0]["properties"]["phone"], "+34 600 000 002");
+    assert_eq!(body["errors"][0]["context"]["ids"], json!(["777"]));
+    assert_eq!(sim.writes().len(), 1);
+    assert_eq!(sim.pending_events()[0].body["changeSource"], "INTEGRATION");
+}
+
+#[tokio::test]
+async fn the_daily_quota_refuses_with_the_daily_policy() {
+    let mut config = SimConfig::default();
+    config.limits.hubspot_daily = 1;
+    let sim = start(config);
+    assert_eq!(hubspot_get(&sim, "/crm/v3/objects/contacts").await.status(), 200);
+    let r = hubspot_get(&sim, "/crm/v3/objects/contacts").await;
+    assert_eq!(r.status(), 429);
+    assert_eq!(
+        header(&r, "X-HubSpot-RateLimit-Daily-Remaining").as_deref(),
+        Some("0")
+    );
+    assert_eq!(r.json::<Value>().await.unwrap()["policyName"], "DAILY");
+}

@@ -39,6 +39,10 @@ async fn the_same_seed_gives_the_same_population_and_its_truth_adds_up() {
     );
     assert_eq!(ta.expected_field_conflicts, ta.typo_pairs + ta.phone_conflicts);
     assert_eq!(ta.expected_key_collisions, 2);
+    let linked = (0..60)
+        .filter(|i| ta.contact_of[*i].is_some() && ta.task_of[*i].is_some())
+        .count();
+    assert_eq!(linked, ta.in_both_pairs.len());
     let emails: std::collections::HashSet<_> = ta.people.iter().map(|p| &p.email).collect();
     let phones: std::collections::HashSet<_> = ta.people.iter().map(|p| &p.phone).collect();
     assert_eq!(
