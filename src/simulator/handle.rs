@@ -103,7 +103,7 @@ impl Simulator {
             .clickup
             .webhooks
             .iter()
-            .map(|w| format!("{}={}", w.id, w.secret))
+            .map(|w| format!("{}={}", w.id, String::from_utf8_lossy(w.secret.expose())))
             .collect();
         pairs.join(",")
     }

@@ -94,7 +94,7 @@ enum Request {
     HubSpot(Vec<Value>),
     ClickUp {
         webhook_id: String,
-        secret: String,
+        secret: WebhookSecret,
         body: Value,
     },
 }
@@ -121,7 +121,7 @@ pub(crate) async fn flush(shared: &Shared, client: &reqwest::Client) -> Result<D
         if world.sender.target.is_none() {
             return Err(SimError::NoTarget);
         }
-        let hooks: HashMap<String, (String, HealthStatus)> = world
+        let hooks: HashMap<String, (WebhookSecret, HealthStatus)> = world
             .clickup
             .webhooks
             .iter()
@@ -269,7 +269,7 @@ async fn deliver(
                 body,
             } => {
                 let body = serde_json::to_vec(body).unwrap_or_default();
-                let signed = signature::sign_clickup(&WebhookSecret::new(secret.clone()), &body);
+                let signed = signature::sign_clickup(secret, &body);
                 client
                     .post(format!("{target}/webhooks/clickup/{webhook_id}"))
                     .header("Content-Type", "application/json")

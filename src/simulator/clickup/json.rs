@@ -121,6 +121,6 @@ pub(crate) fn webhook_json(store: &ClickUpStore, webhook: &Webhook, endpoint: &s
         "folder_id": null,
         "space_id": null,
         "health": {"status": webhook.health.status.as_str(), "fail_count": webhook.health.fail_count},
-        "secret": webhook.secret,
+        "secret": String::from_utf8_lossy(webhook.secret.expose()),
     })
 }

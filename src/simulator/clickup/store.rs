@@ -10,7 +10,10 @@ use super::{
     json::field_json,
     values::{history_value, stored_value},
 };
-use crate::simulator::{HealthStatus, TaskStatus, WebhookHealth};
+use crate::{
+    receiver::signature::WebhookSecret,
+    simulator::{HealthStatus, TaskStatus, WebhookHealth},
+};
 
 /// One option of a `drop_down` field.
 #[derive(Debug, Clone)]
@@ -88,7 +91,7 @@ pub(crate) struct Webhook {
     /// Webhook UUID (the receiver's path segment).
     pub id: String,
     /// Signing secret.
-    pub secret: String,
+    pub secret: WebhookSecret,
     /// The list it watches.
     pub list_id: String,
     /// Delivery health.
@@ -176,7 +179,7 @@ impl ClickUpStore {
             .iter()
             .map(|list_id| Webhook {
                 id: next_uuid(),
-                secret: secret(),
+                secret: WebhookSecret::new(secret()),
                 list_id: list_id.clone(),
                 health: WebhookHealth {
                     status: HealthStatus::Active,
