@@ -15,6 +15,7 @@ pub mod queue;
 pub mod receiver;
 pub mod reconcile;
 pub mod saas;
+pub mod simulator;
 pub mod sources;
 pub mod startup;
 pub mod store;

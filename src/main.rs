@@ -24,6 +24,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Generate(args) => return cli::generate(args),
         Command::Evaluate(args) => return cli::evaluate(args),
         Command::Probe(args) => return cli::probe(args),
+        Command::Simulate(args) => return cli::simulate(args).await,
         _ => {}
     }
     let config = Config::load(cli.config.as_deref()).context("loading configuration")?;
@@ -56,6 +57,7 @@ async fn main() -> anyhow::Result<()> {
         | Command::Match(_)
         | Command::Generate(_)
         | Command::Evaluate(_)
-        | Command::Probe(_) => Ok(()),
+        | Command::Probe(_)
+        | Command::Simulate(_) => Ok(()),
     }
 }

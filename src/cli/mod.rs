@@ -8,11 +8,13 @@ mod backfill;
 mod fit;
 mod matching;
 mod probe;
+mod simulate;
 
 pub use backfill::{BackfillArgs, backfill};
 pub use fit::{FitArgs, fit};
 pub use matching::{EvaluateArgs, GenerateArgs, MatchArgs, evaluate, generate, run_match};
 pub use probe::{ProbeArgs, probe};
+pub use simulate::{SimulateArgs, simulate};
 
 use crate::{
     receiver::signature::{self, WebhookSecret},
@@ -64,6 +66,8 @@ pub enum Command {
     },
     /// Exit 0 when the service's HTTP port answers 200 (a health check for shell-less images).
     Probe(ProbeArgs),
+    /// Run fake HubSpot and ClickUp APIs with seeded clients, for demos and end-to-end tests.
+    Simulate(SimulateArgs),
 }
 
 impl Command {
@@ -76,6 +80,7 @@ impl Command {
                 | Command::Generate(_)
                 | Command::Evaluate(_)
                 | Command::Probe(_)
+                | Command::Simulate(_)
         )
     }
 }

@@ -1,0 +1,47 @@
+//! How written custom-field values are stored and how history items show them: text as
+//! strings; `drop_down` written as option UUID (or index), stored and read as orderindex,
+//! shown in history by option UUID.
+
+use serde_json::{Value, json};
+
+use super::{
+    ClickUpError,
+    store::{Actor, FieldDef, FieldKind},
+};
+
+/// Reads a written value into its stored form; `None` clears. The UI may also name a
+/// `drop_down` option by label.
+pub(crate) fn stored_value(
+    field: &FieldDef,
+    value: &Value,
+    actor: Actor,
+) -> Result<Option<Value>, ClickUpError> {
+    match (&field.kind, value) {
+        (_, Value::Null) => Ok(None),
+        (FieldKind::DropDown(options), v) => {
+            let option = options.iter().find(|o| match v {
+                Value::String(s) => o.id == *s || (actor == Actor::Ui && o.name.eq_ignore_ascii_case(s)),
+                Value::Number(n) => n.as_u64() == Some(o.orderindex),
+                _ => false,
+            });
+            option
+                .map(|o| Some(json!(o.orderindex)))
+                .ok_or(ClickUpError::BadOption)
+        }
+        (_, Value::String(s)) if s.is_empty() => Ok(None),
+        (_, Value::String(s)) => Ok(Some(json!(s))),
+        _ => Err(ClickUpError::BadValue(field.kind.name())),
+    }
+}
+
+/// How a history item shows a value: `drop_down` options by UUID, text as is.
+pub(crate) fn history_value(field: &FieldDef, stored: Option<Value>) -> Value {
+    match (&field.kind, stored) {
+        (_, None) => Value::Null,
+        (FieldKind::DropDown(options), Some(v)) => options
+            .iter()
+            .find(|o| v.as_u64() == Some(o.orderindex))
+            .map_or(Value::Null, |o| json!(o.id)),
+        (_, Some(v)) => v,
+    }
+}
