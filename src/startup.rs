@@ -200,9 +200,11 @@ impl Application {
             };
             tokio::spawn(worker.run(concurrency, settings.batch_size, poll, token))
         });
-        if let (Some(watch), Some(api), Some(team)) =
-            (self.webhook_watch, self.apis.clickup.clone(), self.config.clickup.team_id.clone())
-        {
+        if let (Some(watch), Some(api), Some(team)) = (
+            self.webhook_watch,
+            self.apis.clickup.clone(),
+            self.config.clickup.team_id.clone(),
+        ) {
             let every = Duration::from_secs(self.config.clickup.health_interval_secs);
             tokio::spawn(watch.run(api, team, every, shutdown.child_token()));
         }

@@ -167,8 +167,9 @@ impl Backfill {
         self
     }
 
-    /// Reads and applies every stream of `scope`; HubSpot and ClickUp run side by side, each
-    /// under its own rate limit. Stops at the first failing stream's error after the others end.
+    /// Reads and applies every stream of `scope`: HubSpot first, since it is the source of
+    /// truth, so ClickUp tasks join the clients its contacts founded (and a task carrying two
+    /// contacts' keys becomes a key_collision rather than a client that both then join).
     pub async fn run(
         &self,
         scope: Scope,
@@ -190,28 +191,24 @@ impl Backfill {
         if clickup && self.list_ids.is_empty() {
             return Err(BackfillError::NotConfigured("ClickUp: set clickup.list_ids"));
         }
-        let mut hubspot_streams = Vec::new();
+        let mut streams = Vec::new();
         if hubspot {
-            hubspot_streams = vec![
+            streams.extend([
                 Stream::HubSpot { kind: "contact" },
                 Stream::HubSpot { kind: "company" },
-            ];
+            ]);
         }
-        let clickup_streams: Vec<Stream> = if clickup {
-            self.list_ids
-                .iter()
-                .map(|id| Stream::ClickUpList { list_id: id.clone() })
-                .collect()
-        } else {
-            Vec::new()
-        };
-        let (left, right) = tokio::join!(
-            self.run_streams(hubspot_streams, since, shutdown),
-            self.run_streams(clickup_streams, since, shutdown)
-        );
+        if clickup {
+            streams.extend(
+                self.list_ids
+                    .iter()
+                    .map(|id| Stream::ClickUpList { list_id: id.clone() }),
+            );
+        }
         let mut report = Report::default();
-        report.streams.extend(left?);
-        report.streams.extend(right?);
+        report
+            .streams
+            .extend(self.run_streams(streams, since, shutdown).await?);
         Ok(report)
     }
 

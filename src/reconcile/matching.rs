@@ -4,7 +4,11 @@
 use serde::Serialize;
 
 use super::Field;
-use super::fuzzy::{Model, Profile, ProfileOptions, compare::compare, model::Contribution};
+use super::fuzzy::{
+    Model, Profile, ProfileOptions,
+    compare::{DIFFERENT, compare},
+    model::Contribution,
+};
 use crate::domain::{ids::ClientId, phone::Country};
 
 /// How the worker matches records without a shared exact key.
@@ -105,9 +109,16 @@ pub fn score_candidates<'a>(
         .into_iter()
         .map(|(client_id, other)| {
             let pattern = compare(profile, other);
+            // Two tax document keys that differ by more than a typo are two taxpayers: never
+            // the same client, however much else (a shared surname, office, postcode) agrees.
+            let two_taxpayers = pattern[Field::DocumentKey.index()] == DIFFERENT;
             Scored {
                 client_id,
-                probability: matching.model.probability(matching.model.bits(&pattern)),
+                probability: if two_taxpayers {
+                    0.0
+                } else {
+                    matching.model.probability(matching.model.bits(&pattern))
+                },
                 evidence: matching.model.explain(&pattern),
                 same_source: false,
             }
@@ -158,6 +169,32 @@ pub fn decide(candidates: &Candidates) -> MatchDecision {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_candidate_with_another_tax_document_key_scores_zero_however_much_else_agrees() {
+        let with = |key: &str| {
+            Profile::build(
+                |f| match f {
+                    Field::GivenName => Some("Ana"),
+                    Field::FamilyName => Some("Garcia"),
+                    Field::Phone => Some("+34600111222"),
+                    Field::Postcode => Some("28001"),
+                    Field::DocumentKey => Some(key),
+                    _ => None,
+                },
+                ProfileOptions::default(),
+            )
+        };
+        let (client, other) = (ClientId::generate(), with("87654321X"));
+        let matching = Matching::default();
+        let typo = score_candidates(&with("12345678Z"), [(client, &with("12345687Z"))], &matching);
+        let another = score_candidates(&with("12345678Z"), [(client, &other)], &matching);
+        assert!(
+            typo[0].probability > 0.9,
+            "a transposed digit is still the same person"
+        );
+        assert_eq!(another[0].probability, 0.0);
+    }
 
     #[test]
     fn a_record_with_no_matching_key_creates_a_client() {

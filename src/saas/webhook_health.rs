@@ -47,12 +47,21 @@ impl WebhookWatch {
             Err(e) => tracing::warn!(error = %e, "ClickUp webhook health could not be read"),
         }
         if let Ok(mut latest) = self.0.write() {
-            *latest = Some(Checked { at: Utc::now(), result });
+            *latest = Some(Checked {
+                at: Utc::now(),
+                result,
+            });
         }
     }
 
     /// Checks every `interval` until `shutdown`.
-    pub async fn run(self, api: Arc<ClickUpApi>, team_id: String, interval: Duration, shutdown: CancellationToken) {
+    pub async fn run(
+        self,
+        api: Arc<ClickUpApi>,
+        team_id: String,
+        interval: Duration,
+        shutdown: CancellationToken,
+    ) {
         let mut ticks = tokio::time::interval(interval);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {

@@ -371,3 +371,80 @@ pub fn clickup_task_update(task_id: &str, items: &[(&str, &str, &str)], date: i6
         .collect();
     serde_json::json!({"event": "taskUpdated", "task_id": task_id, "webhook_id": CLICKUP_WEBHOOK, "history_items": history})
 }
+
+/// A test app wired to a simulated HubSpot and ClickUp: API tokens, bases and limits point at
+/// the simulator, and its webhooks are delivered to the app, signed as the real senders sign.
+pub struct SimApp {
+    pub app: TestApp,
+    pub sim: clientsync::simulator::Simulator,
+    pub config: Config,
+}
+
+pub async fn spawn_app_with_sim(backend: Backend) -> SimApp {
+    use clientsync::simulator::{SenderConfig, SimConfig, Simulator};
+    let sim = Simulator::start(SimConfig {
+        hubspot_client_secret: hubspot_secret(),
+        ..SimConfig::default()
+    })
+    .expect("simulator starts");
+    let mut captured = None;
+    let app = spawn_app_with(backend, |c| {
+        let s = sim.config();
+        c.hubspot.access_token = Some(SecretString::from(s.hubspot_token.clone()));
+        c.hubspot.api_base = sim.hubspot_base();
+        c.hubspot.app_id = Some(s.hubspot_app_id.to_string());
+        c.clickup.api_token = Some(SecretString::from(s.clickup_token.clone()));
+        c.clickup.api_base = sim.clickup_base();
+        c.clickup.team_id = Some(s.clickup_team_id.clone());
+        c.clickup.user_id = Some(s.clickup_user_id.to_string());
+        c.clickup.list_ids = s.clickup_list_ids.clone();
+        c.clickup.webhook_secrets = Some(SecretString::from(format!(
+            "{CLICKUP_WEBHOOK}={CLICKUP_SECRET},{}",
+            sim.clickup_webhook_secrets()
+        )));
+        c.api.min_backoff_ms = 10;
+        c.api.max_backoff_ms = 50;
+        captured = Some(c.clone());
+    })
+    .await;
+    sim.set_sender(SenderConfig {
+        target: Some(app.address.clone()),
+        public_base_url: Some(PUBLIC_BASE_URL.into()),
+        ..SenderConfig::default()
+    });
+    SimApp {
+        app,
+        sim,
+        config: captured.expect("the tweak ran"),
+    }
+}
+
+impl SimApp {
+    /// A backfill over the app's store, reading the simulator with the app's own settings.
+    pub fn backfill(&self) -> clientsync::backfill::Backfill {
+        clientsync::backfill::Backfill::new(
+            self.app.db.clone(),
+            self.config.matching.matching().expect("matching config"),
+            self.config.mapping.field_mapping().expect("mapping config"),
+            clientsync::saas::Apis::from_config(&self.config).expect("API clients"),
+            self.config.clickup.list_ids.clone(),
+        )
+    }
+
+    /// Posts HubSpot `contact.creation` events (thin: an id and nothing else) for `ids`.
+    pub async fn post_contact_creations(&self, ids: &[String]) {
+        let t = now_ms();
+        let events: Vec<Value> = ids
+            .iter()
+            .enumerate()
+            .map(|(n, id)| {
+                serde_json::json!({"eventId": n, "subscriptionId": 1, "portalId": 9, "appId": 424242,
+                    "occurredAt": t + n as i64, "subscriptionType": "contact.creation",
+                    "attemptNumber": 0, "objectId": id.parse::<i64>().expect("numeric id"),
+                    "changeFlag": "CREATED", "changeSource": "CRM_UI"})
+            })
+            .collect();
+        let response = self.app.post_hubspot(&Value::Array(events)).await;
+        assert!(response.status().is_success(), "{:?}", response.text().await);
+    }
+}

@@ -31,4 +31,5 @@ mod match_keys;
 mod metrics;
 mod operator;
 mod receiver_rejects;
+mod saas;
 mod sign_cli;
