@@ -25,6 +25,14 @@ async fn main() -> anyhow::Result<()> {
         Command::Evaluate(args) => return cli::evaluate(args),
         Command::Probe(args) => return cli::probe(args),
         Command::Simulate(args) => return cli::simulate(args).await,
+        Command::Demo(args) => {
+            // The demo prints its own story; logs only for what goes wrong.
+            telemetry::init(&clientsync::config::TelemetryConfig {
+                format: clientsync::config::LogFormat::Pretty,
+                filter: "warn,sqlx=error,sea_orm=error".into(),
+            });
+            return cli::demo(args).await.map(drop);
+        }
         _ => {}
     }
     let config = Config::load(cli.config.as_deref()).context("loading configuration")?;
@@ -54,6 +62,7 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Sign(_)
+        | Command::Demo(_)
         | Command::Match(_)
         | Command::Generate(_)
         | Command::Evaluate(_)

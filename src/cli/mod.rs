@@ -5,12 +5,14 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand, ValueEnum};
 
 mod backfill;
+mod demo;
 mod fit;
 mod matching;
 mod probe;
 mod simulate;
 
 pub use backfill::{BackfillArgs, backfill};
+pub use demo::{DemoArgs, DemoSummary, demo};
 pub use fit::{FitArgs, fit};
 pub use matching::{EvaluateArgs, GenerateArgs, MatchArgs, evaluate, generate, run_match};
 pub use probe::{ProbeArgs, probe};
@@ -55,6 +57,9 @@ pub enum Command {
     /// Estimate match weights from the stored HubSpot and ClickUp records (no labels needed)
     /// and write them for `matching.model_file`.
     Fit(FitArgs),
+    /// See it work with no account: simulated HubSpot and ClickUp, a backfill, live webhooks,
+    /// and what came of them, on the embedded default.
+    Demo(DemoArgs),
     /// Read every client from HubSpot and ClickUp and reconcile it; resumable, and incremental
     /// on a schedule.
     Backfill(BackfillArgs),

@@ -18,6 +18,7 @@ mod broker_outage;
 mod concurrency;
 mod config;
 mod dead_letters;
+mod demo;
 mod drain;
 mod e2e;
 mod fit_cli;
