@@ -390,6 +390,9 @@ pub struct ApiConfig {
     pub max_backoff_ms: u64,
     /// Per-request timeout.
     pub timeout_ms: u64,
+    /// Write golden values back (ClickUp's statuses to HubSpot, HubSpot's values to ClickUp's
+    /// custom fields) when API tokens are set.
+    pub write_back: bool,
 }
 
 impl std::fmt::Debug for ClickUpConfig {
@@ -576,6 +579,14 @@ impl Config {
             return bad("api.attempts", "must be at least 1");
         }
         Ok(())
+    }
+
+    /// Who we are at each source, to recognise our own writes' echoes.
+    pub fn own_writes(&self) -> crate::sources::OwnWrites {
+        crate::sources::OwnWrites {
+            hubspot_app_id: self.hubspot.app_id.clone(),
+            clickup_user_id: self.clickup.user_id.clone(),
+        }
     }
 
     /// The HubSpot API client, when an access token is configured.

@@ -89,3 +89,14 @@ pub fn api_quota_remaining(source: Source, window: &'static str, remaining: u64)
     metrics::gauge!("clientsync_api_quota_remaining", "source" => source.as_str(), "window" => window)
         .set(remaining as f64);
 }
+
+/// A golden value written back to a source, by target system and field.
+pub fn written_back(target: Source, field: &'static str) {
+    metrics::counter!("clientsync_written_back_total", "target" => target.as_str(), "field" => field)
+        .increment(1);
+}
+
+/// A write-back that failed (it is tried again at the client's next change or backfill).
+pub fn write_back_failed() {
+    metrics::counter!("clientsync_write_back_failures_total").increment(1);
+}

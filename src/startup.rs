@@ -154,7 +154,8 @@ impl Application {
             Worker::new(db.clone(), queue.clone())
                 .with_matching(matching)
                 .with_mapping(mapping)
-                .with_enricher(Enricher::new(&apis))
+                .with_enricher(Enricher::new(&apis).with_own_writes(config.own_writes()))
+                .with_write_back_from(&config, &apis, &db)
         });
         Ok(Self {
             port,

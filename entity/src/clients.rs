@@ -25,6 +25,8 @@ pub struct Model {
     pub city: Option<String>,
     pub postcode: Option<String>,
     pub region: Option<String>,
+    pub project_status: Option<String>,
+    pub payment_status: Option<String>,
     pub version: i64,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

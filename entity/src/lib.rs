@@ -8,3 +8,4 @@ pub mod inbox_events;
 pub mod match_keys;
 pub mod queue_messages;
 pub mod source_records;
+pub mod write_log;

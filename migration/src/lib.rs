@@ -6,6 +6,7 @@ mod m20261124_000001_create_store;
 mod m20261124_000002_create_queue_messages;
 mod m20261125_000003_match_keys_and_addresses;
 mod m20261125_000004_backfill_cursors;
+mod m20261125_000005_write_back;
 
 /// Every migration in order; `clientsync migrate` and start-up run `Migrator::up`.
 pub struct Migrator;
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261124_000002_create_queue_messages::Migration),
             Box::new(m20261125_000003_match_keys_and_addresses::Migration),
             Box::new(m20261125_000004_backfill_cursors::Migration),
+            Box::new(m20261125_000005_write_back::Migration),
         ]
     }
 }

@@ -179,7 +179,7 @@ impl Summary {
     /// The comparators the data had, ranked by the evidence their exact agreement gives.
     pub fn strongest_fields(&self) -> Vec<(&'static str, f64, f64)> {
         let model = &self.result.model;
-        let mut ranked: Vec<_> = Field::ALL
+        let mut ranked: Vec<_> = Field::MATCHED
             .iter()
             .filter(|c| self.result.observed[c.index()] > 0)
             .map(|c| {

@@ -93,7 +93,7 @@ pub async fn fit(config: &Config, args: &FitArgs) -> anyhow::Result<()> {
         started.elapsed().as_secs_f64(),
         args.out.display()
     );
-    for field in Field::ALL {
+    for field in Field::MATCHED {
         if result.observed[field.index()] > 0 {
             println!(
                 "  {:<14} agree {:+6.1} bits, differ {:+6.1} bits",

@@ -105,7 +105,7 @@ impl Person {
             Field::DocumentKey => &self.soc_sec_id,
             Field::Phone => &self.phone_number,
             Field::Email => &self.email,
-            Field::Name | Field::Company => return None,
+            Field::Name | Field::Company | Field::ProjectStatus | Field::PaymentStatus => return None,
         };
         (!raw.is_empty()).then_some(raw.as_str())
     }

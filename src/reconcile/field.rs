@@ -36,11 +36,36 @@ pub enum Field {
     Postcode,
     /// State, province or region.
     Region,
+    /// Where the client's project stands; ClickUp owns it and it is written to HubSpot.
+    ProjectStatus,
+    /// Whether the client has paid; ClickUp owns it and it is written to HubSpot.
+    PaymentStatus,
 }
 
 impl Field {
-    /// Every field, in a stable order.
-    pub const ALL: [Field; 14] = [
+    /// Every field, in a stable order: the matched ones, then the work-status ones.
+    pub const ALL: [Field; 16] = [
+        Field::Name,
+        Field::GivenName,
+        Field::FamilyName,
+        Field::Email,
+        Field::DocumentKey,
+        Field::Phone,
+        Field::Company,
+        Field::DateOfBirth,
+        Field::StreetNumber,
+        Field::Street,
+        Field::Address2,
+        Field::City,
+        Field::Postcode,
+        Field::Region,
+        Field::ProjectStatus,
+        Field::PaymentStatus,
+    ];
+
+    /// The fields that say who a client is, which matching compares (and indexes its weight
+    /// tables by); work statuses say nothing about identity.
+    pub const MATCHED: [Field; 14] = [
         Field::Name,
         Field::GivenName,
         Field::FamilyName,
@@ -74,6 +99,8 @@ impl Field {
             Field::City => "city",
             Field::Postcode => "postcode",
             Field::Region => "region",
+            Field::ProjectStatus => "project_status",
+            Field::PaymentStatus => "payment_status",
         }
     }
 
@@ -88,6 +115,15 @@ impl Field {
             self,
             Field::Email | Field::DocumentKey | Field::Phone | Field::DateOfBirth | Field::Postcode
         )
+    }
+
+    /// The system whose value wins: ClickUp for the work it runs (project and payment status),
+    /// HubSpot, the source of truth, for everything else.
+    pub fn owner(self) -> crate::domain::source::Source {
+        match self {
+            Field::ProjectStatus | Field::PaymentStatus => crate::domain::source::Source::ClickUp,
+            _ => crate::domain::source::Source::HubSpot,
+        }
     }
 
     /// Parses a stored field name.

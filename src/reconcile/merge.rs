@@ -1,10 +1,15 @@
-//! Field precedence: HubSpot wins every field it has, ClickUp fills the rest, an operator's pin
-//! beats both; where both sources hold different values the difference is reported.
+//! Field precedence: each field's owner wins where it has a value (HubSpot, the source of truth,
+//! for who the client is; ClickUp for the work it runs: project and payment status), the other
+//! system fills the rest, an operator's pin beats both. Where the two disagree on a field HubSpot
+//! owns, the difference is reported; a ClickUp-owned field is written back to HubSpot instead.
 
 use std::collections::BTreeMap;
 
 use super::field::{Field, FieldSet};
 use crate::domain::source::Source;
+
+/// Provenance of a value write-back set on a record: the other system's value, not this one's.
+pub const WRITE_BACK_EVENT: &str = "write-back";
 
 /// One linked source record as merge sees it.
 #[derive(Debug, Clone, Copy)]
@@ -75,7 +80,10 @@ pub fn merge(records: &[MergeInput<'_>], pinned: &BTreeMap<Field, Option<String>
         }
         let hubspot = latest(records, Source::HubSpot, field);
         let clickup = latest(records, Source::ClickUp, field);
-        if let (Some(h), Some(c)) = (&hubspot, &clickup)
+        if field.owner() == Source::HubSpot
+            && let (Some(h), Some(c)) = (&hubspot, &clickup)
+            // A value write-back put there is HubSpot's own, not ClickUp's opinion.
+            && c.event != WRITE_BACK_EVENT
             && let (Some(hv), Some(cv)) = (&h.value, &c.value)
             && !same(field, hv, cv)
         {
@@ -85,11 +93,15 @@ pub fn merge(records: &[MergeInput<'_>], pinned: &BTreeMap<Field, Option<String>
                 clickup: cv.clone(),
             });
         }
-        let chosen = match (&hubspot, &clickup) {
-            (Some(h), _) if h.value.is_some() => hubspot,
-            (_, Some(c)) if c.value.is_some() => clickup,
+        let (first, second) = match field.owner() {
+            Source::HubSpot => (hubspot, clickup),
+            Source::ClickUp => (clickup, hubspot),
+        };
+        let chosen = match (&first, &second) {
+            (Some(h), _) if h.value.is_some() => first,
+            (_, Some(c)) if c.value.is_some() => second,
             // Every source cleared it: the newest clearing wins.
-            _ => match (hubspot, clickup) {
+            _ => match (first, second) {
                 (Some(h), Some(c)) => Some(if c.at_ms > h.at_ms { c } else { h }),
                 (h, c) => h.or(c),
             },

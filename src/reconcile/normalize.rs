@@ -56,7 +56,11 @@ pub fn normalize_in(field: Field, raw: Option<&str>, country: Option<Country>) -
         | Field::Street
         | Field::Address2
         | Field::City
-        | Field::Region => Normalized::Value(raw.split_whitespace().collect::<Vec<_>>().join(" "), None),
+        | Field::Region
+        | Field::ProjectStatus
+        | Field::PaymentStatus => {
+            Normalized::Value(raw.split_whitespace().collect::<Vec<_>>().join(" "), None)
+        }
     }
 }
 

@@ -16,6 +16,30 @@ pub fn effect(event: &Value, mapping: &FieldMapping) -> EventEffect {
     if name == "taskDeleted" {
         return EventEffect::Delete { kind: "task" };
     }
+    // A dropdown's history item names its option by UUID: the task's current state, read from
+    // the API, names it (the spec's advice for thin events: re-fetch rather than trust
+    // before/after).
+    let needs_fetch = event
+        .get("history_items")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .any(|item| {
+            item.get("field").and_then(Value::as_str) == Some("custom_field")
+                && matches!(
+                    item.pointer("/custom_field/type").and_then(Value::as_str),
+                    Some("drop_down" | "labels")
+                )
+                && mapping
+                    .clickup(
+                        item.pointer("/custom_field/id").and_then(Value::as_str),
+                        item.pointer("/custom_field/name").and_then(Value::as_str),
+                    )
+                    .is_some()
+        });
+    if needs_fetch {
+        return EventEffect::Thin { kind: "task" };
+    }
     let changes: Vec<Change> = event
         .get("history_items")
         .and_then(Value::as_array)

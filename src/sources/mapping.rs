@@ -19,6 +19,8 @@ const CONTACT_PROPERTIES: &[(&str, Field)] = &[
     ("city", Field::City),
     ("zip", Field::Postcode),
     ("state", Field::Region),
+    ("project_status", Field::ProjectStatus),
+    ("payment_status", Field::PaymentStatus),
 ];
 
 /// Company properties that feed golden fields.
@@ -30,6 +32,8 @@ const COMPANY_PROPERTIES: &[(&str, Field)] = &[
     ("city", Field::City),
     ("zip", Field::Postcode),
     ("state", Field::Region),
+    ("project_status", Field::ProjectStatus),
+    ("payment_status", Field::PaymentStatus),
 ];
 
 /// Custom properties commonly holding a tax document key, on contacts and companies alike.
@@ -66,6 +70,10 @@ const CUSTOM_FIELDS: &[(&str, Field)] = &[
     ("region", Field::Region),
     ("state", Field::Region),
     ("provincia", Field::Region),
+    ("project status", Field::ProjectStatus),
+    ("estado del proyecto", Field::ProjectStatus),
+    ("payment status", Field::PaymentStatus),
+    ("estado de pago", Field::PaymentStatus),
 ];
 
 /// A configured entry that cannot be used; names the entry.
@@ -155,6 +163,30 @@ impl FieldMapping {
             CONTACT_PROPERTIES
         };
         table.iter().find(|(p, _)| *p == property).map(|(_, f)| *f)
+    }
+
+    /// The property write-back sets for `field` on a HubSpot object of `kind`: a configured one
+    /// first, else the first built-in name.
+    pub fn hubspot_property_for(&self, kind: &str, field: Field) -> Option<String> {
+        let mut configured: Vec<&String> = self
+            .hubspot
+            .iter()
+            .filter(|(_, f)| **f == Some(field))
+            .map(|(p, _)| p)
+            .collect();
+        configured.sort();
+        if let Some(first) = configured.first() {
+            return Some((*first).clone());
+        }
+        let table = if kind == "company" {
+            COMPANY_PROPERTIES
+        } else {
+            CONTACT_PROPERTIES
+        };
+        table
+            .iter()
+            .find(|(p, f)| *f == field && self.hubspot(kind, p) == Some(field))
+            .map(|(p, _)| (*p).to_owned())
     }
 
     /// Every property worth reading from a HubSpot object of `kind`: built-in and configured

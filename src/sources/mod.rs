@@ -28,6 +28,49 @@ pub fn effect(env: &Envelope, mapping: &mapping::FieldMapping) -> EventEffect {
     }
 }
 
+/// Who we are at each source, so our own writes coming back as webhooks are recognised and
+/// not applied again (write-back would otherwise answer its own echo).
+#[derive(Debug, Clone, Default)]
+pub struct OwnWrites {
+    /// Our HubSpot app's id: our writes arrive with `changeSource: INTEGRATION` and this `sourceId`.
+    pub hubspot_app_id: Option<String>,
+    /// Our ClickUp token's user id: our writes arrive as history items by this user.
+    pub clickup_user_id: Option<String>,
+}
+
+impl OwnWrites {
+    /// Whether the event reports a change we made ourselves.
+    pub fn made(&self, env: &Envelope) -> bool {
+        let text = |v: Option<&serde_json::Value>| v.and_then(scalar_text);
+        match env.source {
+            Source::HubSpot => {
+                let Some(app) = &self.hubspot_app_id else {
+                    return false;
+                };
+                let integration = text(env.payload.get("changeSource")).as_deref() == Some("INTEGRATION");
+                let source_id = text(env.payload.get("sourceId")).unwrap_or_default();
+                // Observed as the bare app id; tolerate an `app:`-style prefix.
+                integration && source_id.rsplit(':').next() == Some(app.as_str())
+            }
+            Source::ClickUp => {
+                let Some(user) = &self.clickup_user_id else {
+                    return false;
+                };
+                let items = env
+                    .payload
+                    .get("history_items")
+                    .and_then(serde_json::Value::as_array);
+                items.is_some_and(|items| {
+                    !items.is_empty()
+                        && items
+                            .iter()
+                            .all(|i| text(i.pointer("/user/id")).as_deref() == Some(user.as_str()))
+                })
+            }
+        }
+    }
+}
+
 /// An envelope carrying `object` as read from the source's API, deduplicated on the object's
 /// id and last-change time, so an unchanged object read twice is applied once.
 pub fn snapshot_envelope(source: Source, kind: &str, object: serde_json::Value) -> Option<Envelope> {

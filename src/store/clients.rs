@@ -67,6 +67,8 @@ pub async fn create(
         city: Set(get(Field::City)),
         postcode: Set(get(Field::Postcode)),
         region: Set(get(Field::Region)),
+        project_status: Set(get(Field::ProjectStatus)),
+        payment_status: Set(get(Field::PaymentStatus)),
         version: Set(1),
         created_at: Set(now),
         updated_at: Set(now),
@@ -168,6 +170,8 @@ pub fn value_of(client: &clients::Model, field: Field) -> Option<&str> {
         Field::City => client.city.as_deref(),
         Field::Postcode => client.postcode.as_deref(),
         Field::Region => client.region.as_deref(),
+        Field::ProjectStatus => client.project_status.as_deref(),
+        Field::PaymentStatus => client.payment_status.as_deref(),
     }
 }
 
@@ -206,6 +210,8 @@ pub async fn apply(
             Field::City => row.city = value,
             Field::Postcode => row.postcode = value,
             Field::Region => row.region = value,
+            Field::ProjectStatus => row.project_status = value,
+            Field::PaymentStatus => row.payment_status = value,
         }
     }
     row.version = Set(version + 1);

@@ -7,6 +7,7 @@ pub mod inbox;
 pub mod match_keys;
 pub mod provenance;
 pub mod records;
+pub mod write_log;
 
 use std::time::Duration;
 

@@ -35,6 +35,20 @@ pub struct SourceRecord {
 }
 
 impl SourceRecord {
+    /// A record never stored: no fields, waiting for its first values.
+    pub fn new(source: Source, external_id: &str, kind: &str) -> Self {
+        Self {
+            id: None,
+            source,
+            external_id: external_id.to_owned(),
+            kind: kind.to_owned(),
+            client_id: None,
+            status: RecordStatus::PendingEnrichment,
+            fields: FieldSet::default(),
+            last_event_at_ms: 0,
+        }
+    }
+
     /// Whether the record has been saved (a record never heard of before has not).
     pub fn is_stored(&self) -> bool {
         self.id.is_some()
@@ -75,16 +89,7 @@ pub async fn load_or_new(
         .await?;
     match found {
         Some(model) => SourceRecord::from_model(model),
-        None => Ok(SourceRecord {
-            id: None,
-            source,
-            external_id: external_id.to_owned(),
-            kind: kind.to_owned(),
-            client_id: None,
-            status: RecordStatus::PendingEnrichment,
-            fields: FieldSet::default(),
-            last_event_at_ms: 0,
-        }),
+        None => Ok(SourceRecord::new(source, external_id, kind)),
     }
 }
 

@@ -12,7 +12,7 @@ use crate::{
     domain::source::Source,
     queue::Envelope,
     saas::{ApiError, Apis, clickup::ClickUpApi, hubspot::HubSpotApi},
-    sources::{self, EventEffect, mapping::FieldMapping},
+    sources::{self, EventEffect, OwnWrites, mapping::FieldMapping},
 };
 
 /// The API clients enrichment reads through; a source without one leaves its thin events
@@ -21,6 +21,7 @@ use crate::{
 pub struct Enricher {
     hubspot: Option<Arc<HubSpotApi>>,
     clickup: Option<Arc<ClickUpApi>>,
+    own: OwnWrites,
 }
 
 impl Enricher {
@@ -29,7 +30,14 @@ impl Enricher {
         Self {
             hubspot: apis.hubspot.clone(),
             clickup: apis.clickup.clone(),
+            own: OwnWrites::default(),
         }
+    }
+
+    /// The same enricher recognising our own writes' echoes, which are stored and not applied.
+    pub fn with_own_writes(mut self, own: OwnWrites) -> Self {
+        self.own = own;
+        self
     }
 
     /// What each event means, thin ones resolved to their object's current state: one result
@@ -39,7 +47,18 @@ impl Enricher {
         events: &[&Envelope],
         mapping: &FieldMapping,
     ) -> Vec<Result<EventEffect, ApiError>> {
-        let effects: Vec<EventEffect> = events.iter().map(|env| sources::effect(env, mapping)).collect();
+        let effects: Vec<EventEffect> = events
+            .iter()
+            .map(|env| {
+                if self.own.made(env) {
+                    EventEffect::Ignore {
+                        reason: "our own write coming back".into(),
+                    }
+                } else {
+                    sources::effect(env, mapping)
+                }
+            })
+            .collect();
         let hubspot = self.read_hubspot(events, &effects, mapping).await;
         let clickup = self.read_clickup(events, &effects).await;
         events

@@ -13,12 +13,14 @@ pub use enrich::Enricher;
 pub use process::{Outcome, ProcessError, process};
 
 use crate::{
+    domain::ids::ClientId,
     metrics,
     queue::{Delivery, Envelope, EventQueue, QueueError, RetryOutcome},
     reconcile::Matching,
     saas::ApiError,
     sources::{self, EventEffect, mapping::FieldMapping},
     store::inbox,
+    writeback::WriteBack,
 };
 
 /// What the worker did with one message.
@@ -54,6 +56,8 @@ pub struct Worker {
     mapping: Arc<FieldMapping>,
     /// Reads thin events' objects from their source.
     enricher: Enricher,
+    /// Writes golden values back to the sources after a client changed.
+    write_back: Option<Arc<WriteBack>>,
 }
 
 /// Striped locks by source object, so the consumers of one process take turns on an object
@@ -103,6 +107,33 @@ impl Worker {
             matching: Arc::new(Matching::default()),
             mapping: Arc::new(FieldMapping::default()),
             enricher: Enricher::default(),
+            write_back: None,
+        }
+    }
+
+    /// The same worker writing golden values back to the sources after each linked event.
+    pub fn with_write_back(mut self, write_back: WriteBack) -> Self {
+        self.write_back = Some(Arc::new(write_back));
+        self
+    }
+
+    /// Brings the clients' records in both systems up to their golden values. A failure is
+    /// logged and counted, not retried here: the event is already applied, and the next change
+    /// to the client (or the next backfill) plans the same write again.
+    async fn write_back(&self, clients: impl IntoIterator<Item = ClientId>) {
+        let Some(write_back) = &self.write_back else {
+            return;
+        };
+        let mut seen = std::collections::HashSet::new();
+        for client in clients.into_iter().filter(|c| seen.insert(*c)) {
+            match write_back.sync(client).await {
+                Ok(0) => {}
+                Ok(n) => tracing::debug!(%client, written = n, "wrote golden values back"),
+                Err(e) => {
+                    metrics::write_back_failed();
+                    tracing::warn!(%client, error = %e, "write-back failed; the next change tries again");
+                }
+            }
         }
     }
 
@@ -182,12 +213,17 @@ impl Worker {
             };
             match result {
                 Ok(outcomes) => {
+                    let mut linked = Vec::new();
                     for ((delivery, _, _), outcome) in ready.into_iter().zip(outcomes) {
                         self.queue.ack(delivery).await?;
+                        if let Outcome::Linked(client) = outcome {
+                            linked.push(client);
+                        }
                         let done = Settled::Done(outcome);
                         metrics::settled(&done, started.elapsed());
                         settled.push(done);
                     }
+                    self.write_back(linked).await;
                     return Ok(settled);
                 }
                 Err(e) => {
@@ -251,6 +287,9 @@ impl Worker {
             Ok(outcome) => {
                 tracing::debug!(?outcome, "processed");
                 self.queue.ack(delivery).await?;
+                if let Outcome::Linked(client) = &outcome {
+                    self.write_back([*client]).await;
+                }
                 Ok(Settled::Done(outcome))
             }
             Err(e) if e.is_transient() => {
@@ -313,5 +352,21 @@ impl Worker {
                 }
             }
         }
+    }
+}
+
+impl Worker {
+    /// Adds write-back when the configuration enables it and a source has an API client.
+    pub fn with_write_back_from(
+        self,
+        config: &crate::config::Config,
+        apis: &crate::saas::Apis,
+        db: &DatabaseConnection,
+    ) -> Self {
+        if !config.api.write_back || (apis.hubspot.is_none() && apis.clickup.is_none()) {
+            return self;
+        }
+        let mapping = self.mapping.clone();
+        self.with_write_back(WriteBack::new(db.clone(), apis.clone(), mapping))
     }
 }

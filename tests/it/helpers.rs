@@ -157,6 +157,7 @@ pub async fn spawn_app_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -
     let matching = config.matching.matching().expect("matching config is valid");
     let mapping = config.mapping.field_mapping().expect("mapping config is valid");
     let apis = clientsync::saas::Apis::from_config(&config).expect("API clients build");
+    let worker_config = config.clone();
     let app = Application::build_with_clock(config, Role::Receiver, Clock::system())
         .await
         .expect("application builds");
@@ -167,7 +168,8 @@ pub async fn spawn_app_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -
     let worker = Worker::new(db.clone(), queue.clone())
         .with_matching(matching)
         .with_mapping(mapping)
-        .with_enricher(clientsync::worker::Enricher::new(&apis));
+        .with_enricher(clientsync::worker::Enricher::new(&apis).with_own_writes(worker_config.own_writes()))
+        .with_write_back_from(&worker_config, &apis, &db);
     let shutdown = CancellationToken::new();
     tokio::spawn(app.run_until(shutdown.clone()));
     TestApp {

@@ -34,3 +34,4 @@ mod operator;
 mod receiver_rejects;
 mod saas;
 mod sign_cli;
+mod write_back;

@@ -6,7 +6,7 @@ use super::profile::Profile;
 use crate::reconcile::Field;
 
 /// One comparator per client field, in `Field::ALL` order; each has its own levels and weights.
-pub const COMPARATORS: usize = Field::ALL.len();
+pub const COMPARATORS: usize = Field::MATCHED.len();
 
 /// Agreement level of one comparator; `MISSING` carries no evidence either way.
 pub type Level = u8;
@@ -188,6 +188,7 @@ pub fn value(profile: &Profile, comparator: Field) -> Option<&str> {
         Field::Postcode => profile.postcode.as_deref(),
         Field::Region => profile.region.as_deref(),
         Field::Company => profile.company.as_deref(),
+        Field::ProjectStatus | Field::PaymentStatus => None,
     }
 }
 

@@ -128,7 +128,7 @@ pub fn score(model: &Model, frequencies: &Frequencies, a: &Profile, b: &Profile)
 
 /// Bits of evidence of a pattern already computed for `a` and another profile.
 pub fn weigh(model: &Model, frequencies: &Frequencies, a: &Profile, pattern: &Pattern) -> f64 {
-    Field::ALL
+    Field::MATCHED
         .iter()
         .map(|c| {
             let level = pattern[c.index()];

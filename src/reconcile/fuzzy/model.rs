@@ -164,7 +164,7 @@ impl Model {
 
     /// Total bits of a pattern.
     pub fn bits(&self, pattern: &Pattern) -> f64 {
-        Field::ALL
+        Field::MATCHED
             .iter()
             .map(|c| self.weight(*c, pattern[c.index()]))
             .sum()
@@ -179,7 +179,7 @@ impl Model {
 
     /// The per-comparator contributions of a pattern, strongest first, missing left out.
     pub fn explain(&self, pattern: &Pattern) -> Vec<Contribution> {
-        let mut parts: Vec<Contribution> = Field::ALL
+        let mut parts: Vec<Contribution> = Field::MATCHED
             .iter()
             .filter(|c| pattern[c.index()] != MISSING)
             .map(|c| Contribution {
@@ -256,7 +256,7 @@ impl Model {
                 self.lambda
             ));
         }
-        for field in Field::ALL {
+        for field in Field::MATCHED {
             for (name, table) in [("m", &self.m[field.index()]), ("u", &self.u[field.index()])] {
                 if let Some((level, p)) = table
                     .iter()
