@@ -20,6 +20,18 @@ use crate::{
     startup::{Application, Role},
 };
 
+/// Prints a line of the story; a closed stdout (`clientsync demo | head`) ends the story, not
+/// the process.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
+/// The simulated ClickUp plan's rate limit (Business Plus).
+const CLICKUP_PER_MINUTE: u32 = 1_000;
+
 /// Arguments of `demo`.
 #[derive(Debug, clap::Args)]
 pub struct DemoArgs {
@@ -57,6 +69,8 @@ pub struct DemoSummary {
     pub backfill: (u64, f64),
     /// Webhook events accepted and how long until all were reconciled.
     pub live: (u64, f64),
+    /// Values written back to HubSpot and to ClickUp.
+    pub written_back: (u64, u64),
 }
 
 /// Runs the demo, printing as it goes; returns the summary (tests compare it with the truth).
@@ -68,8 +82,14 @@ pub async fn demo(args: &DemoArgs) -> anyhow::Result<DemoSummary> {
         // A previous run's file is replaced; a missing one is fine.
         let _ = std::fs::remove_file(PathBuf::from(path));
     }
+    // A ClickUp Business Plus workspace (1,000 requests a minute): write-back fills each
+    // linked task's empty fields, which at 100 a minute would make the demo wait minutes.
     let sim = Simulator::start(SimConfig {
         seed: args.seed,
+        limits: crate::simulator::Limits {
+            clickup_per_window: CLICKUP_PER_MINUTE,
+            ..crate::simulator::Limits::default()
+        },
         ..SimConfig::default()
     })
     .context("starting the simulator")?;
@@ -78,7 +98,7 @@ pub async fn demo(args: &DemoArgs) -> anyhow::Result<DemoSummary> {
     let (db, port, queue) = (app.db().clone(), app.port(), app.queue());
     let shutdown = CancellationToken::new();
     let service = tokio::spawn(app.run_until(shutdown.clone()));
-    println!(
+    say!(
         "clientsync on http://127.0.0.1:{port}, simulated HubSpot and ClickUp on port {}",
         sim.port()
     );
@@ -90,7 +110,7 @@ pub async fn demo(args: &DemoArgs) -> anyhow::Result<DemoSummary> {
         ..Scenario::default()
     };
     let truth = sim.seed_silently(&scenario).context("seeding the scenario")?;
-    println!(
+    say!(
         "1. Seeded {} HubSpot contacts and {} ClickUp tasks for {} people ({} in both, {} with a typo, \
          {} with a conflicting phone, {} task(s) carrying two people's keys)",
         truth.hubspot_contacts,
@@ -116,7 +136,7 @@ pub async fn demo(args: &DemoArgs) -> anyhow::Result<DemoSummary> {
         .await
         .context("backfilling")?;
     let backfill_secs = timer.elapsed().as_secs_f64();
-    println!(
+    say!(
         "2. Backfilled {} objects in {backfill_secs:.1} s ({:.0} objects/s) within the documented \
          rate limits ({} API calls, {} answered 429)",
         report.objects(),
@@ -134,14 +154,29 @@ pub async fn demo(args: &DemoArgs) -> anyhow::Result<DemoSummary> {
         seed: args.seed,
         ..SenderConfig::default()
     });
+    let writes_before = sim.writes().len();
     let arrivals = live_changes(&sim, &truth, args.arrivals)?;
     let before = inbox_count(&db).await?;
     let timer = Instant::now();
     let delivery = sim.flush().await.context("delivering webhooks")?;
     wait_until_reconciled(&db, queue.as_ref(), &service, before).await?;
+    // Write-back's own writes come back as webhooks; deliver those too, until quiet.
+    for _ in 0..5 {
+        let echoes = sim.flush().await.context("delivering webhooks")?;
+        if echoes.events == 0 {
+            break;
+        }
+        wait_until_reconciled(&db, queue.as_ref(), &service, before).await?;
+    }
     let live_secs = timer.elapsed().as_secs_f64();
     let live_events = inbox_count(&db).await?.saturating_sub(before);
-    println!(
+    let writes = &sim.writes()[writes_before..];
+    let to_hubspot = writes
+        .iter()
+        .filter(|w| w.source == crate::domain::source::Source::HubSpot)
+        .count() as u64;
+    let written_back = (to_hubspot, writes.len() as u64 - to_hubspot);
+    say!(
         "3. Live: {} webhook events in {} signed requests ({} duplicate deliveries, out of order): \
          {live_events} distinct events reconciled in {live_secs:.1} s ({:.0} events/s)",
         delivery.events,
@@ -164,6 +199,7 @@ pub async fn demo(args: &DemoArgs) -> anyhow::Result<DemoSummary> {
         expected_key_collisions: truth.expected_key_collisions as u64,
         backfill: (report.objects(), backfill_secs),
         live: (live_events, live_secs),
+        written_back,
     };
     print_summary(&summary, args, port, started.elapsed().as_secs_f64());
     shutdown.cancel();
@@ -184,6 +220,7 @@ fn demo_config(args: &DemoArgs, sim: &Simulator) -> anyhow::Result<Config> {
     config.hubspot.access_token = Some(SecretString::from(s.hubspot_token.clone()));
     config.hubspot.api_base = sim.hubspot_base();
     config.hubspot.app_id = Some(s.hubspot_app_id.to_string());
+    config.clickup.requests_per_minute = CLICKUP_PER_MINUTE;
     config.clickup.api_token = Some(SecretString::from(s.clickup_token.clone()));
     config.clickup.api_base = sim.clickup_base();
     config.clickup.team_id = Some(s.clickup_team_id.clone());
@@ -195,7 +232,8 @@ fn demo_config(args: &DemoArgs, sim: &Simulator) -> anyhow::Result<Config> {
 }
 
 /// What happens after the backfill, as users would do it: new people arrive in both systems,
-/// some HubSpot contacts change phone, some ClickUp tasks get a different one. Returns how
+/// some HubSpot contacts change phone, some ClickUp tasks get a different one, and some get a
+/// payment or project status (which write-back carries to HubSpot). Returns how
 /// many new people arrived (each one more client).
 fn live_changes(
     sim: &Simulator,
@@ -227,9 +265,11 @@ fn live_changes(
         )?;
     }
     for (n, (contact, task)) in truth.in_both_pairs.iter().enumerate() {
-        match n % 20 {
+        match n % 50 {
             0 => sim.update_contact(contact, &[("phone", &format!("+34 6{:08}", 90_000_000 - n))])?,
             1 => sim.set_field(task, "Phone", &format!("+34 6{:08}", 80_000_000 - n))?,
+            2 => sim.set_field(task, "Payment status", "Paid")?,
+            3 => sim.set_field(task, "Project status", "On hold")?,
             _ => {}
         }
     }
@@ -280,8 +320,8 @@ async fn open_conflicts(db: &DatabaseConnection) -> anyhow::Result<BTreeMap<Stri
 
 fn print_summary(s: &DemoSummary, args: &DemoArgs, port: u16, seconds: f64) {
     let conflicts: Vec<String> = s.conflicts.iter().map(|(k, v)| format!("{v} {k}")).collect();
-    println!(
-        "\nResult after {seconds:.1} s\n  golden clients   {} (the scenario says {})\n  linked records   {} of {}\n  open conflicts   {} (key collisions built: {})\n  backfill         {} objects in {:.1} s\n  live webhooks    {} events in {:.1} s",
+    say!(
+        "\nResult after {seconds:.1} s\n  golden clients   {} (the scenario says {})\n  linked records   {} of {}\n  open conflicts   {} (key collisions built: {})\n  backfill         {} objects in {:.1} s\n  live webhooks    {} events in {:.1} s\n  written back     {} values to HubSpot, {} to ClickUp (each once; echoes recognised)",
         s.clients,
         s.expected_clients,
         s.linked_records.0,
@@ -296,10 +336,12 @@ fn print_summary(s: &DemoSummary, args: &DemoArgs, port: u16, seconds: f64) {
         s.backfill.1,
         s.live.0,
         s.live.1,
+        s.written_back.0,
+        s.written_back.1,
     );
     let db = args.database.display();
     let port = if args.port == 0 { 8080 } else { port };
-    println!(
+    say!(
         "\nThe database is left in {db} for you to look at, for example:\n  sqlite3 {db} \"select given_name, family_name, email, phone from clients limit 10\"\n  sqlite3 {db} \"select kind, field, hubspot_value, clickup_value from conflicts where status = 'open' limit 10\"\nor serve it with the operator API on port {port}:\n  CLIENTSYNC_SERVER__OPERATOR_TOKEN=… CLIENTSYNC_DATABASE__URL=sqlite://{db} clientsync serve"
     );
 }

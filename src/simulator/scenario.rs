@@ -243,11 +243,11 @@ fn task_fields(p: &Person) -> Vec<(&'static str, String)> {
     ]
 }
 
-/// Distinct people: names from the synthetic generator (no two alike once folded: a repeated
-/// one takes a second surname, as Spanish names have), keys and phones unique by construction.
+/// Distinct people: names from the synthetic generator (no two alike once folded), keys and
+/// phones unique by construction.
 fn people(rng: &mut Rng, scenario: &Scenario) -> Vec<Person> {
     let pool = crate::generate::generate(&crate::generate::Scenario {
-        people: scenario.clients * 3 + 50,
+        people: scenario.clients * 12 + 200,
         overlap: 0.0,
         name_typos: 0.0,
         id_disagreement: 0.0,
@@ -256,23 +256,9 @@ fn people(rng: &mut Rng, scenario: &Scenario) -> Vec<Person> {
     .left;
     let mut seen = HashSet::new();
     let dni_base = rng.u32(10_000_000..20_000_000);
-    let surnames: Vec<String> = pool
-        .iter()
-        .map(|g| g.surname.clone())
-        .filter(|s| !s.is_empty())
-        .collect();
     pool.into_iter()
         .filter(|g| !g.given_name.is_empty() && !g.surname.is_empty())
-        .enumerate()
-        .filter_map(|(i, mut g)| {
-            for second in surnames.iter().skip(i).chain(&surnames).take(surnames.len()) {
-                if seen.insert(fold(&format!("{} {}", g.given_name, g.surname))) {
-                    return Some(g);
-                }
-                g.surname = format!("{} {second}", g.surname.split(' ').next().unwrap_or_default());
-            }
-            None
-        })
+        .filter(|g| seen.insert(fold(&format!("{} {}", g.given_name, g.surname))))
         .take(scenario.clients)
         .enumerate()
         .map(|(i, g)| {

@@ -5,7 +5,7 @@ use strsim::{damerau_levenshtein, jaro_winkler};
 use super::profile::Profile;
 use crate::reconcile::Field;
 
-/// One comparator per client field, in `Field::ALL` order; each has its own levels and weights.
+/// One comparator per identity field, in `Field::MATCHED` order; each has its own levels and weights.
 pub const COMPARATORS: usize = Field::MATCHED.len();
 
 /// Agreement level of one comparator; `MISSING` carries no evidence either way.

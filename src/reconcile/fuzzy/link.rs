@@ -250,7 +250,7 @@ fn estimate_u(
     same_list: bool,
 ) -> [LevelTable; COMPARATORS] {
     let mut u = [[0.0; LEVELS]; COMPARATORS];
-    for c in Field::ALL {
+    for c in Field::MATCHED {
         u[c.index()][usize::from(EXACT)] = exact_agreement(left, right, c, same_list);
     }
     let mut seen = [[0u64; LEVELS]; COMPARATORS];
