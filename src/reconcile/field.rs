@@ -44,24 +44,16 @@ pub enum Field {
 
 impl Field {
     /// Every field, in a stable order: the matched ones, then the work-status ones.
-    pub const ALL: [Field; 16] = [
-        Field::Name,
-        Field::GivenName,
-        Field::FamilyName,
-        Field::Email,
-        Field::DocumentKey,
-        Field::Phone,
-        Field::Company,
-        Field::DateOfBirth,
-        Field::StreetNumber,
-        Field::Street,
-        Field::Address2,
-        Field::City,
-        Field::Postcode,
-        Field::Region,
-        Field::ProjectStatus,
-        Field::PaymentStatus,
-    ];
+    pub const ALL: [Field; 16] = {
+        let mut all = [Field::ProjectStatus; 16];
+        let mut i = 0;
+        while i < Field::MATCHED.len() {
+            all[i] = Field::MATCHED[i];
+            i += 1;
+        }
+        all[15] = Field::PaymentStatus;
+        all
+    };
 
     /// The fields that say who a client is, which matching compares (and indexes its weight
     /// tables by); work statuses say nothing about identity.
@@ -211,6 +203,19 @@ mod tests {
         set.apply(Field::Phone, v("+341", 10));
         assert!(set.apply(Field::Phone, v("+342", 11)));
         assert_eq!(set.value(Field::Phone), Some("+342"));
+    }
+
+    #[test]
+    fn every_field_sits_at_its_index_and_only_identity_fields_are_matched() {
+        for (i, f) in Field::ALL.into_iter().enumerate() {
+            assert_eq!(f.index(), i, "{f:?}");
+        }
+        assert!(
+            Field::MATCHED
+                .iter()
+                .all(|f| f.owner() == crate::domain::source::Source::HubSpot)
+        );
+        assert_eq!(Field::ALL.len() - Field::MATCHED.len(), 2);
     }
 
     #[test]
