@@ -406,6 +406,7 @@ pub async fn spawn_app_with_sim(backend: Backend) -> SimApp {
         )));
         c.api.min_backoff_ms = 10;
         c.api.max_backoff_ms = 50;
+        c.clickup.health_interval_secs = 1;
         captured = Some(c.clone());
     })
     .await;

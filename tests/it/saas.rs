@@ -235,3 +235,51 @@ async fn a_killed_backfill_resumes_at_its_last_page_and_ends_with_the_scenarios_
         .count();
     assert_eq!(collisions, truth.expected_key_collisions);
 }
+
+/// A ClickUp webhook that starts failing shows in `/readyz` (which stays 200: taking receivers
+/// out of service would not bring the webhook back).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failing_clickup_webhook_shows_in_readiness_without_failing_it() {
+    use clientsync::simulator::{HealthStatus, WebhookHealth};
+    let t = spawn_app_with_sim(Backend::Embedded).await;
+    let webhook = t
+        .sim
+        .clickup_webhook_id(&t.sim.clickup_list_id())
+        .expect("the list's webhook");
+    t.sim
+        .set_webhook_health(
+            &webhook,
+            WebhookHealth {
+                status: HealthStatus::Failing,
+                fail_count: 7,
+            },
+        )
+        .expect("health set");
+
+    let mut detail = serde_json::Value::Null;
+    for _ in 0..50 {
+        let response = t
+            .app
+            .client
+            .get(format!("{}/readyz", t.app.address))
+            .send()
+            .await
+            .expect("readyz answers");
+        assert_eq!(
+            response.status(),
+            200,
+            "an unhealthy webhook never fails readiness"
+        );
+        let body: serde_json::Value = response.json().await.expect("json");
+        detail = body["clickup_webhooks"].clone();
+        if detail["status"] == "degraded" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    assert_eq!(detail["status"], "degraded", "{detail}");
+    assert_eq!(detail["unhealthy"][0]["id"], webhook.as_str(), "{detail}");
+    assert_eq!(detail["unhealthy"][0]["status"], "failing", "{detail}");
+    assert_eq!(detail["unhealthy"][0]["fail_count"], 7, "{detail}");
+}
