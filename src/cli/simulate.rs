@@ -9,10 +9,14 @@ use crate::{
 };
 
 /// Arguments of `simulate`. Credentials come only from the environment (`SIM_HUBSPOT_TOKEN`,
-/// `SIM_CLICKUP_TOKEN`, `SIM_HUBSPOT_CLIENT_SECRET`), with local-demo defaults.
+/// `SIM_CLICKUP_TOKEN`, `SIM_HUBSPOT_CLIENT_SECRET`, `SIM_CLICKUP_WEBHOOK_SECRET`), with local-demo
+/// defaults.
 #[derive(Debug, clap::Args)]
 pub struct SimulateArgs {
-    /// Port on 127.0.0.1 (0 = any free port).
+    /// Interface to bind (`0.0.0.0` in a container).
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: String,
+    /// Port (0 = any free port).
     #[arg(long, default_value_t = 4010)]
     pub port: u16,
     /// People to populate.
@@ -37,7 +41,9 @@ pub async fn simulate(args: &SimulateArgs) -> anyhow::Result<()> {
     let defaults = SimConfig::default();
     let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
     let config = SimConfig {
+        host: args.host.clone(),
         port: args.port,
+        clickup_webhook_secret: env("SIM_CLICKUP_WEBHOOK_SECRET").map(WebhookSecret::new),
         hubspot_token: env("SIM_HUBSPOT_TOKEN").unwrap_or(defaults.hubspot_token.clone()),
         clickup_token: env("SIM_CLICKUP_TOKEN").unwrap_or(defaults.clickup_token.clone()),
         hubspot_client_secret: env("SIM_HUBSPOT_CLIENT_SECRET")

@@ -31,7 +31,7 @@ impl Simulator {
         let runtime = tokio::runtime::Handle::try_current().map_err(|_| SimError::NoRuntime)?;
         let asked = config.port;
         let bind = move |source| SimError::Bind { port: asked, source };
-        let listener = TcpListener::bind(("127.0.0.1", config.port)).map_err(bind)?;
+        let listener = TcpListener::bind((config.host.as_str(), config.port)).map_err(bind)?;
         let port = listener.local_addr().map_err(bind)?.port();
         let client = sender::client()?;
         let shared = Arc::new(Shared::new(config, format!("http://127.0.0.1:{port}")));

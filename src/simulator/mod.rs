@@ -26,7 +26,9 @@ use crate::{domain::source::Source, receiver::signature::WebhookSecret};
 /// The simulator's settings: credentials the fake APIs accept, ids they report, limits.
 #[derive(Clone)]
 pub struct SimConfig {
-    /// Port on 127.0.0.1 (0 = any free port).
+    /// Interface to bind (`0.0.0.0` in a container).
+    pub host: String,
+    /// Port (0 = any free port).
     pub port: u16,
     /// The HubSpot private-app token (`Authorization: Bearer …`).
     pub hubspot_token: String,
@@ -44,6 +46,9 @@ pub struct SimConfig {
     pub clickup_team_id: String,
     /// ClickUp lists; each gets one webhook with its own secret.
     pub clickup_list_ids: Vec<String>,
+    /// One secret for every ClickUp webhook instead of a random one each (Compose, where the
+    /// service must know it before the simulator starts).
+    pub clickup_webhook_secret: Option<WebhookSecret>,
     /// The natural rate limits.
     pub limits: Limits,
     /// Where and how webhooks are delivered.
@@ -74,6 +79,7 @@ impl Default for SimConfig {
     /// Local-demo credentials and the limits of a free/starter account.
     fn default() -> Self {
         Self {
+            host: "127.0.0.1".into(),
             port: 0,
             hubspot_token: "pat-sim-hubspot-token".into(),
             clickup_token: "pk_sim_clickup_token".into(),
@@ -83,6 +89,7 @@ impl Default for SimConfig {
             clickup_user_id: 183_000_001,
             clickup_team_id: "9012000001".into(),
             clickup_list_ids: vec!["901200000101".into()],
+            clickup_webhook_secret: None,
             limits: Limits::default(),
             sender: SenderConfig::default(),
             seed: 42,

@@ -112,6 +112,7 @@ impl World {
                 config.clickup_user_id,
                 config.seed,
                 now,
+                config.clickup_webhook_secret.as_ref(),
             ),
             outbox: Vec::new(),
             writes: Vec::new(),

@@ -128,7 +128,14 @@ const UI_USER: u64 = 81_000_001;
 
 impl ClickUpStore {
     /// A workspace with the default fields and one webhook per list.
-    pub(crate) fn new(team_id: &str, list_ids: &[String], api_user: u64, seed: u64, now_ms: i64) -> Self {
+    pub(crate) fn new(
+        team_id: &str,
+        list_ids: &[String],
+        api_user: u64,
+        seed: u64,
+        now_ms: i64,
+        fixed_secret: Option<&WebhookSecret>,
+    ) -> Self {
         let mut rng = fastrand::Rng::with_seed(seed ^ 0xC11C_0B00);
         let mut next_uuid = || {
             uuid::Builder::from_random_bytes(rng.u128(..).to_le_bytes())
@@ -179,7 +186,9 @@ impl ClickUpStore {
             .iter()
             .map(|list_id| Webhook {
                 id: next_uuid(),
-                secret: WebhookSecret::new(secret()),
+                secret: fixed_secret
+                    .cloned()
+                    .unwrap_or_else(|| WebhookSecret::new(secret())),
                 list_id: list_id.clone(),
                 health: WebhookHealth {
                     status: HealthStatus::Active,
