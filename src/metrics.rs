@@ -100,3 +100,8 @@ pub fn written_back(target: Source, field: &'static str) {
 pub fn write_back_failed() {
     metrics::counter!("clientsync_write_back_failures_total").increment(1);
 }
+
+/// Our ClickUp webhooks in one health state (`active`, `failing`, `suspended`), as last polled.
+pub fn clickup_webhooks(status: &'static str, count: usize) {
+    metrics::gauge!("clientsync_clickup_webhooks", "status" => status).set(count as f64);
+}

@@ -263,13 +263,10 @@ fn without_url(e: &reqwest::Error) -> String {
     } else {
         "request failed"
     };
-    let mut text = kind.to_owned();
-    let mut cause = std::error::Error::source(e);
-    if let Some(c) = cause.take() {
-        text.push_str(": ");
-        text.push_str(&c.to_string());
+    match std::error::Error::source(e) {
+        Some(cause) => format!("{kind}: {cause}"),
+        None => kind.to_owned(),
     }
-    text
 }
 
 /// Reads the documented rate-limit headers: HubSpot's `X-HubSpot-RateLimit-*` (a rolling

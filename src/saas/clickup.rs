@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use super::{ApiError, Caller, Limits};
+use super::{ApiError, Caller, Limits, url};
 use crate::domain::source::Source;
 
 /// One page of a list's tasks.
@@ -40,23 +40,6 @@ impl WebhookHealth {
 pub struct ClickUpApi {
     caller: Caller,
     base: String,
-}
-
-/// `base` with `segments` appended, each percent-encoded: ids from webhooks are untrusted.
-pub(crate) fn url(source: Source, base: &str, segments: &[&str]) -> Result<reqwest::Url, ApiError> {
-    let bad = |reason: &str| ApiError::Setup {
-        system: source,
-        reason: format!("API base `{base}` {reason}"),
-    };
-    let mut url = reqwest::Url::parse(base).map_err(|_| bad("is not a URL"))?;
-    {
-        let mut path = url.path_segments_mut().map_err(|()| bad("cannot take a path"))?;
-        path.pop_if_empty();
-        for segment in segments {
-            path.push(segment);
-        }
-    }
-    Ok(url)
 }
 
 impl ClickUpApi {
@@ -178,21 +161,5 @@ impl ClickUpApi {
                     .unwrap_or(0),
             })
             .collect())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn ids_are_percent_encoded_into_one_path_segment() {
-        let u = url(
-            Source::ClickUp,
-            "https://api.clickup.com/api/",
-            &["v2", "task", "a/../b?x"],
-        )
-        .unwrap();
-        assert_eq!(u.as_str(), "https://api.clickup.com/api/v2/task/a%2F..%2Fb%3Fx");
     }
 }

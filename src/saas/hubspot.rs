@@ -6,7 +6,7 @@ use std::{collections::BTreeMap, num::NonZeroU32};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use serde_json::{Value, json};
 
-use super::{ApiError, Caller, Limits, clickup::url};
+use super::{ApiError, Caller, Limits, url};
 use crate::domain::source::Source;
 
 /// Most ids or updates HubSpot takes in one batch call.
@@ -17,6 +17,10 @@ const PAGE_SIZE: usize = 100;
 
 /// Search stops paging at 10,000 results per query; past this the query is re-anchored.
 pub const SEARCH_WINDOW: usize = 9_900;
+
+/// Search requests per second: HubSpot allows 5 per account and its search answers carry no
+/// rate-limit headers to pace by, so one is left as room.
+const SEARCH_PER_SECOND: NonZeroU32 = NonZeroU32::MIN.saturating_add(3);
 
 /// One page of objects and the cursor of the next, if any.
 #[derive(Debug, Clone, Default)]
@@ -60,7 +64,7 @@ fn modified_property(kind: &str) -> &'static str {
 impl HubSpotApi {
     /// A client of the account behind `token` (a private app's access token).
     pub fn new(base: &str, token: &str, limits: Limits) -> Result<Self, ApiError> {
-        let search = Quota::per_second(NonZeroU32::MIN.saturating_add(3));
+        let search = Quota::per_second(SEARCH_PER_SECOND);
         Ok(Self {
             caller: Caller::new(Source::HubSpot, &format!("Bearer {token}"), limits)?,
             base: base.trim_end_matches('/').to_owned(),

@@ -113,6 +113,23 @@ pub enum ApiError {
     },
 }
 
+/// `base` with `segments` appended, each percent-encoded: ids from webhooks are untrusted.
+pub(crate) fn url(source: Source, base: &str, segments: &[&str]) -> Result<reqwest::Url, ApiError> {
+    let bad = |reason: &str| ApiError::Setup {
+        system: source,
+        reason: format!("API base `{base}` {reason}"),
+    };
+    let mut url = reqwest::Url::parse(base).map_err(|_| bad("is not a URL"))?;
+    {
+        let mut path = url.path_segments_mut().map_err(|()| bad("cannot take a path"))?;
+        path.pop_if_empty();
+        for segment in segments {
+            path.push(segment);
+        }
+    }
+    Ok(url)
+}
+
 impl ApiError {
     /// Transient failures are retried (in the call, then through the queue); others are final.
     pub fn is_transient(&self) -> bool {
@@ -134,5 +151,21 @@ impl ApiError {
             ApiError::RateLimited { policy, .. } => policy != "DAILY",
             other => other.is_transient(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_percent_encoded_into_one_path_segment() {
+        let u = url(
+            Source::ClickUp,
+            "https://api.clickup.com/api/",
+            &["v2", "task", "a/../b?x"],
+        )
+        .unwrap();
+        assert_eq!(u.as_str(), "https://api.clickup.com/api/v2/task/a%2F..%2Fb%3Fx");
     }
 }

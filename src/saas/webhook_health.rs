@@ -32,7 +32,7 @@ impl WebhookWatch {
             Ok(webhooks) => {
                 for status in ["active", "failing", "suspended"] {
                     let n = webhooks.iter().filter(|w| w.status == status).count();
-                    metrics::gauge!("clientsync_clickup_webhooks", "status" => status).set(n as f64);
+                    crate::metrics::clickup_webhooks(status, n);
                 }
                 for w in webhooks.iter().filter(|w| !w.is_healthy()) {
                     if w.status == "suspended" {

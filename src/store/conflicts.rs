@@ -111,6 +111,20 @@ pub async fn close_for_record(
 
 /// Makes the client's open field_mismatch conflicts match `mismatches`: opens new ones, refreshes
 /// changed values, and closes those whose values agree again.
+/// A client's open field_mismatch conflicts: what merge keeps in step and write-back leaves
+/// alone until an operator decides.
+pub async fn open_field_mismatches(
+    db: &impl ConnectionTrait,
+    client: ClientId,
+) -> Result<Vec<conflicts::Model>, StoreError> {
+    Ok(conflicts::Entity::find()
+        .filter(conflicts::Column::ClientId.eq(client.as_uuid()))
+        .filter(conflicts::Column::Kind.eq(ConflictKind::FieldMismatch))
+        .filter(conflicts::Column::Status.eq(ConflictStatus::Open))
+        .all(db)
+        .await?)
+}
+
 pub async fn sync_field_mismatches(
     db: &impl ConnectionTrait,
     client: ClientId,
@@ -118,12 +132,7 @@ pub async fn sync_field_mismatches(
     record: &SourceRecord,
     event: &str,
 ) -> Result<(), StoreError> {
-    let open = conflicts::Entity::find()
-        .filter(conflicts::Column::ClientId.eq(client.as_uuid()))
-        .filter(conflicts::Column::Kind.eq(ConflictKind::FieldMismatch))
-        .filter(conflicts::Column::Status.eq(ConflictStatus::Open))
-        .all(db)
-        .await?;
+    let open = open_field_mismatches(db, client).await?;
     for row in &open {
         let still = mismatches
             .iter()

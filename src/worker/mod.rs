@@ -117,6 +117,20 @@ impl Worker {
         self
     }
 
+    /// Adds write-back when the configuration enables it and a source has an API client.
+    pub fn with_write_back_from(
+        self,
+        config: &crate::config::Config,
+        apis: &crate::saas::Apis,
+        db: &DatabaseConnection,
+    ) -> Self {
+        if !config.api.write_back || (apis.hubspot.is_none() && apis.clickup.is_none()) {
+            return self;
+        }
+        let mapping = self.mapping.clone();
+        self.with_write_back(WriteBack::new(db.clone(), apis.clone(), mapping))
+    }
+
     /// Brings the clients' records in both systems up to their golden values. A failure is
     /// logged and counted, not retried here: the event is already applied, and the next change
     /// to the client (or the next backfill) plans the same write again.
@@ -352,21 +366,5 @@ impl Worker {
                 }
             }
         }
-    }
-}
-
-impl Worker {
-    /// Adds write-back when the configuration enables it and a source has an API client.
-    pub fn with_write_back_from(
-        self,
-        config: &crate::config::Config,
-        apis: &crate::saas::Apis,
-        db: &DatabaseConnection,
-    ) -> Self {
-        if !config.api.write_back || (apis.hubspot.is_none() && apis.clickup.is_none()) {
-            return self;
-        }
-        let mapping = self.mapping.clone();
-        self.with_write_back(WriteBack::new(db.clone(), apis.clone(), mapping))
     }
 }

@@ -12,8 +12,8 @@ use std::{
     sync::Arc,
 };
 
-use entity::{clients, conflicts};
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, TransactionTrait};
+use entity::clients;
+use sea_orm::{DatabaseConnection, TransactionTrait};
 use serde_json::Value;
 
 use crate::{
@@ -22,7 +22,7 @@ use crate::{
     saas::{ApiError, Apis},
     sources::{mapping::FieldMapping, scalar_text},
     store::{
-        StoreError, clients as client_store,
+        StoreError, clients as client_store, conflicts,
         records::{self, SourceRecord},
         write_log,
     },
@@ -116,10 +116,7 @@ impl WriteBack {
     /// Brings one client's records in both systems up to its golden values; returns how many
     /// values were written.
     pub async fn sync(&self, client: ClientId) -> Result<usize, WriteBackError> {
-        let Some(row) = clients::Entity::find_by_id(client.as_uuid())
-            .one(&self.db)
-            .await?
-        else {
+        let Some(row) = client_store::load_many(&self.db, &[client]).await?.pop() else {
             return Ok(0);
         };
         let linked = records::linked_active(&self.db, client).await?;
@@ -134,11 +131,7 @@ impl WriteBack {
                 written.insert((source, id, field), digest);
             }
         }
-        let disputed: HashSet<Field> = conflicts::Entity::find()
-            .filter(conflicts::Column::ClientId.eq(client.as_uuid()))
-            .filter(conflicts::Column::Kind.eq(conflicts::ConflictKind::FieldMismatch))
-            .filter(conflicts::Column::Status.eq(conflicts::ConflictStatus::Open))
-            .all(&self.db)
+        let disputed: HashSet<Field> = conflicts::open_field_mismatches(&self.db, client)
             .await?
             .into_iter()
             .filter_map(|c| c.field.as_deref().and_then(Field::parse))
