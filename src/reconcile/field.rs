@@ -146,6 +146,9 @@ impl FieldSet {
         match self.0.get(&field) {
             Some(held) if held.at_ms > incoming.at_ms => false,
             Some(held) if held.at_ms == incoming.at_ms && held.value == incoming.value => false,
+            // Two values stamped with the same millisecond: the greater event id wins, so the
+            // outcome does not depend on which arrived last.
+            Some(held) if held.at_ms == incoming.at_ms && held.event >= incoming.event => false,
             _ => {
                 self.0.insert(field, incoming);
                 true
