@@ -3,6 +3,7 @@
 pub mod backfill_cursors;
 pub mod clients;
 pub mod conflicts;
+pub mod decisions;
 pub mod field_provenance;
 pub mod inbox_events;
 pub mod match_keys;

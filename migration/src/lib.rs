@@ -7,6 +7,7 @@ mod m20261124_000002_create_queue_messages;
 mod m20261125_000003_match_keys_and_addresses;
 mod m20261125_000004_backfill_cursors;
 mod m20261125_000005_write_back;
+mod m20261202_000006_create_decisions;
 
 /// Every migration in order; `clientsync migrate` and start-up run `Migrator::up`.
 pub struct Migrator;
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000003_match_keys_and_addresses::Migration),
             Box::new(m20261125_000004_backfill_cursors::Migration),
             Box::new(m20261125_000005_write_back::Migration),
+            Box::new(m20261202_000006_create_decisions::Migration),
         ]
     }
 }

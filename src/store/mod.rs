@@ -3,6 +3,7 @@
 pub mod clients;
 pub mod conflicts;
 pub mod cursors;
+pub mod decisions;
 pub mod inbox;
 pub mod match_keys;
 pub mod provenance;
