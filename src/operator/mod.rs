@@ -251,7 +251,6 @@ async fn refresh(
             matching,
             client,
             trigger,
-            None,
             &format!("operator:{}", by.as_str()),
         )
         .await?;
@@ -283,7 +282,7 @@ async fn link(
     record.client_id = Some(target);
     records::save(txn, &mut record).await?;
     let event = format!("operator:{}", by.as_str());
-    recompute(txn, matching, target, &record, None, &event).await?;
+    recompute(txn, matching, target, &record, &event).await?;
     if let Some(previous) = previous {
         if records::count_linked(txn, previous).await? == 0 {
             clients::delete(txn, previous).await?;

@@ -109,6 +109,31 @@ pub async fn close_for_record(
     Ok(())
 }
 
+/// Closes a client's open field mismatches (it is being merged away; the survivor raises what
+/// still differs).
+pub async fn close_field_mismatches(
+    db: &impl ConnectionTrait,
+    client: ClientId,
+    resolution: &str,
+) -> Result<(), StoreError> {
+    let now = Utc::now();
+    conflicts::Entity::update_many()
+        .col_expr(
+            conflicts::Column::Status,
+            sea_orm::sea_query::Expr::value(ConflictStatus::Resolved.to_value()),
+        )
+        .col_expr(conflicts::Column::Resolution, resolution.into())
+        .col_expr(conflicts::Column::ResolvedBy, SYSTEM.into())
+        .col_expr(conflicts::Column::ResolvedAt, now.into())
+        .col_expr(conflicts::Column::UpdatedAt, now.into())
+        .filter(conflicts::Column::Kind.eq(ConflictKind::FieldMismatch))
+        .filter(conflicts::Column::Status.eq(ConflictStatus::Open))
+        .filter(conflicts::Column::ClientId.eq(client.as_uuid()))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
 /// Makes the client's open field_mismatch conflicts match `mismatches`: opens new ones, refreshes
 /// changed values, and closes those whose values agree again.
 /// A client's open field_mismatch conflicts: what merge keeps in step and write-back leaves

@@ -106,3 +106,51 @@ pub async fn unpin(
         .await?;
     Ok(result.rows_affected > 0)
 }
+
+/// Carries the operator pins of a client being merged away to the client absorbing it, for
+/// each field the survivor has not pinned itself: an operator's decision outlives a merge.
+pub async fn carry_pins(db: &impl ConnectionTrait, from: ClientId, to: ClientId) -> Result<(), StoreError> {
+    use field_provenance::Column as C;
+    let pinned = |client: ClientId| {
+        field_provenance::Entity::find()
+            .filter(C::ClientId.eq(client.as_uuid()))
+            .filter(C::Pinned.eq(true))
+    };
+    let carried = pinned(from).all(db).await?;
+    if carried.is_empty() {
+        return Ok(());
+    }
+    let held: Vec<String> = pinned(to)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|row| row.field)
+        .collect();
+    let rows: Vec<field_provenance::ActiveModel> = carried
+        .into_iter()
+        .filter(|row| !held.contains(&row.field))
+        .map(|row| field_provenance::ActiveModel {
+            client_id: Set(to.as_uuid()),
+            field: Set(row.field),
+            value: Set(row.value),
+            source: Set(row.source),
+            external_id: Set(row.external_id),
+            event_id: Set(row.event_id),
+            set_at_ms: Set(row.set_at_ms),
+            pinned: Set(true),
+            updated_at: Set(Utc::now()),
+        })
+        .collect();
+    if rows.is_empty() {
+        return Ok(());
+    }
+    field_provenance::Entity::insert_many(rows)
+        .on_conflict(
+            OnConflict::columns([C::ClientId, C::Field])
+                .update_columns(SOURCE_COLUMNS.into_iter().chain([C::Pinned]))
+                .to_owned(),
+        )
+        .exec_without_returning(db)
+        .await?;
+    Ok(())
+}

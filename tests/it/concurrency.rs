@@ -1,5 +1,6 @@
 //! Four worker processes on Postgres + RabbitMQ, fed every event about a few hundred people
-//! shuffled and partly delivered twice, still make exactly one client per person.
+//! (non-ASCII names, tax ids on both sides for a third of them) shuffled and partly delivered
+//! twice, still make exactly one client per person.
 
 use std::{
     collections::{BTreeMap, BTreeSet},
@@ -23,12 +24,25 @@ use crate::helpers::{Backend, clickup_task_update, hubspot_property, now_ms, spa
 const PEOPLE: usize = 400;
 const WORKERS: usize = 4;
 const GIVEN: [&str; 16] = [
-    "Ana", "Marcos", "Lucía", "Andrés", "Elena", "Jorge", "Irene", "Pablo", "Nuria", "Óscar", "Carmen",
-    "Raúl", "Sofía", "Diego", "Marta", "Iván",
+    "Ana", "Søren", "Lucía", "Andrés", "Łukasz", "Jorge", "Zoë", "Pablo", "Ærling", "Óscar", "Carmen",
+    "Raúl", "Sofía", "Björn", "Marta", "Iván",
 ];
 const FAMILY: [&str; 15] = [
-    "Prieto", "Romero", "Navarro", "Castillo", "Ortega", "Delgado", "Vidal", "Serrano", "Molina", "Iglesias",
-    "Garrido", "Cabrera", "Fuentes", "Lozano", "Santana",
+    "Prieto",
+    "Sæther",
+    "Navarro",
+    "Skłodowska",
+    "Ortega",
+    "Weiß",
+    "Vidal",
+    "Øvergaard",
+    "Molina",
+    "Dvořák",
+    "Garrido",
+    "Cæsar",
+    "Fuentes",
+    "Núñez",
+    "Santana",
 ];
 
 /// One webhook delivery: a HubSpot batch of one event, or a ClickUp event.
@@ -43,6 +57,9 @@ struct Person {
     family: &'static str,
     email: String,
     phone_digits: String,
+    /// A third of the people carry a tax id on both sides, so the contact's email and the
+    /// task's tax id can found two clients that must become one whatever the order.
+    document_key: Option<String>,
 }
 
 fn person(i: usize) -> Person {
@@ -53,6 +70,10 @@ fn person(i: usize) -> Person {
         email: format!("client{i}@example.com"),
         // Sequential numbers, as one office's lines are: neighbours differ in one digit.
         phone_digits: format!("600{i:06}"),
+        document_key: i.is_multiple_of(3).then(|| {
+            let number = 20_000_000 + i;
+            format!("{number}{}", b"TRWAGMYFPDXBNJZSQVHLCKE"[number % 23] as char)
+        }),
     }
 }
 
@@ -81,6 +102,10 @@ fn events_of(i: usize, t0: i64) -> Vec<Delivery> {
     let mut items = vec![("name", name.as_str()), ("Phone", phone.as_str())];
     if i.is_multiple_of(2) {
         items.push(("Email", p.email.as_str()));
+    }
+    if let Some(key) = &p.document_key {
+        events.push(Delivery::HubSpot(hubspot_property(contact, "tax_id", key, t + 4)));
+        items.push(("Tax ID", key.as_str()));
     }
     for (k, (field, value)) in items.into_iter().enumerate() {
         let id = format!("h{i}-{k}");
@@ -182,6 +207,7 @@ async fn four_workers_racing_over_shuffled_duplicated_events_make_one_client_per
             "newest email wins"
         );
         assert_eq!(golden.given_name.as_deref(), Some(p.given));
+        assert_eq!(golden.document_key, p.document_key);
         assert_eq!(golden.family_name.as_deref(), Some(p.family));
         assert_eq!(
             golden.phone.as_deref(),

@@ -17,6 +17,7 @@ macro_rules! on_both_backends {
 mod broker_outage;
 mod concurrency;
 mod config;
+mod convergence;
 mod dead_letters;
 mod demo;
 mod drain;
