@@ -70,6 +70,11 @@ pub fn settled(settled: &Settled, elapsed: Duration) {
     metrics::histogram!("clientsync_worker_process_seconds").record(elapsed.as_secs_f64());
 }
 
+/// A message whose processing panicked; it is retried and then dead-lettered like any failure.
+pub fn message_panicked() {
+    metrics::counter!("clientsync_worker_panics_total").increment(1);
+}
+
 /// A conflict was opened for operators. Counted as it is written, so the rare transaction
 /// that loses a race and re-runs may count its conflict twice.
 pub fn conflict_opened(kind: &'static str) {
