@@ -1,19 +1,23 @@
-//! Consumers: take a message, process it, then ack, retry or dead-letter it. A panic in one
-//! message's work is that message's failure (`guard`), never the end of its consumer.
+//! Consumers: take a message, process it, then ack, retry or dead-letter it. No input can stop
+//! them: a panic in one message's work is that message's failure (`guard`), and a consumer that
+//! ends anyway is restarted and counted for readiness (`supervisor`).
 
+#[cfg(test)]
+pub(crate) mod doubles;
 pub mod enrich;
 pub mod guard;
 pub mod process;
+pub mod supervisor;
 
 use std::{future::Future, sync::Arc, time::Duration};
 
 use sea_orm::DatabaseConnection;
-use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 pub use enrich::Enricher;
 pub use guard::{Panicked, guarded};
 pub use process::{Outcome, ProcessError, process};
+pub use supervisor::{ConsumerHealth, ConsumerReport, RestartPolicy};
 
 use crate::{
     domain::ids::ClientId,
@@ -60,6 +64,10 @@ pub struct Worker {
     enricher: Enricher,
     /// Writes golden values back to the sources after a client changed.
     write_back: Option<Arc<WriteBack>>,
+    /// How many consumers are live, shared with readiness.
+    consumers: ConsumerHealth,
+    /// How consumers that end unexpectedly are restarted.
+    restart: RestartPolicy,
 }
 
 /// Striped locks by source object, so the consumers of one process take turns on an object
@@ -110,7 +118,20 @@ impl Worker {
             mapping: Arc::new(FieldMapping::default()),
             enricher: Enricher::default(),
             write_back: None,
+            consumers: ConsumerHealth::default(),
+            restart: RestartPolicy::STANDARD,
         }
+    }
+
+    /// The handle readiness reads to tell whether this worker's consumers are running.
+    pub fn consumers(&self) -> ConsumerHealth {
+        self.consumers.clone()
+    }
+
+    /// The same worker restarting dead consumers on `policy` instead of the standard waits.
+    pub fn with_restart(mut self, policy: RestartPolicy) -> Self {
+        self.restart = policy;
+        self
     }
 
     /// The same worker writing golden values back to the sources after each linked event.
@@ -383,43 +404,6 @@ impl Worker {
                 tracing::error!(error = %reason, "out of attempts; dead-lettered");
                 inbox::record_dead(&self.db, env, attempt, &reason).await?;
                 Ok(Settled::DeadLettered(reason))
-            }
-        }
-    }
-    /// Runs `concurrency` consumers until `shutdown` fires; each finishes its in-flight message first.
-    pub async fn run(self, concurrency: usize, batch: usize, poll: Duration, shutdown: CancellationToken) {
-        let mut tasks = tokio::task::JoinSet::new();
-        for n in 0..concurrency {
-            let worker = self.clone();
-            let shutdown = shutdown.clone();
-            tasks.spawn(async move { worker.consume(n, batch, poll, shutdown).await });
-        }
-        while tasks.join_next().await.is_some() {}
-        tracing::info!("workers stopped");
-    }
-
-    async fn consume(&self, n: usize, batch: usize, poll: Duration, shutdown: CancellationToken) {
-        let mut backoff = Duration::from_millis(200);
-        while !shutdown.is_cancelled() {
-            let next = tokio::select! {
-                () = shutdown.cancelled() => break,
-                next = self.queue.receive(poll) => next,
-            };
-            let result = match next {
-                Ok(Some(first)) => self.settle_batch(first, batch).await.map(|_| ()),
-                Ok(None) => Ok(()),
-                Err(e) => Err(e.into()),
-            };
-            match result {
-                Ok(()) => backoff = Duration::from_millis(200),
-                Err(e) => {
-                    tracing::warn!(worker = n, error = %e, ?backoff, "queue trouble; backing off");
-                    tokio::select! {
-                        () = shutdown.cancelled() => break,
-                        () = tokio::time::sleep(backoff) => {}
-                    }
-                    backoff = (backoff * 2).min(Duration::from_secs(10));
-                }
             }
         }
     }

@@ -5,8 +5,12 @@ use std::time::Duration;
 use entity::inbox_events::{self, InboxStatus};
 use sea_orm::{Database, EntityTrait};
 use secrecy::SecretString;
+use tokio_util::sync::CancellationToken;
 
-use super::*;
+use super::{
+    doubles::{Misbehaviour, UnrulyQueue},
+    *,
+};
 use crate::{
     clock::Clock,
     domain::source::Source,
@@ -15,6 +19,7 @@ use crate::{
         embedded::{EmbeddedConfig, EmbeddedQueue},
         rabbitmq::{RabbitConfig, RabbitQueue},
     },
+    worker::supervisor::Phase,
 };
 
 const ATTEMPTS: u32 = 3;
@@ -165,4 +170,79 @@ async fn a_panicking_unit_of_work_is_retried_then_dead_lettered_on_rabbitmq() {
     )
     .await;
     queue.delete_topology().await.unwrap();
+}
+
+fn fast_restarts() -> RestartPolicy {
+    RestartPolicy {
+        first_delay: Duration::from_millis(5),
+        max_delay: Duration::from_millis(20),
+        healthy_after: Duration::from_secs(60),
+    }
+}
+
+/// Polls `health` until `done` holds, for at most five seconds.
+async fn until(health: &ConsumerHealth, done: impl Fn(&ConsumerReport) -> bool) -> ConsumerReport {
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let report = health.report();
+        if done(&report) || std::time::Instant::now() > deadline {
+            return report;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+#[tokio::test]
+async fn consumers_that_panic_outside_any_message_are_restarted_and_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = store(&dir).await;
+    let worker =
+        Worker::new(db, Arc::new(UnrulyQueue::new(Misbehaviour::Panic, 3))).with_restart(fast_restarts());
+    let health = worker.consumers();
+    assert_eq!(health.report().phase, Phase::Starting);
+    assert!(!health.report().is_ready());
+    let shutdown = CancellationToken::new();
+    let running = tokio::spawn(worker.run(2, 4, Duration::from_millis(10), shutdown.clone()));
+
+    let report = until(&health, |r| r.restarts == 3 && r.live == 2).await;
+
+    assert_eq!(
+        (report.restarts, report.live, report.wanted),
+        (3, 2, 2),
+        "{report:?}"
+    );
+    assert!(report.is_ready());
+    assert_eq!(report.last_failure.as_deref(), Some("panicked: receive blew up"));
+    shutdown.cancel();
+    running.await.unwrap();
+    let stopped = health.report();
+    assert_eq!((stopped.phase, stopped.live), (Phase::Stopped, 0));
+    assert!(
+        stopped
+            .problem()
+            .is_some_and(|p| p.contains("not being restarted"))
+    );
+}
+
+#[tokio::test]
+async fn queue_errors_never_end_the_consume_loop() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = store(&dir).await;
+    let queue = Arc::new(UnrulyQueue::new(Misbehaviour::Fail, 2));
+    let worker = Worker::new(db, queue.clone()).with_restart(fast_restarts());
+    let health = worker.consumers();
+    let shutdown = CancellationToken::new();
+    let running = tokio::spawn(worker.run(1, 4, Duration::from_millis(10), shutdown.clone()));
+
+    // Two failed receives back off 200 ms then 400 ms; the third receive succeeds.
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while queue.misbehaviours_left() > 0 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let report = health.report();
+
+    assert_eq!(queue.misbehaviours_left(), 0);
+    assert_eq!((report.live, report.restarts), (1, 0), "{report:?}");
+    shutdown.cancel();
+    running.await.unwrap();
 }
