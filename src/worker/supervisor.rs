@@ -38,13 +38,14 @@ impl RestartPolicy {
 
 /// Where the supervisor is in its life, as readiness reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
 pub enum Phase {
     /// Consumers have not been started yet.
-    Starting,
+    Starting = 0,
     /// The supervisor is running consumers and restarting those that end.
-    Supervising,
+    Supervising = 1,
     /// The supervisor has ended (shutdown, or it failed itself): nothing will be restarted.
-    Stopped,
+    Stopped = 2,
 }
 
 impl Phase {
@@ -126,7 +127,7 @@ impl ConsumerHealth {
 
     fn supervising(&self, wanted: usize) -> Supervising {
         self.0.wanted.store(wanted, Ordering::SeqCst);
-        self.0.phase.store(1, Ordering::SeqCst);
+        self.0.phase.store(Phase::Supervising as u8, Ordering::SeqCst);
         Supervising(self.clone())
     }
 
@@ -148,7 +149,7 @@ struct Supervising(ConsumerHealth);
 
 impl Drop for Supervising {
     fn drop(&mut self) {
-        self.0.0.phase.store(2, Ordering::SeqCst);
+        self.0.0.phase.store(Phase::Stopped as u8, Ordering::SeqCst);
     }
 }
 
