@@ -9,6 +9,8 @@ pub mod clock;
 pub mod config;
 pub mod domain;
 pub mod generate;
+#[cfg(test)]
+mod hostile_text;
 pub mod metrics;
 pub mod operator;
 pub mod queue;

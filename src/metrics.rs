@@ -70,6 +70,21 @@ pub fn settled(settled: &Settled, elapsed: Duration) {
     metrics::histogram!("clientsync_worker_process_seconds").record(elapsed.as_secs_f64());
 }
 
+/// A message whose processing panicked; it is retried and then dead-lettered like any failure.
+pub fn message_panicked() {
+    metrics::counter!("clientsync_worker_panics_total").increment(1);
+}
+
+/// Consumers taking messages in this process right now.
+pub fn consumers_live(live: usize) {
+    metrics::gauge!("clientsync_worker_consumers_live").set(live as f64);
+}
+
+/// A consumer that ended unexpectedly and is being restarted.
+pub fn consumer_restarted() {
+    metrics::counter!("clientsync_worker_consumer_restarts_total").increment(1);
+}
+
 /// A conflict was opened for operators. Counted as it is written, so the rare transaction
 /// that loses a race and re-runs may count its conflict twice.
 pub fn conflict_opened(kind: &'static str) {

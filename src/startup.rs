@@ -104,10 +104,20 @@ impl Application {
             (Some(_), Some(_)) if config.clickup.health_interval_secs > 0 => Some(WebhookWatch::default()),
             _ => None,
         };
+        let matching = config.matching.matching()?;
+        let mapping = config.mapping.field_mapping()?;
+        let worker = matches!(role, Role::Worker | Role::All).then(|| {
+            Worker::new(db.clone(), queue.clone())
+                .with_matching(matching.clone())
+                .with_mapping(mapping)
+                .with_enricher(Enricher::new(&apis).with_own_writes(config.own_writes()))
+                .with_write_back_from(&config, &apis, &db)
+        });
         let probes = web::Data::new(Probes {
             db: db.clone(),
             queue: queue.clone(),
             webhooks: webhook_watch.clone(),
+            consumers: worker.as_ref().map(Worker::consumers),
         });
         let scrape = crate::metrics::install().map(|handle| {
             web::Data::new(Scrape {
@@ -115,8 +125,6 @@ impl Application {
                 queue: queue.clone(),
             })
         });
-        let matching = config.matching.matching()?;
-        let mapping = config.mapping.field_mapping()?;
         let operator_api = match (role, &config.server.operator_token) {
             (Role::Receiver | Role::All, Some(token)) => Some(web::Data::new(OperatorState {
                 db: db.clone(),
@@ -150,13 +158,6 @@ impl Application {
         .disable_signals()
         .shutdown_timeout(config.server.shutdown_grace_secs)
         .run();
-        let worker = matches!(role, Role::Worker | Role::All).then(|| {
-            Worker::new(db.clone(), queue.clone())
-                .with_matching(matching)
-                .with_mapping(mapping)
-                .with_enricher(Enricher::new(&apis).with_own_writes(config.own_writes()))
-                .with_write_back_from(&config, &apis, &db)
-        });
         Ok(Self {
             port,
             server,

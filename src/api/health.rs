@@ -6,7 +6,12 @@ use actix_web::{HttpResponse, web};
 use sea_orm::DatabaseConnection;
 use serde_json::json;
 
-use crate::{queue::EventQueue, saas::webhook_health::WebhookWatch, store};
+use crate::{
+    queue::EventQueue,
+    saas::webhook_health::WebhookWatch,
+    store,
+    worker::{ConsumerHealth, ConsumerReport},
+};
 
 /// What readiness checks.
 pub struct Probes {
@@ -16,6 +21,9 @@ pub struct Probes {
     pub queue: Arc<dyn EventQueue>,
     /// ClickUp webhook health, when it is watched; shown, never failing readiness.
     pub webhooks: Option<WebhookWatch>,
+    /// The worker's consumers when this process runs the worker role: with none live, the
+    /// process is not ready (its queue would grow with nobody taking from it).
+    pub consumers: Option<ConsumerHealth>,
 }
 
 /// Mounts `/healthz` and `/readyz`.
@@ -29,7 +37,8 @@ async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(json!({ "status": "ok" }))
 }
 
-/// The database and the queue answer; a load balancer stops sending webhooks when they do not.
+/// The database and the queue answer, and a worker process has a consumer taking messages; a
+/// load balancer stops sending webhooks, and an orchestrator reports the pod, when they do not.
 async fn readyz(probes: web::Data<Probes>) -> HttpResponse {
     let database = store::ping(&probes.db).await;
     let queue = probes.queue.ping().await;
@@ -47,9 +56,138 @@ async fn readyz(probes: web::Data<Probes>) -> HttpResponse {
     if let Some(watch) = &probes.webhooks {
         body["clickup_webhooks"] = watch.detail();
     }
-    if database.is_ok() && queue.is_ok() {
+    let consumers = probes.consumers.as_ref().map(ConsumerHealth::report);
+    if let Some(report) = &consumers {
+        body["worker"] = worker_detail(report);
+    }
+    if database.is_ok() && queue.is_ok() && consumers.as_ref().is_none_or(ConsumerReport::is_ready) {
         HttpResponse::Ok().json(body)
     } else {
         HttpResponse::ServiceUnavailable().json(body)
+    }
+}
+
+/// The worker part of the readiness body: how many consumers run, and why that is not enough.
+fn worker_detail(report: &ConsumerReport) -> serde_json::Value {
+    let mut detail = json!({
+        "status": if report.is_ready() { "ok" } else { "unavailable" },
+        "live_consumers": report.live,
+        "consumers": report.wanted,
+        "restarts": report.restarts,
+    });
+    if let Some(problem) = report.problem() {
+        tracing::warn!(%problem, last_failure = ?report.last_failure, "readiness: worker not consuming");
+        detail["detail"] = problem.into();
+    }
+    detail
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use actix_web::body::to_bytes;
+    use serde_json::Value;
+    use tokio_util::sync::CancellationToken;
+
+    use super::*;
+    use crate::worker::{
+        RestartPolicy, Worker,
+        doubles::{Misbehaviour, UnrulyQueue},
+    };
+
+    /// A worker whose queue panics on `panics` receives, and whose consumers wait an hour
+    /// before a restart (so consumers that died stay gone for the test).
+    async fn worker(panics: usize) -> (Worker, Probes) {
+        let db = sea_orm::Database::connect("sqlite::memory:").await.unwrap();
+        let queue: Arc<dyn EventQueue> = Arc::new(UnrulyQueue::new(Misbehaviour::Panic, panics));
+        let worker = Worker::new(db.clone(), queue.clone()).with_restart(RestartPolicy {
+            first_delay: Duration::from_secs(3600),
+            max_delay: Duration::from_secs(3600),
+            healthy_after: Duration::from_secs(3600),
+        });
+        let probes = Probes {
+            db,
+            queue,
+            webhooks: None,
+            consumers: Some(worker.consumers()),
+        };
+        (worker, probes)
+    }
+
+    async fn ask(probes: &web::Data<Probes>) -> (u16, Value) {
+        let response = readyz(probes.clone()).await;
+        let status = response.status().as_u16();
+        let body = to_bytes(response.into_body()).await.unwrap();
+        (status, serde_json::from_slice(&body).unwrap())
+    }
+
+    /// Polls readiness until `status` answers, for at most five seconds.
+    async fn until_status(probes: &web::Data<Probes>, status: u16) -> (u16, Value) {
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        loop {
+            let answer = ask(probes).await;
+            if answer.0 == status || std::time::Instant::now() > deadline {
+                return answer;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+
+    #[tokio::test]
+    async fn a_worker_whose_consumers_are_all_gone_is_not_ready_and_says_why() {
+        let (worker, probes) = worker(usize::MAX).await;
+        let probes = web::Data::new(probes);
+        let shutdown = CancellationToken::new();
+        let running = tokio::spawn(worker.run(2, 4, Duration::from_millis(10), shutdown.clone()));
+
+        let (status, body) = until_status(&probes, 503).await;
+
+        assert_eq!(status, 503, "{body}");
+        assert_eq!(body["database"], "ok");
+        assert_eq!(body["queue"], "ok");
+        assert_eq!(body["worker"]["status"], "unavailable");
+        assert_eq!(body["worker"]["live_consumers"], 0);
+        let detail = body["worker"]["detail"].as_str().unwrap_or_default();
+        assert!(detail.contains("no consumer is running"), "{body}");
+        shutdown.cancel();
+        running.await.unwrap();
+        let (status, body) = ask(&probes).await;
+        assert_eq!(status, 503);
+        assert!(
+            body["worker"]["detail"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("not being restarted"),
+            "{body}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_worker_is_ready_once_its_consumers_run() {
+        let (worker, probes) = worker(0).await;
+        let probes = web::Data::new(probes);
+        let (status, body) = ask(&probes).await;
+        assert_eq!(status, 503, "not ready before the consumers start: {body}");
+        let shutdown = CancellationToken::new();
+        let running = tokio::spawn(worker.run(2, 4, Duration::from_millis(10), shutdown.clone()));
+
+        let (status, body) = until_status(&probes, 200).await;
+
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["worker"]["status"], "ok");
+        assert_eq!(body["worker"]["live_consumers"], 2);
+        assert!(body["worker"].get("detail").is_none());
+        shutdown.cancel();
+        running.await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_receiver_only_process_is_ready_without_consumers() {
+        let (_, mut probes) = worker(0).await;
+        probes.consumers = None;
+        let (status, body) = ask(&web::Data::new(probes)).await;
+        assert_eq!(status, 200, "{body}");
+        assert!(body.get("worker").is_none());
     }
 }

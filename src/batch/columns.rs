@@ -179,7 +179,10 @@ impl ColumnMap {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
+    use crate::hostile_text::text;
 
     fn headers(names: &[&str]) -> Vec<String> {
         names.iter().map(|s| (*s).to_owned()).collect()
@@ -225,5 +228,31 @@ mod tests {
     fn a_file_with_no_known_column_is_refused() {
         let err = ColumnMap::resolve("a.csv", &headers(&["foo", "bar"]), None, &[]).unwrap_err();
         assert!(matches!(err, BatchError::NoKnownColumns { .. }));
+    }
+
+    proptest! {
+        #[test]
+        fn any_headers_and_overrides_map_or_are_refused_without_panicking(
+            names in proptest::collection::vec(text(), 0..8),
+            id in proptest::option::of(text()),
+            specs in proptest::collection::vec(text(), 0..3),
+        ) {
+            let overrides: Vec<ColumnOverride> = specs.iter().filter_map(|s| s.parse().ok()).collect();
+            if let Ok(map) = ColumnMap::resolve("a.csv", &names, id.as_deref(), &overrides) {
+                prop_assert!(map.fields.iter().all(|(_, i)| *i < names.len()));
+                prop_assert!(map.id.is_none_or(|i| i < names.len()));
+            }
+        }
+
+        #[test]
+        fn a_known_header_in_any_surrounding_text_is_found_or_refused_without_panicking(
+            noise in text(),
+            spec in text(),
+        ) {
+            let names = vec![format!("{noise}email{noise}"), noise.clone(), "Tax-ID".to_owned()];
+            let _ = spec.parse::<ColumnOverride>();
+            let map = ColumnMap::resolve("a.csv", &names, None, &[]);
+            prop_assert!(map.is_ok());
+        }
     }
 }

@@ -312,3 +312,34 @@ pub fn run(
         result,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::hostile_text::text;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        #[test]
+        fn a_csv_of_any_text_is_read_and_deduplicated_or_refused_without_panicking(
+            cells in proptest::collection::vec(text(), 0..12),
+        ) {
+            let dir = tempfile::tempdir().map_err(|e| TestCaseError::fail(e.to_string()))?;
+            let path = dir.path().join("any.csv");
+            let mut csv = String::from("id,First Name,Last Name,Email,Tax ID,Phone,DOB,Company,Zip\n");
+            for (n, chunk) in cells.chunks(8).enumerate() {
+                let quoted: Vec<String> = chunk.iter().map(|c| format!("\"{}\"", c.replace('"', "\"\""))).collect();
+                csv.push_str(&format!("{n},{}\n", quoted.join(",")));
+            }
+            for cell in &cells {
+                csv.push_str(cell);
+            }
+            std::fs::write(&path, csv).map_err(|e| TestCaseError::fail(e.to_string()))?;
+            if let Ok(records) = read(&path, None, &[], ProfileOptions::default()) {
+                let _ = fuzzy::dedupe(&records.profiles, &LinkOptions::default(), &|_| {});
+            }
+        }
+    }
+}

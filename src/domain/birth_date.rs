@@ -57,6 +57,7 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
+    use crate::hostile_text::text;
 
     #[test]
     fn iso_compact_and_day_first_dates_are_the_same_date() {
@@ -80,6 +81,16 @@ mod tests {
         fn a_shown_date_parses_back_to_itself(days in 0i64..100_000) {
             let date = BirthDate(NaiveDate::from_ymd_opt(1900, 1, 1).unwrap() + chrono::Duration::days(days));
             prop_assert_eq!(BirthDate::parse(&date.to_string()).unwrap(), date);
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn any_text_parses_or_is_refused_without_panicking(raw in text()) {
+            if let Ok(date) = BirthDate::parse(&raw) {
+                prop_assert_eq!(date.compact().len(), 8);
+                prop_assert_eq!(BirthDate::parse(&date.to_string()), Ok(date));
+            }
         }
     }
 }

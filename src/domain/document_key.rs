@@ -151,6 +151,7 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
+    use crate::hostile_text::text;
 
     fn check(raw: &str) -> SpanishCheck {
         DocumentKey::parse(raw).unwrap().1
@@ -232,6 +233,16 @@ mod tests {
         fn parsing_is_idempotent_and_never_panics(raw in ".{0,20}") {
             if let Ok((key, check)) = DocumentKey::parse(&raw) {
                 prop_assert_eq!(DocumentKey::parse(key.as_str()).unwrap(), (key, check));
+            }
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn any_text_parses_or_is_refused_without_panicking(raw in text()) {
+            if let Ok((key, check)) = DocumentKey::parse(&raw) {
+                prop_assert_eq!(key.spanish_check(), check);
+                let _ = check.as_str();
             }
         }
     }

@@ -90,6 +90,7 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
+    use crate::hostile_text::text;
 
     #[test]
     fn email_is_lowercased_and_trimmed() {
@@ -135,6 +136,16 @@ mod tests {
         fn parsing_never_panics_and_is_idempotent(raw in ".{0,40}") {
             if let Ok(e) = Email::parse(&raw) {
                 prop_assert_eq!(Email::parse(e.as_str()).unwrap(), e);
+            }
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn any_text_parses_or_is_refused_without_panicking(raw in text()) {
+            if let Ok(email) = Email::parse(&raw) {
+                let _ = email.canonical_for_matching(true);
+                let _ = email.canonical_for_matching(false);
             }
         }
     }

@@ -121,6 +121,7 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
+    use crate::hostile_text::text;
 
     #[test]
     fn folding_drops_case_accents_punctuation_and_extra_spaces() {
@@ -163,6 +164,19 @@ mod tests {
         fn folding_is_idempotent(raw in ".{0,30}") {
             let once = fold(&raw);
             prop_assert_eq!(fold(&once), once);
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn any_text_folds_and_parses_or_is_refused_without_panicking(given in text(), family in text()) {
+            let _ = fold(&given);
+            if let Ok(name) = PersonName::parse(Some(&given), Some(&family)) {
+                let _ = name.match_key();
+            }
+            if let Ok(company) = CompanyName::parse(&given) {
+                let _ = company.match_key();
+            }
         }
     }
 }

@@ -69,6 +69,7 @@ mod tests {
     use proptest::prelude::*;
 
     use super::*;
+    use crate::hostile_text::text;
 
     #[test]
     fn formatting_is_dropped_and_international_numbers_keep_their_plus() {
@@ -113,6 +114,15 @@ mod tests {
         fn parsing_is_idempotent(raw in "[+0-9 ()-]{0,24}") {
             if let Ok(p) = Phone::parse(&raw, None) {
                 prop_assert_eq!(Phone::parse(p.as_str(), None).unwrap(), p);
+            }
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn any_text_parses_or_is_refused_without_panicking(raw in text()) {
+            for country in [None, Some(Country::ES), Some(Country::US), Some(Country::NO)] {
+                let _ = Phone::parse(&raw, country);
             }
         }
     }

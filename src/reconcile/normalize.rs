@@ -66,7 +66,10 @@ pub fn normalize_in(field: Field, raw: Option<&str>, country: Option<Country>) -
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
+    use crate::{domain::phone::Country, hostile_text::text};
 
     #[test]
     fn an_empty_value_clears_the_field() {
@@ -101,5 +104,16 @@ mod tests {
             normalize(Field::Name, Some("  Acme   Iberia ")),
             Normalized::Value("Acme Iberia".into(), None)
         );
+    }
+
+    proptest! {
+        #[test]
+        fn any_value_of_any_field_normalizes_without_panicking(raw in text(), spain in any::<bool>()) {
+            let country = spain.then_some(Country::ES);
+            for field in Field::ALL {
+                let _ = normalize(field, Some(&raw));
+                let _ = normalize_in(field, Some(&raw), country);
+            }
+        }
     }
 }

@@ -1,23 +1,29 @@
-//! Consumers: take a message, process it, then ack, retry or dead-letter it.
+//! Consumers: take a message, process it, then ack, retry or dead-letter it. No input can stop
+//! them: a panic in one message's work is that message's failure (`guard`), and a consumer that
+//! ends anyway is restarted and counted for readiness (`supervisor`).
 
+#[cfg(test)]
+pub(crate) mod doubles;
 pub mod enrich;
+pub mod guard;
 pub mod process;
+pub mod supervisor;
 
-use std::{sync::Arc, time::Duration};
+use std::{future::Future, sync::Arc, time::Duration};
 
 use sea_orm::DatabaseConnection;
-use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 pub use enrich::Enricher;
+pub use guard::{Panicked, guarded};
 pub use process::{Outcome, ProcessError, process};
+pub use supervisor::{ConsumerHealth, ConsumerReport, RestartPolicy};
 
 use crate::{
     domain::ids::ClientId,
     metrics,
     queue::{Delivery, Envelope, EventQueue, QueueError, RetryOutcome},
     reconcile::Matching,
-    saas::ApiError,
     sources::{self, EventEffect, mapping::FieldMapping},
     store::inbox,
     writeback::WriteBack,
@@ -58,6 +64,10 @@ pub struct Worker {
     enricher: Enricher,
     /// Writes golden values back to the sources after a client changed.
     write_back: Option<Arc<WriteBack>>,
+    /// How many consumers are live, shared with readiness.
+    consumers: ConsumerHealth,
+    /// How consumers that end unexpectedly are restarted.
+    restart: RestartPolicy,
 }
 
 /// Striped locks by source object, so the consumers of one process take turns on an object
@@ -108,7 +118,20 @@ impl Worker {
             mapping: Arc::new(FieldMapping::default()),
             enricher: Enricher::default(),
             write_back: None,
+            consumers: ConsumerHealth::default(),
+            restart: RestartPolicy::STANDARD,
         }
+    }
+
+    /// The handle readiness reads to tell whether this worker's consumers are running.
+    pub fn consumers(&self) -> ConsumerHealth {
+        self.consumers.clone()
+    }
+
+    /// The same worker restarting dead consumers on `policy` instead of the standard waits.
+    pub fn with_restart(mut self, policy: RestartPolicy) -> Self {
+        self.restart = policy;
+        self
     }
 
     /// The same worker writing golden values back to the sources after each linked event.
@@ -140,12 +163,16 @@ impl Worker {
         };
         let mut seen = std::collections::HashSet::new();
         for client in clients.into_iter().filter(|c| seen.insert(*c)) {
-            match write_back.sync(client).await {
-                Ok(0) => {}
-                Ok(n) => tracing::debug!(%client, written = n, "wrote golden values back"),
-                Err(e) => {
+            match guarded(write_back.sync(client)).await {
+                Ok(Ok(0)) => {}
+                Ok(Ok(n)) => tracing::debug!(%client, written = n, "wrote golden values back"),
+                Ok(Err(e)) => {
                     metrics::write_back_failed();
                     tracing::warn!(%client, error = %e, "write-back failed; the next change tries again");
+                }
+                Err(panicked) => {
+                    metrics::write_back_failed();
+                    tracing::error!(%client, panic = panicked.message(), "write-back panicked; the next change tries again");
                 }
             }
         }
@@ -187,32 +214,54 @@ impl Worker {
     }
 
     /// Settles `first` with up to `max - 1` messages already waiting behind it: applied in one
-    /// transaction (one commit for all) when they all succeed, else one by one.
+    /// transaction (one commit for all) when they all succeed, else one by one. A panic while
+    /// enriching or applying the batch sends it down the one-by-one path, where it is the failure
+    /// of the one message that causes it. Every message taken is settled even when settling
+    /// another failed; the first such failure is returned once all were tried.
     async fn settle_batch(&self, first: Delivery, max: usize) -> Result<Vec<Settled>, WorkerError> {
         let mut deliveries = vec![first];
         while deliveries.len() < max {
-            match self.queue.receive(Duration::ZERO).await? {
-                Some(delivery) => deliveries.push(delivery),
-                None => break,
+            match self.queue.receive(Duration::ZERO).await {
+                Ok(Some(delivery)) => deliveries.push(delivery),
+                Ok(None) => break,
+                Err(e) => {
+                    tracing::warn!(error = %e, "taking more of a batch failed; settling what was taken");
+                    break;
+                }
             }
         }
-        let mut settled = Vec::with_capacity(deliveries.len());
+        let mut tally = Tally::with_capacity(deliveries.len());
         let mut decoded = Vec::with_capacity(deliveries.len());
         for delivery in deliveries {
             match Envelope::from_bytes(&delivery.body) {
                 Ok(env) => decoded.push((delivery, env)),
-                Err(_) => settled.push(self.settle(delivery).await?),
+                Err(_) => tally.add(self.settle(delivery).await),
             }
         }
         let effects = {
             let envs: Vec<&Envelope> = decoded.iter().map(|(_, env)| env).collect();
-            self.enricher.effects(&envs, &self.mapping).await
+            guarded(self.enricher.effects(&envs, &self.mapping)).await
+        };
+        let effects = match effects {
+            Ok(effects) => effects,
+            Err(panicked) => {
+                tracing::warn!(
+                    panic = panicked.message(),
+                    size = decoded.len(),
+                    "enriching a batch panicked; settling one by one"
+                );
+                for (delivery, env) in decoded {
+                    let work = self.enrich_and_apply(&env, delivery.attempt);
+                    tally.add(self.settle_decoded(delivery, &env, work).await);
+                }
+                return tally.finish();
+            }
         };
         let mut ready = Vec::with_capacity(decoded.len());
         for ((delivery, env), effect) in decoded.into_iter().zip(effects) {
             match effect {
                 Ok(effect) => ready.push((delivery, env, effect)),
-                Err(e) => settled.push(self.settle_decoded(delivery, env, Err(e)).await?),
+                Err(e) => tally.add(self.settle_decoded(delivery, &env, async { Err(e.into()) }).await),
             }
         }
         if ready.len() > 1 {
@@ -223,32 +272,44 @@ impl Worker {
                     .map(|(d, env, effect)| (env, effect, d.attempt))
                     .collect();
                 let _turns = self.objects.lock_all(ready.iter().map(|(_, env, _)| env)).await;
-                process::process_batch(&self.db, &self.matching, &events).await
+                guarded(process::process_batch(&self.db, &self.matching, &events)).await
             };
             match result {
-                Ok(outcomes) => {
+                Ok(Ok(outcomes)) => {
                     let mut linked = Vec::new();
                     for ((delivery, _, _), outcome) in ready.into_iter().zip(outcomes) {
-                        self.queue.ack(delivery).await?;
+                        if let Err(e) = self.queue.ack(delivery).await {
+                            // Applied but not acked: redelivered later and found a duplicate.
+                            tally.add(Err(e.into()));
+                            continue;
+                        }
                         if let Outcome::Linked(client) = outcome {
                             linked.push(client);
                         }
                         let done = Settled::Done(outcome);
                         metrics::settled(&done, started.elapsed());
-                        settled.push(done);
+                        tally.add(Ok(done));
                     }
                     self.write_back(linked).await;
-                    return Ok(settled);
+                    return tally.finish();
                 }
-                Err(e) => {
+                Ok(Err(e)) => {
                     tracing::debug!(error = %e, size = ready.len(), "batch failed; settling one by one")
+                }
+                Err(panicked) => {
+                    tracing::warn!(
+                        panic = panicked.message(),
+                        size = ready.len(),
+                        "batch panicked; settling one by one"
+                    )
                 }
             }
         }
         for (delivery, env, effect) in ready {
-            settled.push(self.settle_decoded(delivery, env, Ok(effect)).await?);
+            let work = self.apply(&env, effect, delivery.attempt);
+            tally.add(self.settle_decoded(delivery, &env, work).await);
         }
-        Ok(settled)
+        tally.finish()
     }
 
     async fn settle(&self, delivery: Delivery) -> Result<Settled, WorkerError> {
@@ -263,108 +324,122 @@ impl Worker {
                 return Ok(Settled::DeadLettered(reason));
             }
         };
-        let effect = self.enricher.effects(&[&env], &self.mapping).await.pop();
-        let effect = effect.unwrap_or_else(|| Ok(sources::effect(&env, &self.mapping)));
-        self.settle_decoded(delivery, env, effect).await
+        let work = self.enrich_and_apply(&env, attempt);
+        self.settle_decoded(delivery, &env, work).await
     }
 
+    /// One message's work when its effect is not known yet: read a thin event's object from its
+    /// source, then apply it.
+    async fn enrich_and_apply(&self, env: &Envelope, attempt: u32) -> Result<Outcome, ProcessError> {
+        let effect = self.enricher.effects(&[env], &self.mapping).await.pop();
+        let effect = effect.unwrap_or_else(|| Ok(sources::effect(env, &self.mapping)))?;
+        self.apply(env, effect, attempt).await
+    }
+
+    /// One message's work once its effect is known: apply it, taking its object's turn.
+    async fn apply(
+        &self,
+        env: &Envelope,
+        effect: EventEffect,
+        attempt: u32,
+    ) -> Result<Outcome, ProcessError> {
+        let _turn = self.objects.stripe(env).lock().await;
+        process(&self.db, &self.matching, env, &effect, attempt).await
+    }
+
+    /// Runs `work` for one message, guarded, and settles the message by its result.
     async fn settle_decoded(
         &self,
         delivery: Delivery,
-        env: Envelope,
-        effect: Result<EventEffect, ApiError>,
+        env: &Envelope,
+        work: impl Future<Output = Result<Outcome, ProcessError>>,
     ) -> Result<Settled, WorkerError> {
         let attempt = delivery.attempt;
         let span =
             tracing::info_span!("event", id = %env.id, source = %env.source, kind = %env.event_type, attempt);
         let started = std::time::Instant::now();
-        let settled = self.settle_event(delivery, env, effect).instrument(span).await?;
+        let settled = self.settle_event(delivery, env, work).instrument(span).await?;
         metrics::settled(&settled, started.elapsed());
         Ok(settled)
     }
 
+    /// Acks a message whose work succeeded; retries it after a transient failure or a panic
+    /// (through the queue's delayed retry, dead-lettered once out of attempts); dead-letters it
+    /// at once after a permanent failure.
     async fn settle_event(
         &self,
         delivery: Delivery,
-        env: Envelope,
-        effect: Result<EventEffect, ApiError>,
+        env: &Envelope,
+        work: impl Future<Output = Result<Outcome, ProcessError>>,
     ) -> Result<Settled, WorkerError> {
         let attempt = delivery.attempt;
-        let processed = match effect {
-            Ok(effect) => {
-                let _turn = self.objects.stripe(&env).lock().await;
-                process(&self.db, &self.matching, &env, &effect, attempt).await
-            }
-            Err(e) => Err(e.into()),
-        };
-        match processed {
-            Ok(outcome) => {
+        let (reason, transient) = match guarded(work).await {
+            Ok(Ok(outcome)) => {
                 tracing::debug!(?outcome, "processed");
                 self.queue.ack(delivery).await?;
                 if let Outcome::Linked(client) = &outcome {
                     self.write_back([*client]).await;
                 }
-                Ok(Settled::Done(outcome))
+                return Ok(Settled::Done(outcome));
             }
-            Err(e) if e.is_transient() => {
-                let reason = e.to_string();
-                match self.queue.retry(delivery, &reason).await? {
-                    RetryOutcome::Scheduled(delay) => {
-                        tracing::warn!(error = %reason, ?delay, "transient failure; retrying");
-                        Ok(Settled::Retrying(delay))
-                    }
-                    RetryOutcome::DeadLettered => {
-                        tracing::error!(error = %reason, "out of attempts; dead-lettered");
-                        inbox::record_dead(&self.db, &env, attempt, &reason).await?;
-                        Ok(Settled::DeadLettered(reason))
-                    }
-                }
+            Ok(Err(e)) => (e.to_string(), e.is_transient()),
+            Err(panicked) => {
+                metrics::message_panicked();
+                tracing::error!(event = %env.id, attempt, panic = panicked.message(), "processing panicked; settling it as a failure of this message");
+                (panicked.to_string(), true)
             }
-            Err(e) => {
-                let reason = e.to_string();
-                tracing::error!(error = %reason, "permanent failure; dead-lettered");
-                inbox::record_dead(&self.db, &env, attempt, &reason).await?;
-                self.queue.dead_letter(delivery, &reason).await?;
+        };
+        if !transient {
+            tracing::error!(error = %reason, "permanent failure; dead-lettered");
+            inbox::record_dead(&self.db, env, attempt, &reason).await?;
+            self.queue.dead_letter(delivery, &reason).await?;
+            return Ok(Settled::DeadLettered(reason));
+        }
+        match self.queue.retry(delivery, &reason).await? {
+            RetryOutcome::Scheduled(delay) => {
+                tracing::warn!(error = %reason, ?delay, "transient failure; retrying");
+                Ok(Settled::Retrying(delay))
+            }
+            RetryOutcome::DeadLettered => {
+                tracing::error!(error = %reason, "out of attempts; dead-lettered");
+                inbox::record_dead(&self.db, env, attempt, &reason).await?;
                 Ok(Settled::DeadLettered(reason))
             }
         }
     }
+}
 
-    /// Runs `concurrency` consumers until `shutdown` fires; each finishes its in-flight message first.
-    pub async fn run(self, concurrency: usize, batch: usize, poll: Duration, shutdown: CancellationToken) {
-        let mut tasks = tokio::task::JoinSet::new();
-        for n in 0..concurrency {
-            let worker = self.clone();
-            let shutdown = shutdown.clone();
-            tasks.spawn(async move { worker.consume(n, batch, poll, shutdown).await });
+/// What settling a batch came to: each message's settlement, and the first failure to settle one.
+struct Tally {
+    settled: Vec<Settled>,
+    failed: Option<WorkerError>,
+}
+
+impl Tally {
+    fn with_capacity(n: usize) -> Self {
+        Self {
+            settled: Vec::with_capacity(n),
+            failed: None,
         }
-        while tasks.join_next().await.is_some() {}
-        tracing::info!("workers stopped");
     }
 
-    async fn consume(&self, n: usize, batch: usize, poll: Duration, shutdown: CancellationToken) {
-        let mut backoff = Duration::from_millis(200);
-        while !shutdown.is_cancelled() {
-            let next = tokio::select! {
-                () = shutdown.cancelled() => break,
-                next = self.queue.receive(poll) => next,
-            };
-            let result = match next {
-                Ok(Some(first)) => self.settle_batch(first, batch).await.map(|_| ()),
-                Ok(None) => Ok(()),
-                Err(e) => Err(e.into()),
-            };
-            match result {
-                Ok(()) => backoff = Duration::from_millis(200),
-                Err(e) => {
-                    tracing::warn!(worker = n, error = %e, ?backoff, "queue trouble; backing off");
-                    tokio::select! {
-                        () = shutdown.cancelled() => break,
-                        () = tokio::time::sleep(backoff) => {}
-                    }
-                    backoff = (backoff * 2).min(Duration::from_secs(10));
-                }
+    fn add(&mut self, result: Result<Settled, WorkerError>) {
+        match result {
+            Ok(settled) => self.settled.push(settled),
+            Err(e) => {
+                tracing::warn!(error = %e, "settling a message failed; it will be delivered again");
+                self.failed.get_or_insert(e);
             }
         }
     }
+
+    fn finish(self) -> Result<Vec<Settled>, WorkerError> {
+        match self.failed {
+            Some(e) => Err(e),
+            None => Ok(self.settled),
+        }
+    }
 }
+
+#[cfg(test)]
+mod tests;

@@ -128,6 +128,12 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 }
 
 pub async fn spawn_app_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -> TestApp {
+    spawn_app_in_role(backend, Role::Receiver, tweak).await
+}
+
+/// Like `spawn_app_with`, running the service in `role` (a worker role also runs its own
+/// consumers beside the worker the test drives).
+pub async fn spawn_app_in_role(backend: Backend, role: Role, tweak: impl FnOnce(&mut Config)) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     let mut config = test_config(&dir);
     if backend == Backend::Production {
@@ -158,7 +164,7 @@ pub async fn spawn_app_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -
     let mapping = config.mapping.field_mapping().expect("mapping config is valid");
     let apis = clientsync::saas::Apis::from_config(&config).expect("API clients build");
     let worker_config = config.clone();
-    let app = Application::build_with_clock(config, Role::Receiver, Clock::system())
+    let app = Application::build_with_clock(config, role, Clock::system())
         .await
         .expect("application builds");
     let address = format!("http://127.0.0.1:{}", app.port());

@@ -35,4 +35,5 @@ mod operator;
 mod receiver_rejects;
 mod saas;
 mod sign_cli;
+mod unicode_names;
 mod write_back;

@@ -131,3 +131,31 @@ fn an_unknown_column_mapping_is_refused_with_its_name() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn deduplicating_a_file_with_nordic_and_polish_names_succeeds() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("clients.csv"),
+        "id,First Name,Last Name,Email,Phone\n\
+         1,Søren,Sæther,soren@example.no,+47 912 34 567\n\
+         2,Maria,Skłodowska,maria@example.pl,\n\
+         3,Soren,Saether,,+47 912 34 567\n\
+         4,Cæsar,Sørensen,,\n",
+    )
+    .unwrap();
+    let out = clientsync(
+        &[
+            "match",
+            "--dedupe",
+            "clients.csv",
+            "--out",
+            "pairs.csv",
+            "--quiet",
+        ],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let pairs = std::fs::read_to_string(dir.path().join("pairs.csv")).unwrap();
+    assert!(pairs.starts_with("left_id,right_id,probability\n"), "{pairs}");
+}

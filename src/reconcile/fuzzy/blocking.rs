@@ -4,13 +4,15 @@
 //! (keys built from both orders), a wrong id (names and dates), a moved client (keys that do
 //! not involve the address).
 
-use rphonetic::{DoubleMetaphone, Encoder};
+use super::{
+    phonetic::{AsciiName, encode},
+    profile::Profile,
+};
 
-use super::profile::Profile;
-
-/// Phonetic code of a folded word (Double Metaphone, primary code).
+/// Phonetic code of a folded word (Double Metaphone, primary code), over its ASCII spelling so
+/// that any name, in any script, gets a code instead of crashing the encoder.
 pub fn phonetic(word: &str) -> String {
-    DoubleMetaphone::default().encode(word)
+    encode(&AsciiName::transliterate(word))
 }
 
 fn initial(s: &str) -> char {
@@ -89,8 +91,13 @@ pub fn keys(p: &Profile) -> Vec<String> {
 mod tests {
     use std::collections::BTreeMap;
 
+    use proptest::prelude::*;
+
     use super::*;
-    use crate::reconcile::{Field, fuzzy::ProfileOptions};
+    use crate::{
+        hostile_text::text,
+        reconcile::{Field, fuzzy::ProfileOptions},
+    };
 
     fn keys_of(values: &[(Field, &str)]) -> Vec<String> {
         let map: BTreeMap<Field, &str> = values.iter().copied().collect();
@@ -138,5 +145,26 @@ mod tests {
             (Field::Postcode, "08001"),
         ]);
         assert!(!share_a_key(&a, &b));
+    }
+
+    #[test]
+    fn nordic_and_polish_names_get_keys_and_share_them_with_their_ascii_spelling() {
+        let a = keys_of(&[(Field::GivenName, "Søren"), (Field::FamilyName, "Sæther")]);
+        let b = keys_of(&[(Field::GivenName, "Soren"), (Field::FamilyName, "Saether")]);
+        assert!(share_a_key(&a, &b), "{a:?} vs {b:?}");
+        let c = keys_of(&[(Field::FamilyName, "Skłodowska"), (Field::Name, "Cæsar Sørensen")]);
+        assert!(c.iter().any(|k| k.starts_with("m:SKLT")), "{c:?}");
+    }
+
+    proptest! {
+        #[test]
+        fn any_profile_has_keys_without_panicking(values in proptest::collection::vec(text(), Field::ALL.len())) {
+            let map: BTreeMap<Field, &str> =
+                Field::ALL.iter().copied().zip(values.iter().map(String::as_str)).collect();
+            let p = Profile::build(|f| map.get(&f).copied(), ProfileOptions { fold_gmail: true });
+            for key in keys(&p) {
+                prop_assert!(!key.is_empty());
+            }
+        }
     }
 }

@@ -196,8 +196,13 @@ pub fn value(profile: &Profile, comparator: Field) -> Option<&str> {
 mod tests {
     use std::collections::BTreeMap;
 
+    use proptest::prelude::*;
+
     use super::*;
-    use crate::reconcile::{Field, fuzzy::ProfileOptions};
+    use crate::{
+        hostile_text::text,
+        reconcile::{Field, fuzzy::ProfileOptions},
+    };
 
     fn profile(values: &[(Field, &str)]) -> Profile {
         let map: BTreeMap<Field, &str> = values.iter().copied().collect();
@@ -262,5 +267,39 @@ mod tests {
         let a = profile(&[(Field::Name, "Acme Iberia S.L.")]);
         let b = profile(&[(Field::Name, "IBERIA ACME")]);
         assert_eq!(level(&compare(&a, &b), Field::Name), EXACT);
+    }
+
+    fn any_profile() -> impl Strategy<Value = Profile> {
+        proptest::collection::vec(proptest::option::of(text()), Field::ALL.len()).prop_map(|values| {
+            let map: BTreeMap<Field, Option<String>> = Field::ALL.iter().copied().zip(values).collect();
+            Profile::build(
+                |f| map.get(&f).and_then(Option::as_deref),
+                ProfileOptions::default(),
+            )
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn any_two_profiles_compare_without_panicking(a in any_profile(), b in any_profile()) {
+            let pattern = compare(&a, &b);
+            prop_assert!(pattern.iter().all(|level| usize::from(*level) < LEVELS));
+            for field in Field::ALL {
+                let _ = value(&a, field);
+            }
+        }
+
+        #[test]
+        fn any_two_strings_get_a_level_from_every_comparator(a in text(), b in text()) {
+            for level in [
+                text_level(&a, &b),
+                code_level(&a, &b),
+                email_level(&a, &b),
+                date_level(&a, &b),
+                name_level(&a, &b),
+            ] {
+                prop_assert!(usize::from(level) < LEVELS);
+            }
+        }
     }
 }

@@ -7,6 +7,7 @@ pub mod index;
 pub mod link;
 pub mod model;
 mod nicknames;
+pub mod phonetic;
 pub mod profile;
 
 pub use compare::Pattern;

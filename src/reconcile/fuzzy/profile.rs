@@ -138,7 +138,10 @@ impl Profile {
 mod tests {
     use std::collections::BTreeMap;
 
+    use proptest::prelude::*;
+
     use super::*;
+    use crate::hostile_text::text;
 
     fn profile(values: &[(Field, &str)]) -> Profile {
         let map: BTreeMap<Field, &str> = values.iter().copied().collect();
@@ -190,5 +193,20 @@ mod tests {
     #[test]
     fn a_record_of_blanks_is_empty() {
         assert!(profile(&[(Field::Email, " "), (Field::GivenName, "-")]).is_empty());
+    }
+
+    proptest! {
+        #[test]
+        fn any_values_build_a_profile_without_panicking(
+            values in proptest::collection::vec(text(), Field::ALL.len()),
+            fold_gmail in any::<bool>(),
+        ) {
+            let map: BTreeMap<Field, &str> =
+                Field::ALL.iter().copied().zip(values.iter().map(String::as_str)).collect();
+            let p = Profile::build(|f| map.get(&f).copied(), ProfileOptions { fold_gmail });
+            if let Some(dob) = &p.date_of_birth {
+                prop_assert!(dob.bytes().all(|b| b.is_ascii_digit()));
+            }
+        }
     }
 }
