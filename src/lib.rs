@@ -8,6 +8,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod domain;
+pub mod engine;
 pub mod generate;
 #[cfg(test)]
 mod hostile_text;

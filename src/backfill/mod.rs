@@ -14,6 +14,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::{
     domain::source::Source,
+    engine::{Outcome, ProcessError, process, process_batch},
     queue::Envelope,
     reconcile::Matching,
     saas::{ApiError, Apis},
@@ -22,7 +23,6 @@ use crate::{
         cursors::{self, Cursor},
         inbox,
     },
-    worker::{Outcome, ProcessError, process, process::process_batch},
 };
 
 /// Objects applied per transaction.

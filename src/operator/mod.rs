@@ -9,9 +9,9 @@ use uuid::Uuid;
 
 use crate::{
     domain::{ids::ClientId, source::Source},
+    engine::{ProcessError, recompute},
     reconcile::{Field, Matching, normalize::Normalized},
     store::{StoreError, clients, conflicts, provenance, records},
-    worker::process::{ProcessError, recompute},
 };
 
 /// What an operator decided about a conflict.

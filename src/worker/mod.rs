@@ -6,7 +6,6 @@
 pub(crate) mod doubles;
 pub mod enrich;
 pub mod guard;
-pub mod process;
 pub mod supervisor;
 
 use std::{future::Future, sync::Arc, time::Duration};
@@ -14,9 +13,9 @@ use std::{future::Future, sync::Arc, time::Duration};
 use sea_orm::DatabaseConnection;
 use tracing::Instrument;
 
+pub use crate::engine::{Outcome, ProcessError, process};
 pub use enrich::Enricher;
 pub use guard::{Panicked, guarded};
-pub use process::{Outcome, ProcessError, process};
 pub use supervisor::{ConsumerHealth, ConsumerReport, RestartPolicy};
 
 use crate::{
@@ -272,7 +271,7 @@ impl Worker {
                     .map(|(d, env, effect)| (env, effect, d.attempt))
                     .collect();
                 let _turns = self.objects.lock_all(ready.iter().map(|(_, env, _)| env)).await;
-                guarded(process::process_batch(&self.db, &self.matching, &events)).await
+                guarded(crate::engine::process_batch(&self.db, &self.matching, &events)).await
             };
             match result {
                 Ok(Ok(outcomes)) => {

@@ -14,11 +14,12 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use clientsync::{
+    engine,
     queue::Envelope,
     receiver,
     reconcile::{Field, Matching},
     sources::{self, mapping::FieldMapping},
-    store, worker,
+    store,
 };
 use entity::conflicts::{ConflictKind, ConflictStatus};
 use proptest::{prelude::*, test_runner::TestRunner};
@@ -310,7 +311,7 @@ async fn apply_in_order(db: &DatabaseConnection, events: &[Envelope], seed: u64)
     reset(db).await;
     for env in order {
         let effect = sources::effect(env, &mapping);
-        worker::process(db, &matching, env, &effect, 1)
+        engine::process(db, &matching, env, &effect, 1)
             .await
             .unwrap_or_else(|e| panic!("event {} failed: {e}", env.id));
     }

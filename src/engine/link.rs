@@ -1,0 +1,405 @@
+//! Where a record goes: its exact keys placed by `reconcile::placement`, fuzzy matching among
+//! the clients sharing a blocking key, and the merges and moves that follow, each recorded
+//! as a decision with its evidence.
+
+use std::collections::BTreeMap;
+
+use entity::{conflicts::ConflictKind, decisions::DecisionKind, source_records::RecordStatus};
+use serde_json::json;
+
+use super::{Outcome, ProcessError, RecordChange, recompute};
+use crate::{
+    domain::ids::ClientId,
+    reconcile::{
+        self, Field, Holder, MatchDecision, Matching, Member, MergeInput, Placement, Scored,
+        fuzzy::{Profile, blocking},
+    },
+    store::{
+        clients, conflicts,
+        decisions::{self, Decision},
+        match_keys, provenance,
+        records::{self, SourceRecord},
+    },
+};
+
+/// Matches a record to its client and applies it (the rules are `reconcile::placement`'s).
+/// A linked record whose keys this event did not change keeps its link without new key lookups
+/// (its keys were placed when they last changed); otherwise its keys are looked up and placed,
+/// and a record no key places is matched fuzzily among the clients sharing a blocking key.
+///
+/// Events about one object arrive one field at a time and in any order, so a record may create
+/// a client before it holds enough to be recognised. When such a record (the only one feeding
+/// its client) gains or changes a value, it is matched again; if it now clearly belongs to
+/// another client it moves there and the client it alone fed is removed.
+pub(crate) async fn reconcile_record(
+    txn: &impl sea_orm::ConnectionTrait,
+    matching: &Matching,
+    record: &mut SourceRecord,
+    change: RecordChange,
+    event: &str,
+) -> Result<Outcome, ProcessError> {
+    if record.status == RecordStatus::Deleted {
+        records::save(txn, record).await?;
+        return Ok(Outcome::Deleted);
+    }
+    let own = record.client_id;
+    let lookup = change.keys_changed || own.is_none();
+    // A client's records leave it only by moving while alone, merges, collisions and operators:
+    // a record that shares its client now still will after the lock, so only a lone record pays
+    // for matching again (and is counted again under the lock).
+    let maybe_alone = match own {
+        Some(client) if change.new_evidence => records::count_linked(txn, client).await? <= 1,
+        _ => false,
+    };
+    let profile = Profile::build(|f| record.fields.value(f), matching.profile);
+    let (blocking_keys, pool) = if lookup || maybe_alone {
+        let keys = blocking::keys(&profile);
+        // Before any lookup, so a concurrent match of the same person waits for this one's
+        // commit and every read below (READ COMMITTED) sees what it committed.
+        let pool = match_keys::lock_and_find(txn, &keys, matching.max_block).await?;
+        (keys, pool)
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    let alone = match own {
+        Some(client) if maybe_alone => records::count_linked(txn, client).await? <= 1,
+        _ => false,
+    };
+    let placement = if lookup {
+        place_by_keys(txn, record).await?
+    } else {
+        own.map_or(Placement::Unmatched, Placement::Link)
+    };
+    let version = model_version(matching);
+    let (source, external_id) = (record.source, record.external_id.clone());
+    let decided = |kind, client, from, probability, evidence| Decision {
+        kind,
+        source,
+        external_id: &external_id,
+        event,
+        client,
+        from,
+        probability,
+        evidence,
+        model_version: &version,
+    };
+    match placement {
+        Placement::Unmatched => {
+            let scored = fuzzy_candidates(txn, matching, &profile, &pool, record, None).await?;
+            let decision = reconcile::decide_fuzzy(scored.clone(), matching);
+            let evidence = json!({"rule": "fuzzy", "candidates": scored});
+            let top = scored
+                .iter()
+                .map(|s| s.probability)
+                .fold(None, |a: Option<f64>, p| Some(a.map_or(p, |a| a.max(p))));
+            if !matches!(decision, MatchDecision::Ambiguous { .. }) {
+                // An earlier, thinner version of this record may have been too doubtful to place.
+                conflicts::close_for_record(
+                    txn,
+                    ConflictKind::AmbiguousMatch,
+                    record,
+                    "matched on later evidence",
+                )
+                .await?;
+            }
+            match decision {
+                MatchDecision::Link(client) => {
+                    record.client_id = Some(client);
+                    records::save(txn, record).await?;
+                    decisions::record(
+                        txn,
+                        decided(DecisionKind::Link, Some(client), None, top, evidence),
+                    )
+                    .await?;
+                    recompute(txn, matching, client, record, event).await?;
+                    Ok(Outcome::Linked(client))
+                }
+                MatchDecision::Ambiguous { candidates } => {
+                    records::save(txn, record).await?;
+                    let conflict = serde_json::to_value(&candidates).unwrap_or_else(|_| json!([]));
+                    decisions::record(txn, decided(DecisionKind::Ambiguous, None, None, top, evidence))
+                        .await?;
+                    conflicts::open_for_record(txn, ConflictKind::AmbiguousMatch, record, conflict, event)
+                        .await?;
+                    Ok(Outcome::Ambiguous)
+                }
+                MatchDecision::Create | MatchDecision::Collision { .. } => {
+                    let client = create_client(txn, record, &blocking_keys).await?;
+                    decisions::record(
+                        txn,
+                        decided(DecisionKind::NewClient, Some(client), None, top, evidence),
+                    )
+                    .await?;
+                    Ok(Outcome::Linked(client))
+                }
+            }
+        }
+        Placement::Link(client) => {
+            if own.is_none() {
+                conflicts::close_for_record(
+                    txn,
+                    ConflictKind::AmbiguousMatch,
+                    record,
+                    "matched on later evidence",
+                )
+                .await?;
+            }
+            if lookup {
+                conflicts::close_for_record(txn, ConflictKind::KeyCollision, record, "its keys agree now")
+                    .await?;
+            }
+            if alone && own == Some(client) {
+                let scored = fuzzy_candidates(txn, matching, &profile, &pool, record, Some(client)).await?;
+                let top = scored
+                    .iter()
+                    .map(|s| s.probability)
+                    .fold(None, |a: Option<f64>, p| Some(a.map_or(p, |a| a.max(p))));
+                if let MatchDecision::Link(other) = reconcile::decide_fuzzy(scored.clone(), matching) {
+                    tracing::info!(event, from = %client, to = %other, "record recognised as another client's; moving it");
+                    record.client_id = Some(other);
+                    records::save(txn, record).await?;
+                    clients::delete(txn, client).await?;
+                    let evidence = json!({"rule": "fuzzy", "candidates": scored});
+                    decisions::record(
+                        txn,
+                        decided(DecisionKind::Move, Some(other), Some(client), top, evidence),
+                    )
+                    .await?;
+                    recompute(txn, matching, other, record, event).await?;
+                    return Ok(Outcome::Linked(other));
+                }
+            }
+            record.client_id = Some(client);
+            records::save(txn, record).await?;
+            if own != Some(client) {
+                let evidence = json!({"rule": "exact_key", "keys": key_evidence(record)});
+                decisions::record(
+                    txn,
+                    decided(DecisionKind::Link, Some(client), None, None, evidence),
+                )
+                .await?;
+            }
+            recompute(txn, matching, client, record, event).await?;
+            Ok(Outcome::Linked(client))
+        }
+        Placement::Merge { into, absorbed } => {
+            let lone_move = own.is_some_and(|o| absorbed == [o]) && alone_on(txn, own, record).await?;
+            tracing::info!(event, into = %into, absorbed = ?absorbed, "a key proves these clients one person; merging");
+            let evidence = json!({"rule": "exact_key", "keys": key_evidence(record), "absorbed": absorbed});
+            let kind = if lone_move {
+                DecisionKind::Move
+            } else {
+                DecisionKind::Merge
+            };
+            let from = absorbed.first().copied();
+            merge_clients(txn, into, &absorbed).await?;
+            record.client_id = Some(into);
+            records::save(txn, record).await?;
+            conflicts::close_for_record(txn, ConflictKind::KeyCollision, record, "its keys agree now")
+                .await?;
+            conflicts::close_for_record(
+                txn,
+                ConflictKind::AmbiguousMatch,
+                record,
+                "matched on later evidence",
+            )
+            .await?;
+            decisions::record(txn, decided(kind, Some(into), from, None, evidence)).await?;
+            recompute(txn, matching, into, record, event).await?;
+            Ok(Outcome::Linked(into))
+        }
+        Placement::Collision { clients: ids } => {
+            // The record sits on no client while its keys contradict: the clients keep what
+            // they hold, and a client it alone fed goes away.
+            record.client_id = None;
+            records::save(txn, record).await?;
+            if let Some(client) = own {
+                if records::linked_active(txn, client).await?.is_empty() {
+                    clients::delete(txn, client).await?;
+                } else {
+                    recompute(txn, matching, client, record, event).await?;
+                }
+            }
+            let mut held = Vec::with_capacity(ids.len());
+            for row in clients::load_many(txn, &ids).await? {
+                let id = ClientId::from_uuid(row.id);
+                held.push(json!({
+                    "client_id": id,
+                    "document_key": record.fields.value(Field::DocumentKey).is_some()
+                        && clients::value_of(&row, Field::DocumentKey) == record.fields.value(Field::DocumentKey),
+                    "email": record.fields.value(Field::Email).is_some()
+                        && clients::value_of(&row, Field::Email) == record.fields.value(Field::Email),
+                    "values": {
+                        "document_key": clients::value_of(&row, Field::DocumentKey),
+                        "email": clients::value_of(&row, Field::Email),
+                    },
+                }));
+            }
+            let evidence = json!({"rule": "exact_key", "keys": key_evidence(record), "clients": held});
+            decisions::record(txn, decided(DecisionKind::Collision, None, own, None, evidence)).await?;
+            conflicts::open_for_record(txn, ConflictKind::KeyCollision, record, json!(held), event).await?;
+            Ok(Outcome::Collision)
+        }
+    }
+}
+
+/// Whether `record` is the only active record on `client`.
+async fn alone_on(
+    txn: &impl sea_orm::ConnectionTrait,
+    client: Option<ClientId>,
+    record: &SourceRecord,
+) -> Result<bool, ProcessError> {
+    let Some(client) = client else { return Ok(false) };
+    Ok(records::linked_active(txn, client)
+        .await?
+        .iter()
+        .all(|r| r.source == record.source && r.external_id == record.external_id))
+}
+
+/// Looks up the clients holding the record's exact keys and places it among them and its own.
+async fn place_by_keys(
+    txn: &impl sea_orm::ConnectionTrait,
+    record: &SourceRecord,
+) -> Result<Placement, ProcessError> {
+    let mut ids: Vec<ClientId> = record.client_id.into_iter().collect();
+    for field in [Field::DocumentKey, Field::Email] {
+        if let Some(value) = record.fields.value(field)
+            && let Some(client) = clients::find_by_key(txn, field, value).await?
+            && !ids.contains(&client)
+        {
+            ids.push(client);
+        }
+    }
+    // One order for every worker, so two placements touching the same clients cannot deadlock.
+    let mut sorted = ids.clone();
+    sorted.sort_unstable();
+    let mut rows = Vec::with_capacity(ids.len());
+    for id in &sorted {
+        if clients::lock(txn, *id).await? {
+            let others: Vec<SourceRecord> = records::linked_active(txn, *id)
+                .await?
+                .into_iter()
+                .filter(|r| !(r.source == record.source && r.external_id == record.external_id))
+                .collect();
+            rows.push((*id, others));
+        }
+    }
+    rows.sort_by_key(|(id, _)| ids.iter().position(|i| i == id));
+    let holders: Vec<Holder<'_>> = rows
+        .iter()
+        .map(|(client, others)| Holder {
+            client: *client,
+            members: others.iter().map(member).collect(),
+        })
+        .collect();
+    let own = record.client_id.filter(|c| rows.iter().any(|(id, _)| id == c));
+    Ok(reconcile::place(member(record), own, &holders))
+}
+
+fn member(record: &SourceRecord) -> Member<'_> {
+    Member {
+        source: record.source,
+        kind: &record.kind,
+        document_key: record.fields.value(Field::DocumentKey),
+    }
+}
+
+/// The record's exact keys, as a decision's evidence names them.
+fn key_evidence(record: &SourceRecord) -> serde_json::Value {
+    json!({
+        "document_key": record.fields.value(Field::DocumentKey),
+        "email": record.fields.value(Field::Email),
+    })
+}
+
+/// A stable short name of the match model in use, stored with every decision.
+fn model_version(matching: &Matching) -> String {
+    use sha2::{Digest, Sha256};
+    let bytes = serde_json::to_vec(&matching.model).unwrap_or_default();
+    let digest = Sha256::digest(&bytes);
+    format!("fs-{}", hex::encode(&digest[..6]))
+}
+
+/// A new client made of the record's values, in one insert. No client holds the record's keys
+/// (that is what an unmatched placement means), so its keys are the record's.
+async fn create_client(
+    txn: &impl sea_orm::ConnectionTrait,
+    record: &mut SourceRecord,
+    blocking_keys: &[String],
+) -> Result<ClientId, ProcessError> {
+    let only = [MergeInput {
+        source: record.source,
+        external_id: &record.external_id,
+        fields: &record.fields,
+    }];
+    let merge = reconcile::merge(&only, &BTreeMap::new());
+    let values: Vec<_> = merge.fields.iter().map(|g| (g.field, g.value.clone())).collect();
+    let client = clients::create(txn, &values).await?;
+    record.client_id = Some(client);
+    records::save(txn, record).await?;
+    provenance::record(txn, client, &merge.fields).await?;
+    match_keys::insert(txn, client, blocking_keys).await?;
+    Ok(client)
+}
+
+/// Moves every record of `absorbed` onto `into` and removes them; their open field mismatches
+/// close (the survivor's recompute raises what still differs) and their operator pins carry
+/// over where the survivor has none.
+async fn merge_clients(
+    txn: &impl sea_orm::ConnectionTrait,
+    into: ClientId,
+    absorbed: &[ClientId],
+) -> Result<(), ProcessError> {
+    for other in absorbed {
+        records::relink(txn, *other, into).await?;
+        conflicts::close_field_mismatches(txn, *other, "merged into another client").await?;
+        provenance::carry_pins(txn, *other, into).await?;
+        clients::delete(txn, *other).await?;
+    }
+    Ok(())
+}
+
+/// Scores the clients sharing a usable blocking key with the record (`pool`), marking those
+/// that already hold another object of the record's source and kind.
+async fn fuzzy_candidates(
+    txn: &impl sea_orm::ConnectionTrait,
+    matching: &Matching,
+    profile: &Profile,
+    pool: &[ClientId],
+    record: &SourceRecord,
+    moving_from: Option<ClientId>,
+) -> Result<Vec<Scored>, ProcessError> {
+    let ids: Vec<ClientId> = pool
+        .iter()
+        .copied()
+        .filter(|id| Some(*id) != moving_from)
+        .collect();
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let others: Vec<_> = clients::load_many(txn, &ids)
+        .await?
+        .iter()
+        // Never a fuzzy link across two different emails or document keys: a score is no
+        // proof against a key, and the same rule for new and moving records keeps the outcome
+        // independent of which arrived first.
+        .filter(|row| !reconcile::keys_disagree(|f| record.fields.value(f), |f| clients::value_of(row, f)))
+        .map(|row| {
+            let other = Profile::build(|f| clients::value_of(row, f), matching.profile);
+            (ClientId::from_uuid(row.id), other)
+        })
+        .collect();
+    let mut scored = reconcile::score_candidates(profile, others.iter().map(|(id, p)| (*id, p)), matching);
+    let strong: Vec<ClientId> = scored
+        .iter()
+        .filter(|s| s.probability >= matching.review_threshold)
+        .map(|s| s.client_id)
+        .collect();
+    let same_source = records::clients_holding_kind(txn, &strong, record).await?;
+    for s in &mut scored {
+        s.same_source = same_source.contains(&s.client_id);
+    }
+    scored.retain(|s| s.probability >= matching.review_threshold);
+    scored.sort_by(|a, b| b.probability.total_cmp(&a.probability));
+    Ok(scored)
+}

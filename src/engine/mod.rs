@@ -1,0 +1,360 @@
+//! The application service that applies one source event to the store: one event to one
+//! outcome, in one transaction (inbox row, source record, client, provenance, conflicts and
+//! decisions change together or not at all). The worker, backfill and operator actions all
+//! come through here; the pure rules it applies live in `reconcile`.
+//!
+//! - `mod.rs`: an event's effect on its source record (updates, thin events, deletes, merges).
+//! - `link`: where the record goes (keys, placement, fuzzy matching, merges and moves).
+//! - `recompute`: a client's golden values re-derived from its records.
+//!
+//! Concurrency (any number of workers on Postgres, READ COMMITTED), in lock order:
+//! 1. The event's source record row is locked (`FOR UPDATE`) as it is loaded, so two events
+//!    about one object apply in turn and neither loses the other's field. A record not yet
+//!    stored is guarded by the `(source, external_id)` unique index: the losing insert rolls
+//!    back, is retried here, and then finds and locks the winner's row.
+//! 2. A record being matched takes advisory locks on its blocking keys (`store::match_keys`):
+//!    records that could match each other share a key and take turns, and everything read
+//!    after the lock (links, candidates, clients) includes what the previous holder committed.
+//! 3. A client is locked before its golden values are recomputed from its records, so two
+//!    records feeding one client merge in turn and neither overwrites the other's values.
+//!
+//! `clients.email` and `clients.document_key` are unique as a last line: a race the locks do
+//! not cover fails on the index and is retried. A deadlock between two orders is detected by
+//! Postgres, rolled back, and retried through the queue like any transient error.
+
+mod link;
+mod recompute;
+
+use link::reconcile_record;
+pub use recompute::recompute;
+
+use entity::{conflicts::ConflictKind, inbox_events::InboxStatus, source_records::RecordStatus};
+use sea_orm::{DatabaseConnection, DatabaseTransaction, DbErr, TransactionTrait};
+
+use crate::{
+    domain::ids::ClientId,
+    queue::Envelope,
+    reconcile::{self, Field, FieldValue, Matching, normalize::Normalized},
+    sources::{self, EventEffect},
+    store::{
+        StoreError, clients, conflicts,
+        inbox::{self, Claim},
+        records::{self, SourceRecord},
+    },
+};
+
+/// How many times an event is re-run in-process after losing a unique-index race. A race is
+/// settled once the winner commits, so the loser re-runs after a short, growing pause; only
+/// a run of bad luck this long falls back to the queue's delayed retry.
+const RACE_RETRIES: u32 = 12;
+
+/// What processing an event did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Applied and reconciled into this client.
+    Linked(ClientId),
+    /// Applied, but its keys point at different clients: a key_collision conflict, nothing merged.
+    Collision,
+    /// Applied, but fuzzy matching was not sure: an ambiguous_match conflict, nothing merged.
+    Ambiguous,
+    /// Already processed: nothing done.
+    Duplicate,
+    /// Thin event: the record waits for enrichment.
+    PendingEnrichment,
+    /// The source deleted the object; its record no longer feeds a client.
+    Deleted,
+    /// Stored, nothing to apply.
+    Ignored,
+}
+
+impl Outcome {
+    /// Stable name for metrics and logs.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Outcome::Linked(_) => "linked",
+            Outcome::Collision => "collision",
+            Outcome::Ambiguous => "ambiguous",
+            Outcome::Duplicate => "duplicate",
+            Outcome::PendingEnrichment => "pending_enrichment",
+            Outcome::Deleted => "deleted",
+            Outcome::Ignored => "ignored",
+        }
+    }
+}
+
+/// Why an event could not be processed.
+#[derive(Debug, thiserror::Error)]
+pub enum ProcessError {
+    /// The store failed; usually transient (connection, lock, race).
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Reading the object from its source failed (enrichment).
+    #[error("enrichment failed: {0}")]
+    Source(#[from] crate::saas::ApiError),
+}
+
+impl From<DbErr> for ProcessError {
+    fn from(e: DbErr) -> Self {
+        ProcessError::Store(StoreError::Db(e))
+    }
+}
+
+impl ProcessError {
+    /// Transient errors are retried through the queue with backoff; others go to the dead-letter store.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            ProcessError::Store(StoreError::Db(_)) => true,
+            ProcessError::Store(StoreError::Corrupt(_)) => false,
+            ProcessError::Source(e) => e.is_transient(),
+        }
+    }
+}
+
+/// Processes one event, re-running it if it lost a race on a unique index.
+pub async fn process(
+    db: &DatabaseConnection,
+    matching: &Matching,
+    env: &Envelope,
+    effect: &EventEffect,
+    attempt: u32,
+) -> Result<Outcome, ProcessError> {
+    with_race_retries(&env.id, || process_once(db, matching, env, effect, attempt)).await
+}
+
+async fn process_once(
+    db: &DatabaseConnection,
+    matching: &Matching,
+    env: &Envelope,
+    effect: &EventEffect,
+    attempt: u32,
+) -> Result<Outcome, ProcessError> {
+    let txn = db.begin().await?;
+    let outcome = apply(&txn, matching, env, effect.clone(), attempt).await?;
+    txn.commit().await?;
+    Ok(outcome)
+}
+
+/// Processes several events in one transaction (one commit for all), re-running the batch if
+/// it lost a race on a unique index; any other error rolls all of them back and the caller
+/// settles them one by one.
+pub async fn process_batch(
+    db: &DatabaseConnection,
+    matching: &Matching,
+    events: &[(&Envelope, &EventEffect, u32)],
+) -> Result<Vec<Outcome>, ProcessError> {
+    let what = format!("batch of {}", events.len());
+    with_race_retries(&what, || process_batch_once(db, matching, events)).await
+}
+
+/// Re-runs `run` when it lost a race on a unique index (the winner's rows are then found and
+/// linked to); any other result is returned as it is.
+async fn with_race_retries<T, F>(what: &str, mut run: impl FnMut() -> F) -> Result<T, ProcessError>
+where
+    F: std::future::Future<Output = Result<T, ProcessError>>,
+{
+    let mut tries = 0;
+    loop {
+        match run().await {
+            Err(ProcessError::Store(e)) if e.is_unique_violation() && tries < RACE_RETRIES => {
+                tries += 1;
+                tracing::debug!(what, tries, "lost a race on a unique index; retrying");
+                let pause = 2 * u64::from(tries) + fastrand::u64(..5);
+                tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
+            }
+            other => return other,
+        }
+    }
+}
+
+async fn process_batch_once(
+    db: &DatabaseConnection,
+    matching: &Matching,
+    events: &[(&Envelope, &EventEffect, u32)],
+) -> Result<Vec<Outcome>, ProcessError> {
+    let txn = db.begin().await?;
+    let mut outcomes = Vec::with_capacity(events.len());
+    for (env, effect, attempt) in events {
+        outcomes.push(apply(&txn, matching, env, (*effect).clone(), *attempt).await?);
+    }
+    txn.commit().await?;
+    Ok(outcomes)
+}
+
+/// Applies one event, with what it means already read (and enriched), inside the caller's
+/// transaction.
+async fn apply(
+    txn: &DatabaseTransaction,
+    matching: &Matching,
+    env: &Envelope,
+    effect: EventEffect,
+    attempt: u32,
+) -> Result<Outcome, ProcessError> {
+    let (status, note) = match &effect {
+        EventEffect::Ignore { reason } => (InboxStatus::Ignored, Some(reason.clone())),
+        EventEffect::Thin { .. } => (InboxStatus::PendingEnrichment, None),
+        EventEffect::Update { .. } | EventEffect::Delete { .. } | EventEffect::Merge { .. } => {
+            (InboxStatus::Processed, None)
+        }
+    };
+    // The claim writes nothing for a duplicate, so returning here leaves the transaction clean.
+    if inbox::claim(txn, env, status, attempt, note).await? == Claim::Duplicate {
+        return Ok(Outcome::Duplicate);
+    }
+    let outcome = match effect {
+        EventEffect::Ignore { .. } => Outcome::Ignored,
+        EventEffect::Thin { kind } => {
+            let mut record = records::load_or_new(txn, env.source, &external_id(kind, env), kind).await?;
+            if record.status == RecordStatus::Deleted || record.fields.is_empty() {
+                record.status = RecordStatus::PendingEnrichment;
+            }
+            record.last_event_at_ms = record.last_event_at_ms.max(env.occurred_at_ms);
+            records::save(txn, &mut record).await?;
+            Outcome::PendingEnrichment
+        }
+        EventEffect::Delete { kind } => {
+            let mut record = records::load_or_new(txn, env.source, &external_id(kind, env), kind).await?;
+            record.status = RecordStatus::Deleted;
+            record.last_event_at_ms = record.last_event_at_ms.max(env.occurred_at_ms);
+            records::save(txn, &mut record).await?;
+            if let Some(client) = record.client_id {
+                recompute(txn, matching, client, &record, &env.id).await?;
+            }
+            Outcome::Deleted
+        }
+        EventEffect::Merge {
+            kind,
+            survivor,
+            merged,
+        } => merge_records(txn, matching, env, kind, &survivor, &merged).await?,
+        EventEffect::Update { kind, changes } => {
+            let mut record = records::load_or_new(txn, env.source, &external_id(kind, env), kind).await?;
+            let mut keys_changed = false;
+            let mut new_evidence = false;
+            for change in changes {
+                let is_key = matches!(change.field, Field::Email | Field::DocumentKey);
+                let was_unknown = record.fields.value(change.field).is_none();
+                let field = change.field;
+                let changed = apply_change(&mut record, change, &env.id, matching);
+                keys_changed |= changed && is_key;
+                new_evidence |= changed && (was_unknown || record.fields.value(field).is_some());
+            }
+            if record.status != RecordStatus::Deleted && !record.fields.is_empty() {
+                record.status = RecordStatus::Active;
+            }
+            record.last_event_at_ms = record.last_event_at_ms.max(env.occurred_at_ms);
+            let change = RecordChange {
+                keys_changed,
+                new_evidence,
+            };
+            reconcile_record(txn, matching, &mut record, change, &env.id).await?
+        }
+    };
+    Ok(outcome)
+}
+
+/// The source merged objects: their records retire into the survivor's, taking their newer
+/// values with them, and every record their clients held (ClickUp tasks included) follows to
+/// one client, since the source of truth has said these are one entity.
+async fn merge_records(
+    txn: &DatabaseTransaction,
+    matching: &Matching,
+    env: &Envelope,
+    kind: &'static str,
+    survivor_id: &str,
+    merged_ids: &[String],
+) -> Result<Outcome, ProcessError> {
+    let mut survivor = records::load_or_new(txn, env.source, &format!("{kind}:{survivor_id}"), kind).await?;
+    let mut retired = Vec::new();
+    for id in merged_ids {
+        let record = records::load_or_new(txn, env.source, &format!("{kind}:{id}"), kind).await?;
+        if record.is_stored() {
+            survivor.fields.absorb(&record.fields);
+            survivor.last_event_at_ms = survivor.last_event_at_ms.max(record.last_event_at_ms);
+            retired.push(record);
+        }
+    }
+    survivor.last_event_at_ms = survivor.last_event_at_ms.max(env.occurred_at_ms);
+    if !survivor.fields.is_empty() && survivor.status != RecordStatus::Deleted {
+        survivor.status = RecordStatus::Active;
+    }
+    let mut clients_involved: Vec<ClientId> = survivor
+        .client_id
+        .into_iter()
+        .chain(retired.iter().filter_map(|r| r.client_id))
+        .collect();
+    let Some(&target) = clients_involved.first() else {
+        // Nothing was linked yet: the survivor is matched like any record that gained values.
+        for record in &mut retired {
+            record.status = RecordStatus::Deleted;
+            records::save(txn, record).await?;
+        }
+        let change = RecordChange {
+            keys_changed: true,
+            new_evidence: true,
+        };
+        return reconcile_record(txn, matching, &mut survivor, change, &env.id).await;
+    };
+    // One order for every worker, so two merges touching the same clients cannot deadlock.
+    clients_involved.sort_unstable();
+    clients_involved.dedup();
+    for client in &clients_involved {
+        clients::lock(txn, *client).await?;
+    }
+    for other in clients_involved.iter().filter(|c| **c != target) {
+        records::relink(txn, *other, target).await?;
+        clients::delete(txn, *other).await?;
+    }
+    for record in &mut retired {
+        record.status = RecordStatus::Deleted;
+        record.client_id = Some(target);
+        records::save(txn, record).await?;
+        for kind in [ConflictKind::AmbiguousMatch, ConflictKind::KeyCollision] {
+            conflicts::close_for_record(txn, kind, record, "merged at the source").await?;
+        }
+    }
+    survivor.client_id = Some(target);
+    records::save(txn, &mut survivor).await?;
+    recompute(txn, matching, target, &survivor, &env.id).await?;
+    Ok(Outcome::Linked(target))
+}
+
+/// `kind:id`, because HubSpot contact and company ids are separate namespaces.
+fn external_id(kind: &str, env: &Envelope) -> String {
+    format!("{kind}:{}", env.object_id)
+}
+
+/// Normalizes and applies one change; returns whether the record changed.
+fn apply_change(
+    record: &mut SourceRecord,
+    change: sources::Change,
+    event: &str,
+    matching: &Matching,
+) -> bool {
+    let value =
+        match reconcile::normalize::normalize_in(change.field, change.raw.as_deref(), matching.country) {
+            Normalized::Cleared => None,
+            Normalized::Value(value, _) => Some(value),
+            Normalized::Rejected(reason) => {
+                tracing::warn!(event, field = change.field.as_str(), reason, "value skipped");
+                return false;
+            }
+        };
+    record.fields.apply(
+        change.field,
+        FieldValue {
+            value,
+            at_ms: change.at_ms,
+            event: event.to_owned(),
+        },
+    )
+}
+
+/// What an event changed in a record, which decides how much matching it needs.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RecordChange {
+    /// Email or document key changed: exact keys are looked up again.
+    pub(crate) keys_changed: bool,
+    /// A field gained or changed a value: a record that alone feeds its client is matched
+    /// again, since it may now be recognisably someone another client already holds.
+    pub(crate) new_evidence: bool,
+}

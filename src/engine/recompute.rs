@@ -1,0 +1,98 @@
+//! A client's golden values, re-derived from every record it holds.
+
+use std::collections::BTreeMap;
+
+use entity::source_records::RecordStatus;
+
+use super::ProcessError;
+use crate::{
+    domain::ids::ClientId,
+    reconcile::{
+        self, Field, Matching, MergeInput,
+        fuzzy::{Profile, blocking},
+    },
+    store::{
+        StoreError, clients, conflicts, match_keys, provenance,
+        records::{self, SourceRecord},
+    },
+};
+
+/// The blocking keys of a client holding `values`.
+fn keys_of(values: &[(Field, Option<String>)], matching: &Matching) -> Vec<String> {
+    let profile = Profile::build(
+        |field| {
+            values
+                .iter()
+                .find(|(f, _)| *f == field)
+                .and_then(|(_, v)| v.as_deref())
+        },
+        matching.profile,
+    );
+    blocking::keys(&profile)
+}
+
+/// Re-derives a client's golden fields from every record linked to it. Deriving from the
+/// records (not patching the row) makes the result independent of event order.
+pub async fn recompute(
+    txn: &impl sea_orm::ConnectionTrait,
+    matching: &Matching,
+    client: ClientId,
+    trigger: &SourceRecord,
+    event: &str,
+) -> Result<(), ProcessError> {
+    // Before reading the records, so a concurrent recompute of this client is seen, not overwritten.
+    if !clients::lock(txn, client).await? {
+        return Err(StoreError::Corrupt(format!("client {client} vanished")).into());
+    }
+    let linked = records::linked_active(txn, client).await?;
+    let inputs: Vec<MergeInput<'_>> = linked
+        .iter()
+        .map(|r| MergeInput {
+            source: r.source,
+            external_id: &r.external_id,
+            fields: &r.fields,
+        })
+        .collect();
+    let (row, held) = clients::get_with_provenance(txn, client).await?;
+    let pinned: BTreeMap<Field, Option<String>> = held
+        .iter()
+        .filter(|(_, row)| row.pinned)
+        .map(|(field, row)| (*field, row.value.clone()))
+        .collect();
+    let merge = reconcile::merge(&inputs, &pinned);
+    let mut values = Vec::with_capacity(merge.fields.len());
+    let mut changed = Vec::new();
+    for golden in &merge.fields {
+        // A key another client already holds is never copied: that would merge two clients.
+        if matches!(golden.field, Field::Email | Field::DocumentKey)
+            && let Some(value) = golden.value.as_deref()
+            && clients::value_of(&row, golden.field) != Some(value)
+            && clients::find_by_key(txn, golden.field, value)
+                .await?
+                .is_some_and(|owner| owner != client)
+        {
+            continue;
+        }
+        let unchanged = held.get(&golden.field).is_some_and(|p| {
+            p.value == golden.value && p.event_id == golden.event && p.external_id == golden.external_id
+        });
+        if !unchanged {
+            changed.push(golden.clone());
+        }
+        values.push((golden.field, golden.value.clone()));
+    }
+    // Pinned values stand as the operator set them.
+    values.extend(pinned.iter().map(|(field, value)| (*field, value.clone())));
+    provenance::record(txn, client, &changed).await?;
+    if clients::apply(txn, row, &values).await? {
+        match_keys::replace(txn, client, &keys_of(&values, matching)).await?;
+    }
+    // Mismatches need two sources; skip the lookup unless one may exist or may have to close.
+    let multi_source = linked
+        .first()
+        .is_some_and(|first| linked.iter().any(|r| r.source != first.source));
+    if !merge.mismatches.is_empty() || multi_source || trigger.status == RecordStatus::Deleted {
+        conflicts::sync_field_mismatches(txn, client, &merge.mismatches, trigger, event).await?;
+    }
+    Ok(())
+}
