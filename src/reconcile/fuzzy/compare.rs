@@ -74,7 +74,8 @@ fn date_level(a: &str, b: &str) -> Level {
     if a == b {
         return EXACT;
     }
-    if a.len() == 8 && b.len() == 8 {
+    // Sliced by bytes, so only ASCII digits are read as parts of a date.
+    if a.len() == 8 && b.len() == 8 && a.is_ascii() && b.is_ascii() {
         let (ya, ma, da) = (&a[..4], &a[4..6], &a[6..]);
         let (yb, mb, db) = (&b[..4], &b[4..6], &b[6..]);
         if damerau_levenshtein(a, b) <= 1 || (ya == yb && ma == db && da == mb) {
@@ -211,6 +212,12 @@ mod tests {
 
     fn level(p: &Pattern, c: Field) -> Level {
         p[c.index()]
+    }
+
+    #[test]
+    fn eight_bytes_of_non_ascii_text_are_compared_as_text_not_sliced_as_a_date() {
+        // Found by the property test below: `L݃h𑈧` is 8 bytes with no char boundary at 6.
+        assert_eq!(date_level("L\u{743}h\u{11227}", "19760304"), DIFFERENT);
     }
 
     #[test]
