@@ -88,10 +88,7 @@ pub(crate) async fn reconcile_record(
             let scored = fuzzy_candidates(txn, matching, &profile, &pool, record, None).await?;
             let decision = reconcile::decide_fuzzy(scored.clone(), matching);
             let evidence = json!({"rule": "fuzzy", "candidates": scored});
-            let top = scored
-                .iter()
-                .map(|s| s.probability)
-                .fold(None, |a: Option<f64>, p| Some(a.map_or(p, |a| a.max(p))));
+            let top = scored.first().map(|s| s.probability);
             if !matches!(decision, MatchDecision::Ambiguous { .. }) {
                 // An earlier, thinner version of this record may have been too doubtful to place.
                 conflicts::close_for_record(
@@ -150,10 +147,7 @@ pub(crate) async fn reconcile_record(
             }
             if alone && own == Some(client) {
                 let scored = fuzzy_candidates(txn, matching, &profile, &pool, record, Some(client)).await?;
-                let top = scored
-                    .iter()
-                    .map(|s| s.probability)
-                    .fold(None, |a: Option<f64>, p| Some(a.map_or(p, |a| a.max(p))));
+                let top = scored.first().map(|s| s.probability);
                 if let MatchDecision::Link(other) = reconcile::decide_fuzzy(scored.clone(), matching) {
                     tracing::info!(event, from = %client, to = %other, "record recognised as another client's; moving it");
                     record.client_id = Some(other);
@@ -360,7 +354,8 @@ async fn merge_clients(
 }
 
 /// Scores the clients sharing a usable blocking key with the record (`pool`), marking those
-/// that already hold another object of the record's source and kind.
+/// that already hold another object of the record's source and kind; the candidates at or
+/// above the review threshold, most probable first.
 async fn fuzzy_candidates(
     txn: &impl sea_orm::ConnectionTrait,
     matching: &Matching,

@@ -90,23 +90,15 @@ pub async fn close_for_record(
     record: &SourceRecord,
     resolution: &str,
 ) -> Result<(), StoreError> {
-    let now = Utc::now();
-    conflicts::Entity::update_many()
-        .col_expr(
-            conflicts::Column::Status,
-            sea_orm::sea_query::Expr::value(ConflictStatus::Resolved.to_value()),
-        )
-        .col_expr(conflicts::Column::Resolution, resolution.into())
-        .col_expr(conflicts::Column::ResolvedBy, SYSTEM.into())
-        .col_expr(conflicts::Column::ResolvedAt, now.into())
-        .col_expr(conflicts::Column::UpdatedAt, now.into())
-        .filter(conflicts::Column::Kind.eq(kind))
-        .filter(conflicts::Column::Status.eq(ConflictStatus::Open))
-        .filter(conflicts::Column::Source.eq(record.source.as_str()))
-        .filter(conflicts::Column::ExternalId.eq(record.external_id.as_str()))
-        .exec(db)
-        .await?;
-    Ok(())
+    close_open(
+        db,
+        sea_orm::Condition::all()
+            .add(conflicts::Column::Kind.eq(kind))
+            .add(conflicts::Column::Source.eq(record.source.as_str()))
+            .add(conflicts::Column::ExternalId.eq(record.external_id.as_str())),
+        resolution,
+    )
+    .await
 }
 
 /// Closes a client's open field mismatches (it is being merged away; the survivor raises what
@@ -114,6 +106,22 @@ pub async fn close_for_record(
 pub async fn close_field_mismatches(
     db: &impl ConnectionTrait,
     client: ClientId,
+    resolution: &str,
+) -> Result<(), StoreError> {
+    close_open(
+        db,
+        sea_orm::Condition::all()
+            .add(conflicts::Column::Kind.eq(ConflictKind::FieldMismatch))
+            .add(conflicts::Column::ClientId.eq(client.as_uuid())),
+        resolution,
+    )
+    .await
+}
+
+/// Resolves, as the system, every open conflict that `which` selects.
+async fn close_open(
+    db: &impl ConnectionTrait,
+    which: sea_orm::Condition,
     resolution: &str,
 ) -> Result<(), StoreError> {
     let now = Utc::now();
@@ -126,9 +134,8 @@ pub async fn close_field_mismatches(
         .col_expr(conflicts::Column::ResolvedBy, SYSTEM.into())
         .col_expr(conflicts::Column::ResolvedAt, now.into())
         .col_expr(conflicts::Column::UpdatedAt, now.into())
-        .filter(conflicts::Column::Kind.eq(ConflictKind::FieldMismatch))
         .filter(conflicts::Column::Status.eq(ConflictStatus::Open))
-        .filter(conflicts::Column::ClientId.eq(client.as_uuid()))
+        .filter(which)
         .exec(db)
         .await?;
     Ok(())
