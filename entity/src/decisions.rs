@@ -24,6 +24,9 @@ pub enum DecisionKind {
     /// The record's keys point at clients that contradict each other: nothing merged.
     #[sea_orm(string_value = "collision")]
     Collision,
+    /// A record placed by a score no longer fits its client on what it holds now: it left.
+    #[sea_orm(string_value = "split")]
+    Split,
 }
 
 /// One decision row; appended, never updated.

@@ -30,6 +30,8 @@ pub struct Model {
     pub status: RecordStatus,
     pub fields: Json,
     pub last_event_at_ms: i64,
+    pub email: Option<String>,
+    pub document_key: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

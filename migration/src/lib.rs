@@ -8,6 +8,7 @@ mod m20261125_000003_match_keys_and_addresses;
 mod m20261125_000004_backfill_cursors;
 mod m20261125_000005_write_back;
 mod m20261202_000006_create_decisions;
+mod m20261202_000007_record_keys;
 
 /// Every migration in order; `clientsync migrate` and start-up run `Migrator::up`.
 pub struct Migrator;
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000004_backfill_cursors::Migration),
             Box::new(m20261125_000005_write_back::Migration),
             Box::new(m20261202_000006_create_decisions::Migration),
+            Box::new(m20261202_000007_record_keys::Migration),
         ]
     }
 }

@@ -42,17 +42,18 @@ pub(crate) async fn reconcile_record(
         records::save(txn, record).await?;
         return Ok(Outcome::Deleted);
     }
-    let own = record.client_id;
-    let lookup = change.keys_changed || own.is_none();
-    // A client's records leave it only by moving while alone, merges, collisions and operators:
-    // a record that shares its client now still will after the lock, so only a lone record pays
-    // for matching again (and is counted again under the lock).
-    let maybe_alone = match own {
-        Some(client) if change.new_evidence => records::count_linked(txn, client).await? <= 1,
-        _ => false,
+    let mut own = record.client_id;
+    // A client's records leave it only by moving while alone, merges, collisions, a failed
+    // revisit and operators: a record that shares its client now still will after the lock, so
+    // only a lone record pays for matching again (and is counted again under the lock).
+    let linked_count = match own {
+        Some(client) if change.new_evidence => records::count_linked(txn, client).await?,
+        _ => 0,
     };
+    let maybe_alone = own.is_some() && change.new_evidence && linked_count <= 1;
+    let may_revisit = own.is_some() && change.matched_changed && linked_count > 1;
     let profile = Profile::build(|f| record.fields.value(f), matching.profile);
-    let (blocking_keys, pool) = if lookup || maybe_alone {
+    let (blocking_keys, pool) = if change.keys_changed || own.is_none() || maybe_alone || may_revisit {
         let keys = blocking::keys(&profile);
         // Before any lookup, so a concurrent match of the same person waits for this one's
         // commit and every read below (READ COMMITTED) sees what it committed.
@@ -65,6 +66,35 @@ pub(crate) async fn reconcile_record(
         Some(client) if maybe_alone => records::count_linked(txn, client).await? <= 1,
         _ => false,
     };
+    if may_revisit
+        && let Some(client) = own
+        && !fits_its_client(txn, record, client).await?
+    {
+        // Placed by a score on thinner evidence, and a key it holds now contradicts the rest of
+        // its client: it leaves, and is placed as if it had just arrived with what it holds.
+        tracing::info!(event, from = %client, "record no longer fits its client; placing it again");
+        record.client_id = None;
+        records::save(txn, record).await?;
+        recompute(txn, matching, client, record, event).await?;
+        let evidence = json!({"rule": "revisit", "keys": key_evidence(record)});
+        decisions::record(
+            txn,
+            Decision {
+                kind: DecisionKind::Split,
+                source: record.source,
+                external_id: &record.external_id,
+                event,
+                client: None,
+                from: Some(client),
+                probability: None,
+                evidence,
+                model_version: &model_version(matching),
+            },
+        )
+        .await?;
+        own = None;
+    }
+    let lookup = change.keys_changed || own.is_none();
     let placement = if lookup {
         place_by_keys(txn, record).await?
     } else {
@@ -235,6 +265,33 @@ pub(crate) async fn reconcile_record(
             Ok(Outcome::Collision)
         }
     }
+}
+
+/// Whether a record still belongs on its client: it shares an exact key with another of its
+/// records, or nothing it holds contradicts them by key (a different email or document key). A score is not re-taken here: a
+/// record's evidence arrives a field at a time, and a name half-known on one side would
+/// otherwise undo a link that the rest of the evidence will confirm.
+async fn fits_its_client(
+    txn: &impl sea_orm::ConnectionTrait,
+    record: &SourceRecord,
+    client: ClientId,
+) -> Result<bool, ProcessError> {
+    let others: Vec<SourceRecord> = records::linked_active(txn, client)
+        .await?
+        .into_iter()
+        .filter(|r| !(r.source == record.source && r.external_id == record.external_id))
+        .collect();
+    // A key shared with one of them proves it belongs, whatever else differs.
+    let shares_key = [Field::Email, Field::DocumentKey].into_iter().any(|field| {
+        record
+            .fields
+            .value(field)
+            .is_some_and(|v| others.iter().any(|o| o.fields.value(field) == Some(v)))
+    });
+    Ok(shares_key
+        || !others
+            .iter()
+            .any(|other| reconcile::keys_disagree(|f| record.fields.value(f), |f| other.fields.value(f))))
 }
 
 /// Whether `record` is the only active record on `client`.

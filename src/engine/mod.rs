@@ -230,6 +230,7 @@ async fn apply(
             let mut record = records::load_or_new(txn, env.source, &external_id(kind, env), kind).await?;
             let mut keys_changed = false;
             let mut new_evidence = false;
+            let mut matched_changed = false;
             for change in changes {
                 let is_key = matches!(change.field, Field::Email | Field::DocumentKey);
                 let was_unknown = record.fields.value(change.field).is_none();
@@ -237,6 +238,7 @@ async fn apply(
                 let changed = apply_change(&mut record, change, &env.id, matching);
                 keys_changed |= changed && is_key;
                 new_evidence |= changed && (was_unknown || record.fields.value(field).is_some());
+                matched_changed |= changed && Field::MATCHED.contains(&field);
             }
             if record.status != RecordStatus::Deleted && !record.fields.is_empty() {
                 record.status = RecordStatus::Active;
@@ -245,11 +247,46 @@ async fn apply(
             let change = RecordChange {
                 keys_changed,
                 new_evidence,
+                matched_changed,
             };
-            reconcile_record(txn, matching, &mut record, change, &env.id).await?
+            let outcome = reconcile_record(txn, matching, &mut record, change, &env.id).await?;
+            if keys_changed && matches!(outcome, Outcome::Linked(_)) {
+                place_waiting(txn, matching, &record, &env.id).await?;
+            }
+            outcome
         }
     };
     Ok(outcome)
+}
+
+/// Places again the records that sit on no client and share a key `record` now holds: had
+/// they arrived after it, that key would have placed them.
+async fn place_waiting(
+    txn: &DatabaseTransaction,
+    matching: &Matching,
+    record: &SourceRecord,
+    event: &str,
+) -> Result<(), ProcessError> {
+    let waiting = records::waiting_with_keys(
+        txn,
+        record.fields.value(Field::Email),
+        record.fields.value(Field::DocumentKey),
+        record,
+    )
+    .await?;
+    for (source, external_id, kind) in waiting {
+        let mut other = records::load_or_new(txn, source, &external_id, &kind).await?;
+        if other.client_id.is_some() || other.status != RecordStatus::Active {
+            continue;
+        }
+        let change = RecordChange {
+            keys_changed: true,
+            new_evidence: true,
+            matched_changed: true,
+        };
+        reconcile_record(txn, matching, &mut other, change, event).await?;
+    }
+    Ok(())
 }
 
 /// The source merged objects: their records retire into the survivor's, taking their newer
@@ -291,6 +328,7 @@ async fn merge_records(
         let change = RecordChange {
             keys_changed: true,
             new_evidence: true,
+            matched_changed: true,
         };
         return reconcile_record(txn, matching, &mut survivor, change, &env.id).await;
     };
@@ -357,4 +395,7 @@ pub(crate) struct RecordChange {
     /// A field gained or changed a value: a record that alone feeds its client is matched
     /// again, since it may now be recognisably someone another client already holds.
     pub(crate) new_evidence: bool,
+    /// A field the match model reads changed: a record placed by a score is checked against
+    /// the rest of its client, whose keys it may now contradict.
+    pub(crate) matched_changed: bool,
 }

@@ -83,7 +83,16 @@ pub async fn recompute(
     }
     // Pinned values stand as the operator set them.
     values.extend(pinned.iter().map(|(field, value)| (*field, value.clone())));
+    // A field none of its records holds any more (one left, or a key went to its owner) is
+    // empty, not the value a record that left once gave it.
+    let vacated: Vec<Field> = Field::ALL
+        .into_iter()
+        .filter(|field| !values.iter().any(|(f, _)| f == field))
+        .collect();
+    values.extend(vacated.iter().map(|field| (*field, None)));
     provenance::record(txn, client, &changed).await?;
+    let stale: Vec<Field> = vacated.iter().copied().filter(|f| held.contains_key(f)).collect();
+    provenance::forget(txn, client, &stale).await?;
     if clients::apply(txn, row, &values).await? {
         match_keys::replace(txn, client, &keys_of(&values, matching)).await?;
     }
@@ -91,7 +100,9 @@ pub async fn recompute(
     let multi_source = linked
         .first()
         .is_some_and(|first| linked.iter().any(|r| r.source != first.source));
-    if !merge.mismatches.is_empty() || multi_source || trigger.status == RecordStatus::Deleted {
+    // A record that was deleted or left this client may have taken a mismatch's other side.
+    let left = trigger.status == RecordStatus::Deleted || trigger.client_id != Some(client);
+    if !merge.mismatches.is_empty() || multi_source || left {
         conflicts::sync_field_mismatches(txn, client, &merge.mismatches, trigger, event).await?;
     }
     Ok(())

@@ -154,3 +154,22 @@ pub async fn carry_pins(db: &impl ConnectionTrait, from: ClientId, to: ClientId)
         .await?;
     Ok(())
 }
+
+/// Drops the unpinned provenance of fields the client no longer holds a value for.
+pub async fn forget(
+    db: &impl ConnectionTrait,
+    client: ClientId,
+    fields: &[crate::reconcile::Field],
+) -> Result<(), StoreError> {
+    use field_provenance::Column as C;
+    if fields.is_empty() {
+        return Ok(());
+    }
+    field_provenance::Entity::delete_many()
+        .filter(C::ClientId.eq(client.as_uuid()))
+        .filter(C::Field.is_in(fields.iter().map(|f| f.as_str())))
+        .filter(C::Pinned.eq(false))
+        .exec(db)
+        .await?;
+    Ok(())
+}

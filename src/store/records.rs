@@ -10,7 +10,7 @@ use sea_orm::{
 use super::StoreError;
 use crate::{
     domain::{ids::ClientId, source::Source},
-    reconcile::FieldSet,
+    reconcile::{Field, FieldSet},
 };
 
 /// A source record as the worker handles it.
@@ -107,6 +107,8 @@ pub async fn save(db: &impl ConnectionTrait, record: &mut SourceRecord) -> Resul
         status: Set(record.status),
         fields: Set(fields),
         last_event_at_ms: Set(record.last_event_at_ms),
+        email: Set(record.fields.value(Field::Email).map(str::to_owned)),
+        document_key: Set(record.fields.value(Field::DocumentKey).map(str::to_owned)),
         updated_at: Set(now),
         ..Default::default()
     };
@@ -208,5 +210,43 @@ pub async fn linked_active(
         .await?
         .into_iter()
         .map(SourceRecord::from_model)
+        .collect()
+}
+
+/// Active records on no client (a key collision, or an ambiguous match waiting for evidence)
+/// that hold `email` or `document_key`: when a client takes one of those keys, they are placed
+/// again, as they would have been had they arrived after it.
+pub async fn waiting_with_keys(
+    db: &impl ConnectionTrait,
+    email: Option<&str>,
+    document_key: Option<&str>,
+    except: &SourceRecord,
+) -> Result<Vec<(Source, String, String)>, StoreError> {
+    let mut any = sea_orm::Condition::any();
+    if let Some(email) = email {
+        any = any.add(source_records::Column::Email.eq(email));
+    }
+    if let Some(key) = document_key {
+        any = any.add(source_records::Column::DocumentKey.eq(key));
+    }
+    if any.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows: Vec<(String, String, String)> = source_records::Entity::find()
+        .select_only()
+        .columns([
+            source_records::Column::Source,
+            source_records::Column::ExternalId,
+            source_records::Column::Kind,
+        ])
+        .filter(any)
+        .filter(source_records::Column::ClientId.is_null())
+        .filter(source_records::Column::Status.eq(RecordStatus::Active))
+        .into_tuple()
+        .all(db)
+        .await?;
+    rows.into_iter()
+        .filter(|(source, id, _)| !(source == except.source.as_str() && *id == except.external_id))
+        .map(|(source, id, kind)| Ok((source.parse().map_err(StoreError::Corrupt)?, id, kind)))
         .collect()
 }
