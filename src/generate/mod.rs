@@ -359,6 +359,64 @@ pub fn generate(scenario: &Scenario) -> Dataset {
     Dataset { left, right, truth }
 }
 
+/// One list with duplicates inside it, as a deduplication sees it.
+#[derive(Debug, Clone, Default)]
+pub struct DedupeSet {
+    /// Every record, originals and copies, shuffled.
+    pub records: Vec<Person>,
+    /// Every pair of records of one person (a person with k records gives k(k−1)/2).
+    pub truth: Vec<(String, String)>,
+}
+
+/// Generates `scenario.people` people for deduplication: half have one record, the others
+/// between 2 and `max_records` (an original and corrupted copies of it), so clusters, not
+/// pairs, are what a matcher must find.
+pub fn generate_dedupe(scenario: &Scenario, max_records: usize) -> DedupeSet {
+    let mut rng = Rng::with_seed(scenario.seed);
+    let mut records = Vec::new();
+    let mut truth = Vec::new();
+    for n in 0..scenario.people {
+        let o = original(&mut rng, n);
+        let k = if max_records < 2 || maybe(&mut rng, 0.5) {
+            1
+        } else {
+            rng.usize(2..=max_records)
+        };
+        let mut ids = vec![o.id.clone()];
+        for j in 1..k {
+            let mut c = copy(&mut rng, &o, n, scenario);
+            c.id = format!("rec-{n}-dup-{j}");
+            ids.push(c.id.clone());
+            records.push(c);
+        }
+        records.push(o);
+        for (i, a) in ids.iter().enumerate() {
+            for b in &ids[i + 1..] {
+                truth.push((a.clone(), b.clone()));
+            }
+        }
+    }
+    rng.shuffle(&mut records);
+    DedupeSet { records, truth }
+}
+
+/// Writes `dedupe.csv` and `dedupe_truth.csv` into `dir`.
+pub fn write_dedupe(set: &DedupeSet, dir: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let mut out = csv::Writer::from_path(dir.join("dedupe.csv"))?;
+    out.write_record(HEADER)?;
+    for p in &set.records {
+        out.write_record(p.row())?;
+    }
+    out.flush()?;
+    let mut out = csv::Writer::from_path(dir.join("dedupe_truth.csv"))?;
+    out.write_record(["left_id", "right_id"])?;
+    for (l, r) in &set.truth {
+        out.write_record([l, r])?;
+    }
+    out.flush()
+}
+
 /// Writes `left.csv`, `right.csv` and `truth.csv` into `dir`.
 pub fn write(dataset: &Dataset, dir: &Path) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
@@ -397,6 +455,28 @@ mod tests {
             assert!(a.left.iter().any(|p| &p.id == l));
             assert!(a.right.iter().any(|p| &p.id == r));
         }
+    }
+
+    #[test]
+    fn a_dedupe_set_has_people_with_up_to_the_asked_records_and_all_their_pairs() {
+        let set = generate_dedupe(
+            &Scenario {
+                people: 300,
+                ..Scenario::default()
+            },
+            6,
+        );
+        let mut per_person = std::collections::HashMap::<&str, usize>::new();
+        for p in &set.records {
+            *per_person
+                .entry(p.id.split('-').nth(1).unwrap_or(""))
+                .or_default() += 1;
+        }
+        assert_eq!(per_person.len(), 300);
+        assert!(per_person.values().all(|k| (1..=6).contains(k)));
+        assert!(per_person.values().any(|k| *k == 6));
+        let pairs: usize = per_person.values().map(|k| k * (k - 1) / 2).sum();
+        assert_eq!(set.truth.len(), pairs);
     }
 
     #[test]
