@@ -33,6 +33,7 @@ struct Tally {
     links: usize,
     right_links: usize,
     key_links: usize,
+    right_key_links: usize,
     review: usize,
     review_with_truth_among: usize,
 }
@@ -153,8 +154,10 @@ fn main() {
             match decision {
                 MatchDecision::Link(client) => {
                     t.links += 1;
+                    let right = truth.is_some_and(|i| store.ids[i] == client);
                     t.key_links += usize::from(by_key);
-                    t.right_links += usize::from(truth.is_some_and(|i| store.ids[i] == client));
+                    t.right_links += usize::from(right);
+                    t.right_key_links += usize::from(by_key && right);
                 }
                 MatchDecision::Ambiguous { candidates } => {
                     t.review += 1;
@@ -168,13 +171,16 @@ fn main() {
         let pct = |a: usize, b: usize| 100.0 * a as f64 / b.max(1) as f64;
         println!(
             "{name:<8} model, {} records against {stored} clients: auto-link precision {:.4} ({} of {} \
-             links right, {} by exact key), recall {:.4} of {} with a true client; review {:.2} % \
-             ({} records, the true client among the candidates in {})",
+             links right; by exact key {} of {}, fuzzy {} of {}), recall {:.4} of {} with a true \
+             client; review {:.2} % ({} records, the true client among the candidates in {})",
             t.queries,
             t.right_links as f64 / t.links.max(1) as f64,
             t.right_links,
             t.links,
+            t.right_key_links,
             t.key_links,
+            t.right_links - t.right_key_links,
+            t.links - t.key_links,
             t.right_links as f64 / t.with_truth.max(1) as f64,
             t.with_truth,
             pct(t.review, t.queries),

@@ -165,7 +165,25 @@ fn title(word: &str) -> String {
         .join(" ")
 }
 
-fn original(rng: &mut Rng, n: usize) -> Person {
+/// Identifiers already handed out: a tax id and a mailbox belong to one person each, as in
+/// life (drawn with repeats, 100,000 people shared thousands of `maria.garcia12@…` addresses
+/// and hundreds of 7-digit ids, which no matcher keyed on them could tell apart).
+#[derive(Debug, Default)]
+struct Issued(std::collections::HashSet<String>);
+
+impl Issued {
+    /// Draws with `draw` until it gives something not issued yet.
+    fn unique(&mut self, rng: &mut Rng, draw: impl Fn(&mut Rng) -> String) -> String {
+        loop {
+            let value = draw(rng);
+            if self.0.insert(value.clone()) {
+                return value;
+            }
+        }
+    }
+}
+
+fn original(rng: &mut Rng, n: usize, issued: &mut Issued) -> Person {
     let given = pick(rng, GIVEN);
     let family = pick(rng, FAMILY);
     let (town, prefix, region) = TOWNS[zipf(rng, TOWNS.len())];
@@ -190,16 +208,19 @@ fn original(rng: &mut Rng, n: usize) -> Person {
         postcode: format!("{prefix}{:02}", rng.u32(0..100)),
         state: title(region),
         date_of_birth: format!("{year}{month:02}{day:02}"),
-        soc_sec_id: format!("{:07}", rng.u32(1_000_000..10_000_000)),
+        soc_sec_id: issued.unique(rng, |rng| format!("{:07}", rng.u32(1_000_000..10_000_000))),
         phone_number: format!("6{:08}", rng.u32(0..100_000_000)),
         email: if rng.f64() < 0.6 {
-            format!(
-                "{}.{}{}@{}",
-                given,
-                family,
-                rng.u32(1..99),
-                MAIL_DOMAINS[rng.usize(..MAIL_DOMAINS.len())]
-            )
+            issued.unique(rng, |rng| {
+                // Common names take longer numbers, as mail providers make them.
+                format!(
+                    "{}.{}{}@{}",
+                    given,
+                    family,
+                    rng.u32(1..10_000),
+                    MAIL_DOMAINS[rng.usize(..MAIL_DOMAINS.len())]
+                )
+            })
         } else {
             String::new()
         },
@@ -309,7 +330,7 @@ fn copy(rng: &mut Rng, o: &Person, n: usize, scenario: &Scenario) -> Person {
     }
     // Address: moved, or typed differently.
     if maybe(rng, 0.1) {
-        let moved = original(rng, n);
+        let moved = original(rng, n, &mut Issued::default());
         p.street_number = moved.street_number;
         p.address_1 = moved.address_1;
         p.address_2 = moved.address_2;
@@ -339,7 +360,10 @@ fn copy(rng: &mut Rng, o: &Person, n: usize, scenario: &Scenario) -> Person {
 /// Generates a dataset; the same scenario always yields the same data.
 pub fn generate(scenario: &Scenario) -> Dataset {
     let mut rng = Rng::with_seed(scenario.seed);
-    let left: Vec<Person> = (0..scenario.people).map(|n| original(&mut rng, n)).collect();
+    let mut issued = Issued::default();
+    let left: Vec<Person> = (0..scenario.people)
+        .map(|n| original(&mut rng, n, &mut issued))
+        .collect();
     let copies = ((scenario.people as f64) * scenario.overlap.clamp(0.0, 1.0)).round() as usize;
     let mut right = Vec::with_capacity(scenario.people);
     let mut truth = Vec::with_capacity(copies);
@@ -351,7 +375,7 @@ pub fn generate(scenario: &Scenario) -> Dataset {
     }
     while right.len() < scenario.people {
         let n = right.len();
-        let mut stranger = original(&mut rng, scenario.people + n);
+        let mut stranger = original(&mut rng, scenario.people + n, &mut issued);
         stranger.id = format!("rec-{n}-new");
         right.push(stranger);
     }
@@ -373,10 +397,11 @@ pub struct DedupeSet {
 /// pairs, are what a matcher must find.
 pub fn generate_dedupe(scenario: &Scenario, max_records: usize) -> DedupeSet {
     let mut rng = Rng::with_seed(scenario.seed);
+    let mut issued = Issued::default();
     let mut records = Vec::new();
     let mut truth = Vec::new();
     for n in 0..scenario.people {
-        let o = original(&mut rng, n);
+        let o = original(&mut rng, n, &mut issued);
         let k = if max_records < 2 || maybe(&mut rng, 0.5) {
             1
         } else {

@@ -243,8 +243,24 @@ mod tests {
     #[test]
     fn one_edit_is_exactly_damerau_levenshtein_of_one_or_less() {
         let words = [
-            "", "a", "ab", "ba", "abc", "acb", "abd", "abcd", "abdc", "bacd", "xabc", "12345678Z",
-            "12345687Z", "1234567Z", "ñandú", "nandu", "ñadnú", "ñandúx",
+            "",
+            "a",
+            "ab",
+            "ba",
+            "abc",
+            "acb",
+            "abd",
+            "abcd",
+            "abdc",
+            "bacd",
+            "xabc",
+            "12345678Z",
+            "12345687Z",
+            "1234567Z",
+            "ñandú",
+            "nandu",
+            "ñadnú",
+            "ñandúx",
         ];
         for a in words {
             for b in words {

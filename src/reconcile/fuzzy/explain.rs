@@ -159,7 +159,10 @@ mod tests {
         let json = serde_json::to_string(&e).unwrap();
         assert!(json.contains("\"level\":\"disagree\""), "{json}");
         let back: Explanation = serde_json::from_str(&json).unwrap();
-        assert_eq!((back.fields.len(), back.model_version), (e.fields.len(), e.model_version));
+        assert_eq!(
+            (back.fields.len(), back.model_version),
+            (e.fields.len(), e.model_version)
+        );
         assert!((back.probability - e.probability).abs() < 1e-12);
     }
 
