@@ -28,7 +28,7 @@ pub struct MatchArgs {
     #[arg(long)]
     pub out: PathBuf,
     /// With --dedupe: where to write `id,cluster_id`, one row per record.
-    #[arg(long, requires = "dedupe")]
+    #[arg(long, requires = "dedupe", conflicts_with = "all_pairs")]
     pub clusters: Option<PathBuf>,
     /// Header of the id column (default: `id` or `rec_id` if present, else the line number).
     #[arg(long)]

@@ -172,14 +172,18 @@ fn title(word: &str) -> String {
 struct Issued(std::collections::HashSet<String>);
 
 impl Issued {
-    /// Draws with `draw` until it gives something not issued yet.
+    /// Draws with `draw` until it gives something not issued yet; when a space runs out (more
+    /// people than 7-digit ids), a suffix keeps the value unique rather than looping forever.
     fn unique(&mut self, rng: &mut Rng, draw: impl Fn(&mut Rng) -> String) -> String {
-        loop {
+        for _ in 0..64 {
             let value = draw(rng);
             if self.0.insert(value.clone()) {
                 return value;
             }
         }
+        let value = format!("{}{}", draw(rng), self.0.len());
+        self.0.insert(value.clone());
+        value
     }
 }
 
