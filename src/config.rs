@@ -16,7 +16,7 @@ use crate::{
     receiver::signature::WebhookSecret,
     reconcile::{
         Matching,
-        fuzzy::{Model, ProfileOptions},
+        fuzzy::{self, Model, ProfileOptions},
     },
     saas::{ApiError, Limits, clickup::ClickUpApi, hubspot::HubSpotApi},
     sources::mapping::FieldMapping,
@@ -270,6 +270,8 @@ fn load_model(path: &std::path::Path) -> Result<Model, ConfigError> {
     let text = std::fs::read_to_string(path).map_err(|e| bad(e.to_string()))?;
     let model: Model = serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;
     model.validate().map_err(bad)?;
+    // A model written before fits were checked (or edited by hand) may link strangers.
+    fuzzy::plausible::check(&model).map_err(|e| bad(format!("refused: {e}")))?;
     Ok(model)
 }
 

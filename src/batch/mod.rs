@@ -217,6 +217,20 @@ pub fn write_pairs(
     })
 }
 
+/// Writes `id,cluster_id` rows (the cluster named by its first record's id) to `out`, all or
+/// nothing; `clusters` holds each record's cluster as the position of its first member.
+pub fn write_clusters(out: &Path, records: &Records, clusters: &[u32]) -> Result<(), BatchError> {
+    write_atomically(out, |w| {
+        writeln!(w, "id,cluster_id")?;
+        let mut csv = csv::WriterBuilder::new().has_headers(false).from_writer(w);
+        for (id, cluster) in records.ids.iter().zip(clusters) {
+            let name = records.ids.get(*cluster as usize).unwrap_or(id);
+            csv.write_record([id.as_str(), name.as_str()])?;
+        }
+        csv.flush()
+    })
+}
+
 /// Writes `value` as pretty JSON to `out`, all or nothing.
 pub fn write_json(out: &Path, value: &impl serde::Serialize) -> Result<(), BatchError> {
     write_atomically(out, |w| {
@@ -269,6 +283,8 @@ pub struct Job<'a> {
     pub right: Option<&'a Path>,
     /// Pairs file to write.
     pub out: &'a Path,
+    /// When deduplicating, where to write each record's cluster.
+    pub clusters: Option<&'a Path>,
     /// Header of the id column.
     pub id: Option<&'a str>,
     /// Column mappings given by the user.
@@ -302,6 +318,9 @@ pub fn run(
     };
     let matching = started.elapsed();
     write_pairs(out, &left, right.as_ref().unwrap_or(&left), &result)?;
+    if let (Some(path), Some(clusters)) = (job.clusters, &result.clusters) {
+        write_clusters(path, &left, clusters)?;
+    }
     Ok(Summary {
         left: left.profiles.len(),
         right: right.as_ref().map_or(0, |r| r.profiles.len()),

@@ -24,9 +24,12 @@ pub struct MatchArgs {
     /// Find duplicates within this one CSV file instead.
     #[arg(long, conflicts_with_all = ["left", "right"])]
     pub dedupe: Option<PathBuf>,
-    /// Where to write `left_id,right_id,probability`.
+    /// Where to write `left_id,right_id,probability` (with --dedupe: every pair within a cluster).
     #[arg(long)]
     pub out: PathBuf,
+    /// With --dedupe: where to write `id,cluster_id`, one row per record.
+    #[arg(long, requires = "dedupe", conflicts_with = "all_pairs")]
+    pub clusters: Option<PathBuf>,
     /// Header of the id column (default: `id` or `rec_id` if present, else the line number).
     #[arg(long)]
     pub id: Option<String>,
@@ -36,7 +39,8 @@ pub struct MatchArgs {
     /// Minimum match probability of a written pair.
     #[arg(long, default_value_t = 0.5)]
     pub threshold: f64,
-    /// Write every pair above the threshold instead of each record's best one.
+    /// Write every pair above the threshold instead of each record's best one (or, with
+    /// --dedupe, instead of clusters).
     #[arg(long)]
     pub all_pairs: bool,
     /// Treat Gmail addresses that differ only in dots or `+tags` as the same.
@@ -74,6 +78,10 @@ pub struct GenerateArgs {
     /// Random seed.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
+    /// Write one file to deduplicate instead (`dedupe.csv`, `dedupe_truth.csv` with every
+    /// within-person pair), half the people having 2 to this many records.
+    #[arg(long)]
+    pub dedupe_max: Option<usize>,
 }
 
 /// Arguments of `evaluate`.
@@ -127,6 +135,7 @@ pub fn run_match(args: &MatchArgs) -> anyhow::Result<()> {
         left,
         right,
         out: &args.out,
+        clusters: args.clusters.as_deref(),
         id: args.id.as_deref(),
         overrides: &args.columns,
         profile: ProfileOptions {
@@ -151,11 +160,33 @@ pub fn run_match(args: &MatchArgs) -> anyhow::Result<()> {
         summary.matching.as_secs_f64(),
         started.elapsed().as_secs_f64(),
     );
+    let estimate = &summary.result.estimate;
     println!(
-        "model: match rate among candidates {:.4}, EM iterations {}",
+        "model: prior {:.4} from {} exact-key pairs among {} candidates (rule recall {:.3}), \
+         EM iterations {}{}",
         summary.result.model.lambda(),
-        summary.result.iterations
+        estimate.anchor_pairs,
+        estimate.candidate_pairs,
+        estimate.rule_recall,
+        estimate.iterations,
+        if estimate.converged {
+            ""
+        } else {
+            " (not converged)"
+        }
     );
+    if let Err(why) = crate::reconcile::fuzzy::plausible::check(&summary.result.model) {
+        println!("warning: the weights fitted on these files would be refused by `fit`: {why}");
+    }
+    if let Some(clusters) = &summary.result.clusters {
+        let mut sizes = std::collections::HashMap::<u32, usize>::new();
+        for c in clusters {
+            *sizes.entry(*c).or_default() += 1;
+        }
+        let grouped = sizes.values().filter(|n| **n > 1).count();
+        let largest = sizes.values().max().copied().unwrap_or(0);
+        println!("clusters: {grouped} of two or more records, largest {largest}");
+    }
     println!("bits of evidence, exact agreement / disagreement:");
     for (field, agree, disagree) in summary.strongest_fields() {
         println!("  {field:<14} {agree:>+6.2} / {disagree:>+6.2}");
@@ -175,6 +206,19 @@ pub fn generate(args: &GenerateArgs) -> anyhow::Result<()> {
         id_disagreement: args.id_disagreement,
         seed: args.seed,
     };
+    if let Some(max) = args.dedupe_max {
+        let set = generate::generate_dedupe(&scenario, max);
+        generate::write_dedupe(&set, &args.out_dir)
+            .with_context(|| format!("writing into {}", args.out_dir.display()))?;
+        println!(
+            "wrote {} records of {} people and {} true pairs to {}",
+            set.records.len(),
+            args.people,
+            set.truth.len(),
+            args.out_dir.display()
+        );
+        return Ok(());
+    }
     let data = generate::generate(&scenario);
     generate::write(&data, &args.out_dir)
         .with_context(|| format!("writing into {}", args.out_dir.display()))?;

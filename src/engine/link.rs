@@ -12,7 +12,7 @@ use crate::{
     domain::ids::ClientId,
     reconcile::{
         self, Field, Holder, MatchDecision, Matching, Member, MergeInput, Placement, Scored,
-        fuzzy::{Profile, blocking},
+        fuzzy::{Profile, blocking, explain},
     },
     store::{
         clients, conflicts,
@@ -115,9 +115,9 @@ pub(crate) async fn reconcile_record(
     };
     match placement {
         Placement::Unmatched => {
-            let scored = fuzzy_candidates(txn, matching, &profile, &pool, record, None).await?;
+            let (scored, candidates) = fuzzy_candidates(txn, matching, &profile, &pool, record, None).await?;
             let decision = reconcile::decide_fuzzy(scored.clone(), matching);
-            let evidence = json!({"rule": "fuzzy", "candidates": scored});
+            let evidence = json!({"rule": "fuzzy", "candidates": candidates});
             let top = scored.first().map(|s| s.probability);
             if !matches!(decision, MatchDecision::Ambiguous { .. }) {
                 // An earlier, thinner version of this record may have been too doubtful to place.
@@ -176,14 +176,15 @@ pub(crate) async fn reconcile_record(
                     .await?;
             }
             if alone && own == Some(client) {
-                let scored = fuzzy_candidates(txn, matching, &profile, &pool, record, Some(client)).await?;
+                let (scored, candidates) =
+                    fuzzy_candidates(txn, matching, &profile, &pool, record, Some(client)).await?;
                 let top = scored.first().map(|s| s.probability);
                 if let MatchDecision::Link(other) = reconcile::decide_fuzzy(scored.clone(), matching) {
                     tracing::info!(event, from = %client, to = %other, "record recognised as another client's; moving it");
                     record.client_id = Some(other);
                     records::save(txn, record).await?;
                     clients::delete(txn, client).await?;
-                    let evidence = json!({"rule": "fuzzy", "candidates": scored});
+                    let evidence = json!({"rule": "fuzzy", "candidates": candidates});
                     decisions::record(
                         txn,
                         decided(DecisionKind::Move, Some(other), Some(client), top, evidence),
@@ -363,12 +364,9 @@ fn key_evidence(record: &SourceRecord) -> serde_json::Value {
     })
 }
 
-/// A stable short name of the match model in use, stored with every decision.
+/// The name of the match model in use, stored with every decision.
 fn model_version(matching: &Matching) -> String {
-    use sha2::{Digest, Sha256};
-    let bytes = serde_json::to_vec(&matching.model).unwrap_or_default();
-    let digest = Sha256::digest(&bytes);
-    format!("fs-{}", hex::encode(&digest[..6]))
+    explain::version(&matching.model)
 }
 
 /// A new client made of the record's values, in one insert. No client holds the record's keys
@@ -420,14 +418,14 @@ async fn fuzzy_candidates(
     pool: &[ClientId],
     record: &SourceRecord,
     moving_from: Option<ClientId>,
-) -> Result<Vec<Scored>, ProcessError> {
+) -> Result<(Vec<Scored>, serde_json::Value), ProcessError> {
     let ids: Vec<ClientId> = pool
         .iter()
         .copied()
         .filter(|id| Some(*id) != moving_from)
         .collect();
     if ids.is_empty() {
-        return Ok(Vec::new());
+        return Ok((Vec::new(), json!([])));
     }
     let others: Vec<_> = clients::load_many(txn, &ids)
         .await?
@@ -453,5 +451,18 @@ async fn fuzzy_candidates(
     }
     scored.retain(|s| s.probability >= matching.review_threshold);
     scored.sort_by(|a, b| b.probability.total_cmp(&a.probability));
-    Ok(scored)
+    // Per field, with the level's name and its bits: what an operator reads as "why".
+    let explained: Vec<serde_json::Value> = scored
+        .iter()
+        .filter_map(|s| {
+            let (_, theirs) = others.iter().find(|(id, _)| *id == s.client_id)?;
+            Some(json!({
+                "client_id": s.client_id,
+                "probability": s.probability,
+                "same_source": s.same_source,
+                "explanation": explain::explain(&matching.model, profile, theirs),
+            }))
+        })
+        .collect();
+    Ok((scored, json!(explained)))
 }

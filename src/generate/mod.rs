@@ -165,7 +165,29 @@ fn title(word: &str) -> String {
         .join(" ")
 }
 
-fn original(rng: &mut Rng, n: usize) -> Person {
+/// Identifiers already handed out: a tax id and a mailbox belong to one person each, as in
+/// life (drawn with repeats, 100,000 people shared thousands of `maria.garcia12@…` addresses
+/// and hundreds of 7-digit ids, which no matcher keyed on them could tell apart).
+#[derive(Debug, Default)]
+struct Issued(std::collections::HashSet<String>);
+
+impl Issued {
+    /// Draws with `draw` until it gives something not issued yet; when a space runs out (more
+    /// people than 7-digit ids), a suffix keeps the value unique rather than looping forever.
+    fn unique(&mut self, rng: &mut Rng, draw: impl Fn(&mut Rng) -> String) -> String {
+        for _ in 0..64 {
+            let value = draw(rng);
+            if self.0.insert(value.clone()) {
+                return value;
+            }
+        }
+        let value = format!("{}{}", draw(rng), self.0.len());
+        self.0.insert(value.clone());
+        value
+    }
+}
+
+fn original(rng: &mut Rng, n: usize, issued: &mut Issued) -> Person {
     let given = pick(rng, GIVEN);
     let family = pick(rng, FAMILY);
     let (town, prefix, region) = TOWNS[zipf(rng, TOWNS.len())];
@@ -190,16 +212,19 @@ fn original(rng: &mut Rng, n: usize) -> Person {
         postcode: format!("{prefix}{:02}", rng.u32(0..100)),
         state: title(region),
         date_of_birth: format!("{year}{month:02}{day:02}"),
-        soc_sec_id: format!("{:07}", rng.u32(1_000_000..10_000_000)),
+        soc_sec_id: issued.unique(rng, |rng| format!("{:07}", rng.u32(1_000_000..10_000_000))),
         phone_number: format!("6{:08}", rng.u32(0..100_000_000)),
         email: if rng.f64() < 0.6 {
-            format!(
-                "{}.{}{}@{}",
-                given,
-                family,
-                rng.u32(1..99),
-                MAIL_DOMAINS[rng.usize(..MAIL_DOMAINS.len())]
-            )
+            issued.unique(rng, |rng| {
+                // Common names take longer numbers, as mail providers make them.
+                format!(
+                    "{}.{}{}@{}",
+                    given,
+                    family,
+                    rng.u32(1..10_000),
+                    MAIL_DOMAINS[rng.usize(..MAIL_DOMAINS.len())]
+                )
+            })
         } else {
             String::new()
         },
@@ -309,7 +334,7 @@ fn copy(rng: &mut Rng, o: &Person, n: usize, scenario: &Scenario) -> Person {
     }
     // Address: moved, or typed differently.
     if maybe(rng, 0.1) {
-        let moved = original(rng, n);
+        let moved = original(rng, n, &mut Issued::default());
         p.street_number = moved.street_number;
         p.address_1 = moved.address_1;
         p.address_2 = moved.address_2;
@@ -339,7 +364,10 @@ fn copy(rng: &mut Rng, o: &Person, n: usize, scenario: &Scenario) -> Person {
 /// Generates a dataset; the same scenario always yields the same data.
 pub fn generate(scenario: &Scenario) -> Dataset {
     let mut rng = Rng::with_seed(scenario.seed);
-    let left: Vec<Person> = (0..scenario.people).map(|n| original(&mut rng, n)).collect();
+    let mut issued = Issued::default();
+    let left: Vec<Person> = (0..scenario.people)
+        .map(|n| original(&mut rng, n, &mut issued))
+        .collect();
     let copies = ((scenario.people as f64) * scenario.overlap.clamp(0.0, 1.0)).round() as usize;
     let mut right = Vec::with_capacity(scenario.people);
     let mut truth = Vec::with_capacity(copies);
@@ -351,12 +379,71 @@ pub fn generate(scenario: &Scenario) -> Dataset {
     }
     while right.len() < scenario.people {
         let n = right.len();
-        let mut stranger = original(&mut rng, scenario.people + n);
+        let mut stranger = original(&mut rng, scenario.people + n, &mut issued);
         stranger.id = format!("rec-{n}-new");
         right.push(stranger);
     }
     rng.shuffle(&mut right);
     Dataset { left, right, truth }
+}
+
+/// One list with duplicates inside it, as a deduplication sees it.
+#[derive(Debug, Clone, Default)]
+pub struct DedupeSet {
+    /// Every record, originals and copies, shuffled.
+    pub records: Vec<Person>,
+    /// Every pair of records of one person (a person with k records gives k(k−1)/2).
+    pub truth: Vec<(String, String)>,
+}
+
+/// Generates `scenario.people` people for deduplication: half have one record, the others
+/// between 2 and `max_records` (an original and corrupted copies of it), so clusters, not
+/// pairs, are what a matcher must find.
+pub fn generate_dedupe(scenario: &Scenario, max_records: usize) -> DedupeSet {
+    let mut rng = Rng::with_seed(scenario.seed);
+    let mut issued = Issued::default();
+    let mut records = Vec::new();
+    let mut truth = Vec::new();
+    for n in 0..scenario.people {
+        let o = original(&mut rng, n, &mut issued);
+        let k = if max_records < 2 || maybe(&mut rng, 0.5) {
+            1
+        } else {
+            rng.usize(2..=max_records)
+        };
+        let mut ids = vec![o.id.clone()];
+        for j in 1..k {
+            let mut c = copy(&mut rng, &o, n, scenario);
+            c.id = format!("rec-{n}-dup-{j}");
+            ids.push(c.id.clone());
+            records.push(c);
+        }
+        records.push(o);
+        for (i, a) in ids.iter().enumerate() {
+            for b in &ids[i + 1..] {
+                truth.push((a.clone(), b.clone()));
+            }
+        }
+    }
+    rng.shuffle(&mut records);
+    DedupeSet { records, truth }
+}
+
+/// Writes `dedupe.csv` and `dedupe_truth.csv` into `dir`.
+pub fn write_dedupe(set: &DedupeSet, dir: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let mut out = csv::Writer::from_path(dir.join("dedupe.csv"))?;
+    out.write_record(HEADER)?;
+    for p in &set.records {
+        out.write_record(p.row())?;
+    }
+    out.flush()?;
+    let mut out = csv::Writer::from_path(dir.join("dedupe_truth.csv"))?;
+    out.write_record(["left_id", "right_id"])?;
+    for (l, r) in &set.truth {
+        out.write_record([l, r])?;
+    }
+    out.flush()
 }
 
 /// Writes `left.csv`, `right.csv` and `truth.csv` into `dir`.
@@ -397,6 +484,28 @@ mod tests {
             assert!(a.left.iter().any(|p| &p.id == l));
             assert!(a.right.iter().any(|p| &p.id == r));
         }
+    }
+
+    #[test]
+    fn a_dedupe_set_has_people_with_up_to_the_asked_records_and_all_their_pairs() {
+        let set = generate_dedupe(
+            &Scenario {
+                people: 300,
+                ..Scenario::default()
+            },
+            6,
+        );
+        let mut per_person = std::collections::HashMap::<&str, usize>::new();
+        for p in &set.records {
+            *per_person
+                .entry(p.id.split('-').nth(1).unwrap_or(""))
+                .or_default() += 1;
+        }
+        assert_eq!(per_person.len(), 300);
+        assert!(per_person.values().all(|k| (1..=6).contains(k)));
+        assert!(per_person.values().any(|k| *k == 6));
+        let pairs: usize = per_person.values().map(|k| k * (k - 1) / 2).sum();
+        assert_eq!(set.truth.len(), pairs);
     }
 
     #[test]

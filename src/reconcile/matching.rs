@@ -4,11 +4,7 @@
 use serde::Serialize;
 
 use super::Field;
-use super::fuzzy::{
-    Model, Profile, ProfileOptions,
-    compare::{DIFFERENT, compare},
-    model::Contribution,
-};
+use super::fuzzy::{Model, Profile, ProfileOptions, compare::compare, explain, model::Contribution};
 use crate::domain::{ids::ClientId, phone::Country};
 
 /// How the worker matches records without a shared exact key.
@@ -109,9 +105,7 @@ pub fn score_candidates<'a>(
         .into_iter()
         .map(|(client_id, other)| {
             let pattern = compare(profile, other);
-            // Two tax document keys that differ by more than a typo are two taxpayers: never
-            // the same client, however much else (a shared surname, office, postcode) agrees.
-            let two_taxpayers = pattern[Field::DocumentKey.index()] == DIFFERENT;
+            let two_taxpayers = explain::vetoed(&pattern);
             Scored {
                 client_id,
                 probability: if two_taxpayers {

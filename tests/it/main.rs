@@ -19,6 +19,7 @@ mod concurrency;
 mod config;
 mod convergence;
 mod dead_letters;
+mod decisions;
 mod demo;
 mod drain;
 mod e2e;

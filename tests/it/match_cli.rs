@@ -159,3 +159,37 @@ fn deduplicating_a_file_with_nordic_and_polish_names_succeeds() {
     let pairs = std::fs::read_to_string(dir.path().join("pairs.csv")).unwrap();
     assert!(pairs.starts_with("left_id,right_id,probability\n"), "{pairs}");
 }
+
+#[test]
+fn deduplicating_a_person_with_three_records_writes_one_cluster_and_its_three_pairs() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("clients.csv"),
+        "id,First Name,Last Name,Email,Tax ID,Phone\n\
+         1,Ana,Romero,ana@x.com,12345678Z,+34 612 345 678\n\
+         2,Pedro,Ibarra,pedro@y.com,87654321X,600111222\n\
+         3,ANA,Romero,,12.345.678-z,612345678\n\
+         4,Ana,Romeor,ana@x.com,,612 345 678\n",
+    )
+    .unwrap();
+    let out = clientsync(
+        &[
+            "match",
+            "--dedupe",
+            "clients.csv",
+            "--out",
+            "pairs.csv",
+            "--clusters",
+            "clusters.csv",
+            "--quiet",
+        ],
+        dir.path(),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let pairs = std::fs::read_to_string(dir.path().join("pairs.csv")).unwrap();
+    let mut found: Vec<&str> = pairs.lines().skip(1).map(|l| &l[..3]).collect();
+    found.sort_unstable();
+    assert_eq!(found, ["1,3", "1,4", "3,4"], "{pairs}");
+    let clusters = std::fs::read_to_string(dir.path().join("clusters.csv")).unwrap();
+    assert_eq!(clusters, "id,cluster_id\n1,1\n2,2\n3,1\n4,1\n");
+}

@@ -6,8 +6,9 @@ use std::{collections::HashMap, thread};
 use crate::reconcile::Field;
 
 use super::{
-    blocking,
+    blocking, cluster,
     compare::{self, COMPARATORS, EXACT, LEVELS, MISSING, Pattern},
+    estimate::{self, Estimate},
     index::{self, BlockIndex, Frequencies},
     model::{LevelTable, Model, PatternCounts},
     profile::Profile,
@@ -18,7 +19,8 @@ use super::{
 pub struct LinkOptions {
     /// Minimum match probability of a reported pair.
     pub threshold: f64,
-    /// Each record pairs with at most one on the other side (best first).
+    /// Each record pairs with at most one on the other side (best first); when deduplicating,
+    /// records are grouped into clusters instead, and every pair within a cluster is reported.
     pub one_to_one: bool,
     /// Blocking keys shared by more records than this are skipped.
     pub max_block: usize,
@@ -63,8 +65,11 @@ pub struct LinkResult {
     pub candidates: usize,
     /// The model estimated from this data.
     pub model: Model,
-    /// EM iterations run.
-    pub iterations: usize,
+    /// How the model was estimated (rule, prior, EM iterations).
+    pub estimate: Estimate,
+    /// When deduplicating with clusters: the cluster of each record, by the position of its
+    /// first member (a record alone is its own cluster).
+    pub clusters: Option<Vec<u32>>,
     /// Candidate pairs in which each comparator had a value on both sides.
     pub observed: [u64; COMPARATORS],
 }
@@ -154,7 +159,8 @@ fn finish(
     same_list: bool,
 ) -> LinkResult {
     let mut model = Model::default();
-    model.set_u(estimate_u(left, right, options, same_list));
+    let u = estimate_u(left, right, options, same_list, &model);
+    model.set_u(u);
     let patterns: Vec<Pattern> = parallel_map(&candidates, |(l, r)| {
         compare::compare(&left[*l as usize], &right[*r as usize])
     });
@@ -162,7 +168,7 @@ fn finish(
     for p in &patterns {
         *counts.entry(*p).or_default() += 1;
     }
-    let iterations = model.fit_em(&counts, options.em_iterations);
+    let estimate = estimate::estimate(&mut model, &counts, options.em_iterations);
     let mut observed = [0u64; COMPARATORS];
     for (pattern, count) in &counts {
         for c in 0..COMPARATORS {
@@ -191,14 +197,20 @@ fn finish(
             .then(a.left.cmp(&b.left))
             .then(a.right.cmp(&b.right))
     });
-    if options.one_to_one {
-        pairs = one_to_one(pairs, same_list);
+    let mut clusters = None;
+    if options.one_to_one && same_list {
+        let grouped = cluster::cluster(left, &pairs, &model, frequencies, options.threshold);
+        pairs = cluster::pairs_within(left, &grouped, &model, frequencies);
+        clusters = Some(grouped);
+    } else if options.one_to_one {
+        pairs = one_to_one(pairs);
     }
     LinkResult {
         pairs,
         candidates: candidates.len(),
         model,
-        iterations,
+        estimate,
+        clusters,
         observed,
     }
 }
@@ -217,21 +229,14 @@ fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Ve
     })
 }
 
-/// Greedy best-first assignment: the most probable pair wins each record.
-fn one_to_one(pairs: Vec<ScoredPair>, same_list: bool) -> Vec<ScoredPair> {
+/// Greedy best-first assignment between two lists: the most probable pair wins each record.
+fn one_to_one(pairs: Vec<ScoredPair>) -> Vec<ScoredPair> {
     let mut used_left = std::collections::HashSet::new();
     let mut used_right = std::collections::HashSet::new();
     pairs
         .into_iter()
         .filter(|p| {
-            let free = if same_list {
-                !used_left.contains(&p.left)
-                    && !used_left.contains(&p.right)
-                    && !used_right.contains(&p.left)
-                    && !used_right.contains(&p.right)
-            } else {
-                !used_left.contains(&p.left) && !used_right.contains(&p.right)
-            };
+            let free = !used_left.contains(&p.left) && !used_right.contains(&p.right);
             if free {
                 used_left.insert(p.left);
                 used_right.insert(p.right);
@@ -241,13 +246,19 @@ fn one_to_one(pairs: Vec<ScoredPair>, same_list: bool) -> Vec<ScoredPair> {
         .collect()
 }
 
+/// Random pairs with a comparator's value on both sides needed before the data's u replaces the
+/// default: a field the data lacks keeps the built-in u, so a model fitted on records without
+/// document keys still weighs a disagreeing key against when the worker meets one.
+const U_MIN_OBSERVED: u64 = 200;
+
 /// u per comparator: exact agreement from value frequencies on both sides (precise even for
-/// rare levels), the other levels from random pairs.
+/// rare levels), the other levels from random pairs; `prior`'s u where the data says too little.
 fn estimate_u(
     left: &[Profile],
     right: &[Profile],
     options: &LinkOptions,
     same_list: bool,
+    prior: &Model,
 ) -> [LevelTable; COMPARATORS] {
     let mut u = [[0.0; LEVELS]; COMPARATORS];
     for c in Field::MATCHED {
@@ -268,6 +279,10 @@ fn estimate_u(
         }
     }
     for c in 0..COMPARATORS {
+        if seen[c][1..].iter().sum::<u64>() < U_MIN_OBSERVED {
+            u[c] = *prior.u(Field::MATCHED[c]);
+            continue;
+        }
         let exact = u[c][usize::from(EXACT)];
         // Levels between exact and different: half a pair of pseudo-count keeps them finite.
         let inexact: Vec<f64> = (2..LEVELS).map(|l| seen[c][l] as f64 + 0.5).collect();
@@ -280,28 +295,25 @@ fn estimate_u(
     u
 }
 
-/// P(two random records agree exactly | both have the value) = Σ_v p_left(v) · p_right(v).
+/// P(two records of different people agree exactly | both have the value), from value
+/// frequencies: Σ_v n_v(n_v − 1) / (t(t − 1)) within a list. Two lists being linked are each
+/// measured on their own and averaged: across them the same value is mostly the same person
+/// (a copy keeps its document key), which would count true pairs as chance agreements.
 fn exact_agreement(left: &[Profile], right: &[Profile], c: Field, same_list: bool) -> f64 {
-    let (l, lt) = distribution(left, c);
-    let (r, rt) = if same_list {
-        (l.clone(), lt)
-    } else {
-        distribution(right, c)
+    let within = |side: &[Profile]| {
+        let (counts, total) = distribution(side, c);
+        let agree: f64 = counts.values().map(|n| n * (n - 1.0)).sum();
+        (total >= 2.0).then(|| agree / (total * (total - 1.0)))
     };
-    if lt == 0.0 || rt == 0.0 {
+    let shares: Vec<f64> = if same_list {
+        within(left).into_iter().collect()
+    } else {
+        within(left).into_iter().chain(within(right)).collect()
+    };
+    if shares.is_empty() {
         return 1e-4;
     }
-    let agree: f64 = l
-        .iter()
-        .filter_map(|(v, n)| {
-            let m = r.get(v)?;
-            // Within one list a record does not pair with itself.
-            let m = if same_list { m - 1.0 } else { *m };
-            Some(n * m)
-        })
-        .sum();
-    let pairs = if same_list { lt * (lt - 1.0) } else { lt * rt };
-    (agree / pairs.max(1.0)).clamp(1e-7, 0.99)
+    (shares.iter().sum::<f64>() / shares.len() as f64).clamp(1e-7, 0.99)
 }
 
 /// Count of each value of a comparator, and how many records hold one.

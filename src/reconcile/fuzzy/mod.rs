@@ -2,12 +2,16 @@
 //! normalized fields, with blocking keys so that no record is compared with every client.
 
 pub mod blocking;
+pub mod cluster;
 pub mod compare;
+pub mod estimate;
+pub mod explain;
 pub mod index;
 pub mod link;
 pub mod model;
 mod nicknames;
 pub mod phonetic;
+pub mod plausible;
 pub mod profile;
 
 pub use compare::Pattern;

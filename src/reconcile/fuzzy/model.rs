@@ -17,17 +17,17 @@ pub type LevelTable = [f64; LEVELS];
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Model {
     /// P(level | match) per comparator.
-    m: [LevelTable; COMPARATORS],
+    pub(super) m: [LevelTable; COMPARATORS],
     /// P(level | non-match) per comparator.
-    u: [LevelTable; COMPARATORS],
+    pub(super) u: [LevelTable; COMPARATORS],
     /// Prior probability that a candidate pair is a match.
-    lambda: f64,
+    pub(super) lambda: f64,
 }
 
 /// Bits of evidence one comparator may add or remove, so no single field decides alone.
-const MAX_BITS: f64 = 24.0;
+pub(super) const MAX_BITS: f64 = 24.0;
 /// Floor for any probability, keeping weights finite.
-const FLOOR: f64 = 1e-7;
+pub(super) const FLOOR: f64 = 1e-7;
 
 fn table(levels: [f64; LEVELS - 1]) -> LevelTable {
     let mut t = [0.0; LEVELS];
@@ -207,46 +207,6 @@ impl Model {
         &self.m[comparator.index()]
     }
 
-    /// Estimates m and the match rate by expectation–maximisation over candidate pairs, with u
-    /// held fixed (it is better estimated from random pairs than from blocked ones). Returns
-    /// the number of iterations run.
-    pub fn fit_em(&mut self, patterns: &PatternCounts, max_iterations: usize) -> usize {
-        let total: u64 = patterns.values().sum();
-        if total == 0 {
-            return 0;
-        }
-        // A light Dirichlet prior keeps unseen levels from collapsing to zero.
-        const PSEUDO: f64 = 0.5;
-        for iteration in 1..=max_iterations {
-            let mut matched = 0.0;
-            let mut counts = [[0.0; LEVELS]; COMPARATORS];
-            for (pattern, count) in patterns {
-                let n = *count as f64;
-                let p = self.probability(self.bits(pattern)) * n;
-                matched += p;
-                for c in 0..COMPARATORS {
-                    counts[c][usize::from(pattern[c])] += p;
-                }
-            }
-            let mut change: f64 = 0.0;
-            for (held, seen_levels) in self.m.iter_mut().zip(&counts) {
-                let seen: f64 = seen_levels[1..].iter().sum();
-                for (m, n) in held.iter_mut().zip(seen_levels).skip(1) {
-                    let updated = (n + PSEUDO * *m) / (seen + PSEUDO);
-                    change = change.max((updated - *m).abs());
-                    *m = updated;
-                }
-            }
-            let lambda = (matched / total as f64).clamp(FLOOR, 1.0 - FLOOR);
-            change = change.max((lambda - self.lambda).abs());
-            self.lambda = lambda;
-            if change < 1e-5 {
-                return iteration;
-            }
-        }
-        max_iterations
-    }
-
     /// Checks a model read from a file: every probability finite and in [0, 1], a prior strictly
     /// between 0 and 1. Names the first bad entry.
     pub fn validate(&self) -> Result<(), String> {
@@ -282,7 +242,7 @@ impl Model {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::reconcile::fuzzy::compare::{CLOSE, DIFFERENT};
+    use crate::reconcile::fuzzy::compare::DIFFERENT;
 
     #[test]
     fn a_model_read_back_from_json_is_the_same_and_a_broken_one_is_named() {
@@ -295,14 +255,6 @@ mod tests {
         broken.u[Field::Phone.index()][2] = 1.5;
         let err = broken.validate().unwrap_err();
         assert!(err.contains("u[phone][2]"), "{err}");
-    }
-
-    fn pattern(levels: &[(Field, u8)]) -> Pattern {
-        let mut p = [MISSING; COMPARATORS];
-        for (c, l) in levels {
-            p[c.index()] = *l;
-        }
-        p
     }
 
     #[test]
@@ -320,32 +272,5 @@ mod tests {
             model.exact_weight_for(Field::FamilyName, 0.02)
                 < model.exact_weight_for(Field::FamilyName, 0.0001)
         );
-    }
-
-    #[test]
-    fn em_learns_a_match_rate_and_that_agreement_marks_matches() {
-        let agree = pattern(&[
-            (Field::GivenName, EXACT),
-            (Field::FamilyName, EXACT),
-            (Field::DateOfBirth, EXACT),
-        ]);
-        let typo = pattern(&[
-            (Field::GivenName, CLOSE),
-            (Field::FamilyName, EXACT),
-            (Field::DateOfBirth, EXACT),
-        ]);
-        let differ = pattern(&[
-            (Field::GivenName, DIFFERENT),
-            (Field::FamilyName, DIFFERENT),
-            (Field::DateOfBirth, DIFFERENT),
-        ]);
-        let patterns = PatternCounts::from([(agree, 800), (typo, 200), (differ, 9000)]);
-        let mut model = Model::default();
-        let iterations = model.fit_em(&patterns, 200);
-        assert!(iterations > 1);
-        assert!((model.lambda() - 0.1).abs() < 0.02, "lambda {}", model.lambda());
-        assert!(model.m(Field::GivenName)[usize::from(CLOSE)] > 0.1);
-        assert!(model.probability(model.bits(&typo)) > 0.9);
-        assert!(model.probability(model.bits(&differ)) < 0.01);
     }
 }

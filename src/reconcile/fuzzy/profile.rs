@@ -128,6 +128,21 @@ impl Profile {
         self.given.is_some() || self.family.is_some()
     }
 
+    /// The profile without its document key and email: what the other fields say about a
+    /// pair those exact keys already joined (how `fit` checks a model on the store's own pairs).
+    pub fn without_exact_keys(&self) -> Profile {
+        Profile {
+            document_key: None,
+            email: None,
+            ..self.clone()
+        }
+    }
+
+    /// The folded document key and email, the store's exact match keys, when present.
+    pub fn exact_keys(&self) -> [Option<&str>; 2] {
+        [self.document_key.as_deref(), self.email.as_deref()]
+    }
+
     /// Whether the record has nothing matching could use.
     pub fn is_empty(&self) -> bool {
         *self == Self::default()
