@@ -5,7 +5,7 @@ use std::{sync::OnceLock, time::Duration};
 
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
-use crate::{domain::source::Source, worker::Settled};
+use crate::domain::source::Source;
 
 /// Latency buckets (seconds) shared by every histogram: from 0.5 ms to 10 s.
 const BUCKETS: [f64; 14] = [
@@ -59,13 +59,8 @@ pub fn queue_depth(depth: u64) {
     metrics::gauge!("clientsync_queue_depth").set(depth as f64);
 }
 
-/// What a worker did with one message, and how long it took.
-pub fn settled(settled: &Settled, elapsed: Duration) {
-    let outcome = match settled {
-        Settled::Done(outcome) => outcome.as_str(),
-        Settled::Retrying(_) => "retrying",
-        Settled::DeadLettered(_) => "dead_lettered",
-    };
+/// What a worker did with one message (its stable outcome name), and how long it took.
+pub fn settled(outcome: &'static str, elapsed: Duration) {
     metrics::counter!("clientsync_worker_messages_total", "outcome" => outcome).increment(1);
     metrics::histogram!("clientsync_worker_process_seconds").record(elapsed.as_secs_f64());
 }

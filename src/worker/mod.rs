@@ -39,6 +39,17 @@ pub enum Settled {
     DeadLettered(String),
 }
 
+impl Settled {
+    /// Stable name for metrics and logs.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Settled::Done(outcome) => outcome.as_str(),
+            Settled::Retrying(_) => "retrying",
+            Settled::DeadLettered(_) => "dead_lettered",
+        }
+    }
+}
+
 /// Why a message could not be settled (the queue itself failed); the message is redelivered later.
 #[derive(Debug, thiserror::Error)]
 pub enum WorkerError {
@@ -286,7 +297,7 @@ impl Worker {
                             linked.push(client);
                         }
                         let done = Settled::Done(outcome);
-                        metrics::settled(&done, started.elapsed());
+                        metrics::settled(done.as_str(), started.elapsed());
                         tally.add(Ok(done));
                     }
                     self.write_back(linked).await;
@@ -358,7 +369,7 @@ impl Worker {
             tracing::info_span!("event", id = %env.id, source = %env.source, kind = %env.event_type, attempt);
         let started = std::time::Instant::now();
         let settled = self.settle_event(delivery, env, work).instrument(span).await?;
-        metrics::settled(&settled, started.elapsed());
+        metrics::settled(settled.as_str(), started.elapsed());
         Ok(settled)
     }
 
