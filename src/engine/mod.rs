@@ -32,8 +32,7 @@ use entity::{conflicts::ConflictKind, inbox_events::InboxStatus, source_records:
 use sea_orm::{DatabaseConnection, DatabaseTransaction, DbErr, TransactionTrait};
 
 use crate::{
-    domain::ids::ClientId,
-    queue::Envelope,
+    domain::{event::Envelope, ids::ClientId},
     reconcile::{self, Field, FieldValue, Matching, normalize::Normalized},
     sources::{self, EventEffect},
     store::{
@@ -118,7 +117,10 @@ pub async fn process(
     effect: &EventEffect,
     attempt: u32,
 ) -> Result<Outcome, ProcessError> {
-    with_race_retries(&env.id, || process_once(db, matching, env, effect, attempt)).await
+    with_race_retries(env.id.as_str(), || {
+        process_once(db, matching, env, effect, attempt)
+    })
+    .await
 }
 
 async fn process_once(
@@ -217,7 +219,7 @@ async fn apply(
             record.last_event_at_ms = record.last_event_at_ms.max(env.occurred_at_ms);
             records::save(txn, &mut record).await?;
             if let Some(client) = record.client_id {
-                recompute(txn, matching, client, &record, &env.id).await?;
+                recompute(txn, matching, client, &record, env.id.as_str()).await?;
             }
             Outcome::Deleted
         }
@@ -235,7 +237,7 @@ async fn apply(
                 let is_key = matches!(change.field, Field::Email | Field::DocumentKey);
                 let was_unknown = record.fields.value(change.field).is_none();
                 let field = change.field;
-                let changed = apply_change(&mut record, change, &env.id, matching);
+                let changed = apply_change(&mut record, change, env.id.as_str(), matching);
                 keys_changed |= changed && is_key;
                 new_evidence |= changed && (was_unknown || record.fields.value(field).is_some());
                 matched_changed |= changed && Field::MATCHED.contains(&field);
@@ -249,9 +251,9 @@ async fn apply(
                 new_evidence,
                 matched_changed,
             };
-            let outcome = reconcile_record(txn, matching, &mut record, change, &env.id).await?;
+            let outcome = reconcile_record(txn, matching, &mut record, change, env.id.as_str()).await?;
             if keys_changed && matches!(outcome, Outcome::Linked(_)) {
-                place_waiting(txn, matching, &record, &env.id).await?;
+                place_waiting(txn, matching, &record, env.id.as_str()).await?;
             }
             outcome
         }
@@ -330,7 +332,7 @@ async fn merge_records(
             new_evidence: true,
             matched_changed: true,
         };
-        return reconcile_record(txn, matching, &mut survivor, change, &env.id).await;
+        return reconcile_record(txn, matching, &mut survivor, change, env.id.as_str()).await;
     };
     // One order for every worker, so two merges touching the same clients cannot deadlock.
     clients_involved.sort_unstable();
@@ -352,7 +354,7 @@ async fn merge_records(
     }
     survivor.client_id = Some(target);
     records::save(txn, &mut survivor).await?;
-    recompute(txn, matching, target, &survivor, &env.id).await?;
+    recompute(txn, matching, target, &survivor, env.id.as_str()).await?;
     Ok(Outcome::Linked(target))
 }
 

@@ -4,14 +4,13 @@
 //! confirms, or a committed database transaction), so the receiver may answer 2xx.
 
 pub mod embedded;
-pub mod envelope;
 pub mod rabbitmq;
 
 use std::time::Duration;
 
 use async_trait::async_trait;
 
-pub use envelope::Envelope;
+pub use crate::domain::event::Envelope;
 
 /// Why the queue could not do what was asked; the receiver maps every variant to 503.
 #[derive(Debug, thiserror::Error)]

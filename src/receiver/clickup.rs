@@ -6,7 +6,13 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{ReceiverState, body, error::ReceiveError, signature::verify_clickup};
-use crate::{domain::source::Source, queue::Envelope, sources::clickup::latest_item_ms};
+use crate::{
+    domain::{
+        event::{Envelope, EventId},
+        source::Source,
+    },
+    sources::clickup::latest_item_ms,
+};
 
 /// Only what is needed to choose the secret; read from the still-unverified body.
 #[derive(Deserialize)]
@@ -83,7 +89,7 @@ pub fn envelope(bytes: &[u8], webhook_id: &str) -> Result<Envelope, ReceiveError
         (None, None) => format!("clickup:{webhook_id}:{name}:{object_id}"),
     };
     Ok(Envelope {
-        id,
+        id: EventId::new(id),
         source: Source::ClickUp,
         event_type: name,
         object_id,

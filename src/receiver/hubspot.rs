@@ -9,7 +9,13 @@ use super::{
     error::ReceiveError,
     signature::{HubSpotHeaders, HubSpotRequest, verify_hubspot},
 };
-use crate::{domain::source::Source, queue::Envelope, sources::hubspot::subscription_type};
+use crate::{
+    domain::{
+        event::{Envelope, EventId},
+        source::Source,
+    },
+    sources::hubspot::subscription_type,
+};
 
 /// Receives one HubSpot delivery (a JSON array of up to 100 events).
 pub async fn receive(
@@ -99,7 +105,9 @@ fn envelope(
         .unwrap_or_default();
     Ok(Envelope {
         // eventId is not unique (HubSpot docs); this tuple is.
-        id: format!("hubspot:{portal}:{subscription}:{object_id}:{property}:{occurred_at_ms}"),
+        id: EventId::new(format!(
+            "hubspot:{portal}:{subscription}:{object_id}:{property}:{occurred_at_ms}"
+        )),
         source: Source::HubSpot,
         event_type: subscription,
         object_id,

@@ -6,7 +6,13 @@ pub mod clickup;
 pub mod hubspot;
 pub mod mapping;
 
-use crate::{domain::source::Source, queue::Envelope, reconcile::Field};
+use crate::{
+    domain::{
+        event::{Envelope, EventId},
+        source::Source,
+    },
+    reconcile::Field,
+};
 
 /// Event type of an envelope that carries a whole object read from the source's API
 /// (backfill) rather than a webhook event.
@@ -80,7 +86,7 @@ pub fn snapshot_envelope(source: Source, kind: &str, object: serde_json::Value) 
         Source::ClickUp => clickup::updated_ms(&object),
     }?;
     Some(Envelope {
-        id: format!("{source}:{SNAPSHOT}:{kind}:{id}:{at_ms}"),
+        id: EventId::new(format!("{source}:{SNAPSHOT}:{kind}:{id}:{at_ms}")),
         source,
         event_type: SNAPSHOT.into(),
         object_id: id,

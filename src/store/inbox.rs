@@ -5,7 +5,7 @@ use entity::inbox_events::{self, InboxStatus};
 use sea_orm::{ActiveValue::Set, ConnectionTrait, DbErr, EntityTrait, sea_query::OnConflict};
 use sha2::{Digest, Sha256};
 
-use crate::queue::Envelope;
+use crate::domain::event::Envelope;
 
 /// Whether this event may be applied now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,7 +23,7 @@ fn row(
     error: Option<String>,
 ) -> inbox_events::ActiveModel {
     inbox_events::ActiveModel {
-        id: Set(env.id.clone()),
+        id: Set(env.id.as_str().to_owned()),
         source: Set(env.source.as_str().to_owned()),
         event_type: Set(truncate(&env.event_type, 64)),
         object_id: Set(env.object_id.clone()),
@@ -57,7 +57,10 @@ pub async fn claim(
     if inserted == 1 {
         return Ok(Claim::Fresh);
     }
-    match inbox_events::Entity::find_by_id(env.id.clone()).one(db).await? {
+    match inbox_events::Entity::find_by_id(env.id.as_str().to_owned())
+        .one(db)
+        .await?
+    {
         Some(existing) if existing.status == InboxStatus::Dead => {
             inbox_events::Entity::update(row(env, status, attempt, note))
                 .exec(db)

@@ -13,7 +13,7 @@ use super::{
 };
 use crate::{
     clock::Clock,
-    domain::source::Source,
+    domain::{event::EventId, source::Source},
     queue::{
         RetryPolicy,
         embedded::{EmbeddedConfig, EmbeddedQueue},
@@ -67,7 +67,7 @@ fn rabbit() -> RabbitQueue {
 
 fn envelope(object_id: &str) -> Vec<u8> {
     Envelope {
-        id: format!("hubspot:test:{object_id}"),
+        id: EventId::new(format!("hubspot:test:{object_id}")),
         source: Source::HubSpot,
         event_type: "contact.propertyChange".into(),
         object_id: object_id.into(),

@@ -1,15 +1,47 @@
-//! The message format on the queue: one source event, already verified and split.
+//! One source event, already verified and split: what the receiver queues, the worker applies
+//! and the store records. It lives in the domain, not the transport, because the store and the
+//! sources read it whatever queue carried it.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::source::Source;
 
+/// The stable dedup key of one source event (`hubspot:…`, `clickup:…`): the inbox's primary
+/// key, so a redelivered or re-sent event is recognised.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct EventId(String);
+
+impl EventId {
+    /// Wraps an id built by the receiver (or read back from the store) from the sender's fields.
+    pub fn new(id: impl Into<String>) -> Self {
+        Self(id.into())
+    }
+
+    /// The id as stored and logged.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl PartialEq<&str> for EventId {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == *other
+    }
+}
+
+impl std::fmt::Display for EventId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 /// One verified webhook event as queued; the worker's only input.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Envelope {
-    /// Stable dedup key (`hubspot:…`, `clickup:…`); the inbox primary key.
-    pub id: String,
+    /// Stable dedup key; the inbox primary key.
+    pub id: EventId,
     /// The system that sent it.
     pub source: Source,
     /// The sender's event type (`contact.propertyChange`, `taskUpdated`, …), kept as sent.
