@@ -42,6 +42,12 @@ pub(crate) async fn reconcile_record(
         records::save(txn, record).await?;
         return Ok(Outcome::Deleted);
     }
+    let step = Placing {
+        txn,
+        matching,
+        event,
+        version: model_version(matching),
+    };
     let mut own = record.client_id;
     // A client's records leave it only by moving while alone, merges, collisions, a failed
     // revisit and operators: a record that shares its client now still will after the lock, so
@@ -70,28 +76,7 @@ pub(crate) async fn reconcile_record(
         && let Some(client) = own
         && !fits_its_client(txn, record, client).await?
     {
-        // Placed by a score on thinner evidence, and a key it holds now contradicts the rest of
-        // its client: it leaves, and is placed as if it had just arrived with what it holds.
-        tracing::info!(event, from = %client, "record no longer fits its client; placing it again");
-        record.client_id = None;
-        records::save(txn, record).await?;
-        recompute(txn, matching, client, record, event).await?;
-        let evidence = json!({"rule": "revisit", "keys": key_evidence(record)});
-        decisions::record(
-            txn,
-            Decision {
-                kind: DecisionKind::Split,
-                source: record.source,
-                external_id: &record.external_id,
-                event,
-                client: None,
-                from: Some(client),
-                probability: None,
-                evidence,
-                model_version: &model_version(matching),
-            },
-        )
-        .await?;
+        step.leave(record, client).await?;
         own = None;
     }
     let lookup = change.keys_changed || own.is_none();
@@ -100,178 +85,288 @@ pub(crate) async fn reconcile_record(
     } else {
         own.map_or(Placement::Unmatched, Placement::Link)
     };
-    let version = model_version(matching);
-    let (source, external_id) = (record.source, record.external_id.clone());
-    let decided = |kind, client, from, probability, evidence| Decision {
-        kind,
-        source,
-        external_id: &external_id,
-        event,
-        client,
-        from,
-        probability,
-        evidence,
-        model_version: &version,
+    let found = Found {
+        profile: &profile,
+        pool: &pool,
+        blocking_keys: &blocking_keys,
     };
     match placement {
-        Placement::Unmatched => {
-            let (scored, candidates) = fuzzy_candidates(txn, matching, &profile, &pool, record, None).await?;
-            let decision = reconcile::decide_fuzzy(scored.clone(), matching);
-            let evidence = json!({"rule": "fuzzy", "candidates": candidates});
-            let top = scored.first().map(|s| s.probability);
-            if !matches!(decision, MatchDecision::Ambiguous { .. }) {
-                // An earlier, thinner version of this record may have been too doubtful to place.
-                conflicts::close_for_record(
-                    txn,
-                    ConflictKind::AmbiguousMatch,
-                    record,
-                    "matched on later evidence",
-                )
-                .await?;
-            }
-            match decision {
-                MatchDecision::Link(client) => {
-                    record.client_id = Some(client);
-                    records::save(txn, record).await?;
-                    decisions::record(
-                        txn,
-                        decided(DecisionKind::Link, Some(client), None, top, evidence),
-                    )
-                    .await?;
-                    recompute(txn, matching, client, record, event).await?;
-                    Ok(Outcome::Linked(client))
-                }
-                MatchDecision::Ambiguous { candidates } => {
-                    records::save(txn, record).await?;
-                    let conflict = serde_json::to_value(&candidates).unwrap_or_else(|_| json!([]));
-                    decisions::record(txn, decided(DecisionKind::Ambiguous, None, None, top, evidence))
-                        .await?;
-                    conflicts::open_for_record(txn, ConflictKind::AmbiguousMatch, record, conflict, event)
-                        .await?;
-                    Ok(Outcome::Ambiguous)
-                }
-                MatchDecision::Create | MatchDecision::Collision { .. } => {
-                    let client = create_client(txn, record, &blocking_keys).await?;
-                    decisions::record(
-                        txn,
-                        decided(DecisionKind::NewClient, Some(client), None, top, evidence),
-                    )
-                    .await?;
-                    Ok(Outcome::Linked(client))
-                }
-            }
-        }
+        Placement::Unmatched => step.fuzzily(record, &found).await,
         Placement::Link(client) => {
             if own.is_none() {
-                conflicts::close_for_record(
-                    txn,
-                    ConflictKind::AmbiguousMatch,
-                    record,
-                    "matched on later evidence",
-                )
-                .await?;
+                conflicts::close_for_record(txn, ConflictKind::AmbiguousMatch, record, LATER_EVIDENCE)
+                    .await?;
             }
             if lookup {
-                conflicts::close_for_record(txn, ConflictKind::KeyCollision, record, "its keys agree now")
-                    .await?;
+                conflicts::close_for_record(txn, ConflictKind::KeyCollision, record, KEYS_AGREE).await?;
             }
-            if alone && own == Some(client) {
-                let (scored, candidates) =
-                    fuzzy_candidates(txn, matching, &profile, &pool, record, Some(client)).await?;
-                let top = scored.first().map(|s| s.probability);
-                if let MatchDecision::Link(other) = reconcile::decide_fuzzy(scored.clone(), matching) {
-                    tracing::info!(event, from = %client, to = %other, "record recognised as another client's; moving it");
-                    record.client_id = Some(other);
-                    records::save(txn, record).await?;
-                    clients::delete(txn, client).await?;
-                    let evidence = json!({"rule": "fuzzy", "candidates": candidates});
-                    decisions::record(
-                        txn,
-                        decided(DecisionKind::Move, Some(other), Some(client), top, evidence),
-                    )
-                    .await?;
-                    recompute(txn, matching, other, record, event).await?;
-                    return Ok(Outcome::Linked(other));
-                }
+            if alone
+                && own == Some(client)
+                && let Some(other) = step.recognised_elsewhere(record, client, &found).await?
+            {
+                return Ok(Outcome::Linked(other));
             }
-            record.client_id = Some(client);
-            records::save(txn, record).await?;
-            if own != Some(client) {
-                let evidence = json!({"rule": "exact_key", "keys": key_evidence(record)});
-                decisions::record(
-                    txn,
-                    decided(DecisionKind::Link, Some(client), None, None, evidence),
+            step.link_by_key(record, own, client).await
+        }
+        Placement::Merge { into, absorbed } => step.merge(record, own, into, &absorbed).await,
+        Placement::Collision { clients } => step.collide(record, own, &clients).await,
+    }
+}
+
+/// Why a waiting record's ambiguous match closes.
+const LATER_EVIDENCE: &str = "matched on later evidence";
+/// Why a record's key collision closes.
+const KEYS_AGREE: &str = "its keys agree now";
+
+/// What the lookups under the record's key locks found, for the fuzzy steps.
+struct Found<'a> {
+    /// The record's own profile.
+    profile: &'a Profile,
+    /// Clients sharing a usable blocking key with it.
+    pool: &'a [ClientId],
+    /// Its blocking keys, which a client it founds takes.
+    blocking_keys: &'a [String],
+}
+
+/// The steps of placing one record, inside the event's transaction.
+struct Placing<'a, C> {
+    txn: &'a C,
+    matching: &'a Matching,
+    event: &'a str,
+    version: String,
+}
+
+impl<C: sea_orm::ConnectionTrait> Placing<'_, C> {
+    /// Appends the decision about `record` with its evidence.
+    async fn decided(
+        &self,
+        kind: DecisionKind,
+        record: &SourceRecord,
+        (client, from): (Option<ClientId>, Option<ClientId>),
+        probability: Option<f64>,
+        evidence: serde_json::Value,
+    ) -> Result<(), ProcessError> {
+        let decision = Decision {
+            kind,
+            source: record.source,
+            external_id: &record.external_id,
+            event: self.event,
+            client,
+            from,
+            probability,
+            evidence,
+            model_version: &self.version,
+        };
+        Ok(decisions::record(self.txn, decision).await?)
+    }
+
+    /// Placed by a score on thinner evidence, a key the record holds now contradicts the rest
+    /// of its client: it leaves, to be placed as if it had just arrived with what it holds.
+    async fn leave(&self, record: &mut SourceRecord, client: ClientId) -> Result<(), ProcessError> {
+        tracing::info!(event = self.event, from = %client, "record no longer fits its client; placing it again");
+        record.client_id = None;
+        records::save(self.txn, record).await?;
+        recompute(self.txn, self.matching, client, record, self.event).await?;
+        let evidence = json!({"rule": "revisit", "keys": key_evidence(record)});
+        self.decided(DecisionKind::Split, record, (None, Some(client)), None, evidence)
+            .await
+    }
+
+    /// No key places the record: the clients sharing a blocking key are scored, and it links
+    /// to one, waits for an operator, or founds a client.
+    async fn fuzzily(&self, record: &mut SourceRecord, found: &Found<'_>) -> Result<Outcome, ProcessError> {
+        let (scored, candidates) =
+            fuzzy_candidates(self.txn, self.matching, found.profile, found.pool, record, None).await?;
+        let decision = reconcile::decide_fuzzy(scored.clone(), self.matching);
+        let evidence = json!({"rule": "fuzzy", "candidates": candidates});
+        let top = scored.first().map(|s| s.probability);
+        if !matches!(decision, MatchDecision::Ambiguous { .. }) {
+            // An earlier, thinner version of this record may have been too doubtful to place.
+            conflicts::close_for_record(self.txn, ConflictKind::AmbiguousMatch, record, LATER_EVIDENCE)
+                .await?;
+        }
+        match decision {
+            MatchDecision::Link(client) => {
+                record.client_id = Some(client);
+                records::save(self.txn, record).await?;
+                self.decided(DecisionKind::Link, record, (Some(client), None), top, evidence)
+                    .await?;
+                recompute(self.txn, self.matching, client, record, self.event).await?;
+                Ok(Outcome::Linked(client))
+            }
+            MatchDecision::Ambiguous { candidates } => {
+                records::save(self.txn, record).await?;
+                let conflict = serde_json::to_value(&candidates).unwrap_or_else(|_| json!([]));
+                self.decided(DecisionKind::Ambiguous, record, (None, None), top, evidence)
+                    .await?;
+                conflicts::open_for_record(
+                    self.txn,
+                    ConflictKind::AmbiguousMatch,
+                    record,
+                    conflict,
+                    self.event,
                 )
                 .await?;
+                Ok(Outcome::Ambiguous)
             }
-            recompute(txn, matching, client, record, event).await?;
-            Ok(Outcome::Linked(client))
-        }
-        Placement::Merge { into, absorbed } => {
-            let lone_move = own.is_some_and(|o| absorbed == [o]) && alone_on(txn, own, record).await?;
-            tracing::info!(event, into = %into, absorbed = ?absorbed, "a key proves these clients one person; merging");
-            let evidence = json!({"rule": "exact_key", "keys": key_evidence(record), "absorbed": absorbed});
-            let kind = if lone_move {
-                DecisionKind::Move
-            } else {
-                DecisionKind::Merge
-            };
-            let from = absorbed.first().copied();
-            merge_clients(txn, into, &absorbed).await?;
-            record.client_id = Some(into);
-            records::save(txn, record).await?;
-            conflicts::close_for_record(txn, ConflictKind::KeyCollision, record, "its keys agree now")
+            MatchDecision::Create | MatchDecision::Collision { .. } => {
+                let client = create_client(self.txn, record, found.blocking_keys).await?;
+                self.decided(
+                    DecisionKind::NewClient,
+                    record,
+                    (Some(client), None),
+                    top,
+                    evidence,
+                )
                 .await?;
-            conflicts::close_for_record(
-                txn,
-                ConflictKind::AmbiguousMatch,
-                record,
-                "matched on later evidence",
-            )
-            .await?;
-            decisions::record(txn, decided(kind, Some(into), from, None, evidence)).await?;
-            recompute(txn, matching, into, record, event).await?;
-            Ok(Outcome::Linked(into))
-        }
-        Placement::Collision { clients: ids } => {
-            // The record sits on no client while its keys contradict: the clients keep what
-            // they hold, and a client it alone fed goes away.
-            record.client_id = None;
-            records::save(txn, record).await?;
-            if let Some(client) = own {
-                if records::linked_active(txn, client).await?.is_empty() {
-                    clients::delete(txn, client).await?;
-                } else {
-                    recompute(txn, matching, client, record, event).await?;
-                }
+                Ok(Outcome::Linked(client))
             }
-            let mut held = Vec::with_capacity(ids.len());
-            for row in clients::load_many(txn, &ids).await? {
-                let id = ClientId::from_uuid(row.id);
-                held.push(json!({
-                    "client_id": id,
-                    "document_key": record.fields.value(Field::DocumentKey).is_some()
-                        && clients::value_of(&row, Field::DocumentKey) == record.fields.value(Field::DocumentKey),
-                    "email": record.fields.value(Field::Email).is_some()
-                        && clients::value_of(&row, Field::Email) == record.fields.value(Field::Email),
+        }
+    }
+
+    /// A record alone on `client` that now clearly belongs to another client moves there, and
+    /// the client it alone fed goes; returns where it went.
+    async fn recognised_elsewhere(
+        &self,
+        record: &mut SourceRecord,
+        client: ClientId,
+        found: &Found<'_>,
+    ) -> Result<Option<ClientId>, ProcessError> {
+        let (scored, candidates) = fuzzy_candidates(
+            self.txn,
+            self.matching,
+            found.profile,
+            found.pool,
+            record,
+            Some(client),
+        )
+        .await?;
+        let top = scored.first().map(|s| s.probability);
+        let MatchDecision::Link(other) = reconcile::decide_fuzzy(scored, self.matching) else {
+            return Ok(None);
+        };
+        tracing::info!(event = self.event, from = %client, to = %other, "record recognised as another client's; moving it");
+        record.client_id = Some(other);
+        records::save(self.txn, record).await?;
+        clients::delete(self.txn, client).await?;
+        let evidence = json!({"rule": "fuzzy", "candidates": candidates});
+        self.decided(
+            DecisionKind::Move,
+            record,
+            (Some(other), Some(client)),
+            top,
+            evidence,
+        )
+        .await?;
+        recompute(self.txn, self.matching, other, record, self.event).await?;
+        Ok(Some(other))
+    }
+
+    /// The record's keys (or its standing link) place it on `client`.
+    async fn link_by_key(
+        &self,
+        record: &mut SourceRecord,
+        own: Option<ClientId>,
+        client: ClientId,
+    ) -> Result<Outcome, ProcessError> {
+        record.client_id = Some(client);
+        records::save(self.txn, record).await?;
+        if own != Some(client) {
+            let evidence = json!({"rule": "exact_key", "keys": key_evidence(record)});
+            self.decided(DecisionKind::Link, record, (Some(client), None), None, evidence)
+                .await?;
+        }
+        recompute(self.txn, self.matching, client, record, self.event).await?;
+        Ok(Outcome::Linked(client))
+    }
+
+    /// A key proves several clients one person: `absorbed` merge into `into`, the record with them.
+    async fn merge(
+        &self,
+        record: &mut SourceRecord,
+        own: Option<ClientId>,
+        into: ClientId,
+        absorbed: &[ClientId],
+    ) -> Result<Outcome, ProcessError> {
+        let lone_move = own.is_some_and(|o| absorbed == [o]) && alone_on(self.txn, own, record).await?;
+        tracing::info!(event = self.event, into = %into, absorbed = ?absorbed, "a key proves these clients one person; merging");
+        let evidence = json!({"rule": "exact_key", "keys": key_evidence(record), "absorbed": absorbed});
+        let kind = if lone_move {
+            DecisionKind::Move
+        } else {
+            DecisionKind::Merge
+        };
+        merge_clients(self.txn, into, absorbed).await?;
+        record.client_id = Some(into);
+        records::save(self.txn, record).await?;
+        conflicts::close_for_record(self.txn, ConflictKind::KeyCollision, record, KEYS_AGREE).await?;
+        conflicts::close_for_record(self.txn, ConflictKind::AmbiguousMatch, record, LATER_EVIDENCE).await?;
+        self.decided(
+            kind,
+            record,
+            (Some(into), absorbed.first().copied()),
+            None,
+            evidence,
+        )
+        .await?;
+        recompute(self.txn, self.matching, into, record, self.event).await?;
+        Ok(Outcome::Linked(into))
+    }
+
+    /// The record's keys contradict: it sits on no client while they do, the clients keep what
+    /// they hold, a client it alone fed goes away, and an operator sees the values that collided.
+    async fn collide(
+        &self,
+        record: &mut SourceRecord,
+        own: Option<ClientId>,
+        ids: &[ClientId],
+    ) -> Result<Outcome, ProcessError> {
+        record.client_id = None;
+        records::save(self.txn, record).await?;
+        if let Some(client) = own {
+            if records::linked_active(self.txn, client).await?.is_empty() {
+                clients::delete(self.txn, client).await?;
+            } else {
+                recompute(self.txn, self.matching, client, record, self.event).await?;
+            }
+        }
+        let mine = |field: Field| record.fields.value(field);
+        let held: Vec<serde_json::Value> = clients::load_many(self.txn, ids)
+            .await?
+            .iter()
+            .map(|row| {
+                let theirs = |field: Field| clients::value_of(row, field);
+                json!({
+                    "client_id": ClientId::from_uuid(row.id),
+                    "document_key": mine(Field::DocumentKey).is_some()
+                        && theirs(Field::DocumentKey) == mine(Field::DocumentKey),
+                    "email": mine(Field::Email).is_some() && theirs(Field::Email) == mine(Field::Email),
                     "values": {
-                        "document_key": clients::value_of(&row, Field::DocumentKey),
-                        "email": clients::value_of(&row, Field::Email),
+                        "document_key": theirs(Field::DocumentKey),
+                        "email": theirs(Field::Email),
                     },
-                }));
-            }
-            let evidence = json!({"rule": "exact_key", "keys": key_evidence(record), "clients": held});
-            decisions::record(txn, decided(DecisionKind::Collision, None, own, None, evidence)).await?;
-            conflicts::open_for_record(txn, ConflictKind::KeyCollision, record, json!(held), event).await?;
-            Ok(Outcome::Collision)
-        }
+                })
+            })
+            .collect();
+        let evidence = json!({"rule": "exact_key", "keys": key_evidence(record), "clients": held});
+        self.decided(DecisionKind::Collision, record, (None, own), None, evidence)
+            .await?;
+        conflicts::open_for_record(
+            self.txn,
+            ConflictKind::KeyCollision,
+            record,
+            json!(held),
+            self.event,
+        )
+        .await?;
+        Ok(Outcome::Collision)
     }
 }
 
 /// Whether a record still belongs on its client: it shares an exact key with another of its
-/// records, or nothing it holds contradicts them by key (a different email or document key). A score is not re-taken here: a
-/// record's evidence arrives a field at a time, and a name half-known on one side would
-/// otherwise undo a link that the rest of the evidence will confirm.
+/// records, or nothing it holds contradicts them by key (a different email or document key).
+/// A score is not re-taken here: a record's evidence arrives a field at a time, and a name
+/// half-known on one side would otherwise undo a link that the rest of the evidence confirms.
 async fn fits_its_client(
     txn: &impl sea_orm::ConnectionTrait,
     record: &SourceRecord,
