@@ -2,7 +2,12 @@
 
 use std::{net::TcpListener, sync::Arc, time::Duration};
 
-use actix_web::{App, HttpServer, dev::Server, middleware, web};
+use actix_web::{
+    App, HttpServer,
+    dev::{Server, Service},
+    http::KeepAlive,
+    middleware, web,
+};
 use anyhow::Context;
 use sea_orm::DatabaseConnection;
 use tokio_util::sync::CancellationToken;
@@ -16,7 +21,7 @@ use crate::{
         embedded::{EmbeddedConfig, EmbeddedQueue},
         rabbitmq::{RabbitConfig, RabbitQueue},
     },
-    receiver::{self, ReceiverState},
+    receiver::{self, ReceiverState, signature::Legacy},
     saas::{Apis, webhook_health::WebhookWatch},
     store,
     worker::{Enricher, Worker},
@@ -95,7 +100,15 @@ impl Application {
                 clickup_secrets: config.clickup.secrets()?,
                 public_base_url: config.server.public_base_url.clone(),
                 tolerance_ms: config.hubspot.signature_tolerance_secs.saturating_mul(1000),
+                legacy: if config.hubspot.accept_legacy_signatures {
+                    Legacy::Accepted
+                } else {
+                    Legacy::Refused
+                },
                 max_body_bytes: config.server.max_body_bytes,
+                body_timeout: Duration::from_millis(config.server.body_timeout_ms),
+                publish_timeout: Duration::from_millis(config.queue.confirm_timeout_ms),
+                in_flight: Arc::new(tokio::sync::Semaphore::new(config.server.max_in_flight)),
                 clock,
             })),
         };
@@ -118,6 +131,7 @@ impl Application {
             queue: queue.clone(),
             webhooks: webhook_watch.clone(),
             consumers: worker.as_ref().map(Worker::consumers),
+            check_timeout: Duration::from_millis(config.queue.confirm_timeout_ms),
         });
         let scrape = crate::metrics::install().map(|handle| {
             web::Data::new(Scrape {
@@ -140,6 +154,11 @@ impl Application {
         let server = HttpServer::new(move || {
             let mut app = App::new()
                 .wrap(middleware::NormalizePath::trim())
+                // Outside NormalizePath: HubSpot signs the URI it called, trailing slash and all.
+                .wrap_fn(|req, service| {
+                    receiver::remember_received_uri(&req);
+                    service.call(req)
+                })
                 .wrap(tracing_actix_web::TracingLogger::default())
                 .app_data(probes.clone())
                 .configure(api::health::routes);
@@ -154,6 +173,13 @@ impl Application {
             }
             app
         })
+        .client_request_timeout(Duration::from_millis(config.server.client_request_timeout_ms))
+        .client_disconnect_timeout(Duration::from_millis(config.server.client_disconnect_timeout_ms))
+        .keep_alive(KeepAlive::Timeout(Duration::from_secs(
+            config.server.keep_alive_secs,
+        )))
+        .max_connections(config.server.max_connections)
+        .max_connection_rate(config.server.max_connection_rate)
         .listen(listener)?
         .disable_signals()
         .shutdown_timeout(config.server.shutdown_grace_secs)
