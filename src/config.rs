@@ -733,6 +733,54 @@ impl Config {
         }
     }
 
+    /// One line for the start-up log: what runs, against what, and which secrets are missing
+    /// (so a newcomer sees why HubSpot webhooks get 401 before the first one arrives).
+    pub fn summary(&self, roles: &str) -> String {
+        let queue = if self.queue.amqp_url.is_some() {
+            format!("RabbitMQ (prefix {})", self.queue.prefix)
+        } else {
+            "embedded database queue".to_owned()
+        };
+        let mut missing = Vec::new();
+        if self.hubspot.client_secret.is_none() {
+            missing.push(format!(
+                "{} (HubSpot webhooks refused)",
+                env_var("hubspot.client_secret")
+            ));
+        }
+        if self.clickup.webhook_secrets.is_none() {
+            missing.push(format!(
+                "{} (ClickUp webhooks refused)",
+                env_var("clickup.webhook_secrets")
+            ));
+        }
+        if self.server.operator_token.is_none() {
+            missing.push(format!("{} (operator API off)", env_var("server.operator_token")));
+        }
+        if self.hubspot.access_token.is_none() {
+            missing.push(format!(
+                "{} (no HubSpot enrichment or backfill)",
+                env_var("hubspot.access_token")
+            ));
+        }
+        if self.clickup.api_token.is_none() {
+            missing.push(format!(
+                "{} (no ClickUp enrichment or backfill)",
+                env_var("clickup.api_token")
+            ));
+        }
+        let missing = if missing.is_empty() {
+            "none".to_owned()
+        } else {
+            missing.join(", ")
+        };
+        format!(
+            "roles: {roles}; database: {}; queue: {queue}; public base URL: {}; missing secrets: {missing}",
+            secrets::redact_password(self.database.url.expose_secret()),
+            self.server.public_base_url,
+        )
+    }
+
     /// Whether the store is a SQLite file (single-writer: the embedded default).
     pub fn is_sqlite(&self) -> bool {
         self.database.url.expose_secret().starts_with("sqlite:")
@@ -819,6 +867,45 @@ mod tests {
         assert_eq!(map.len(), 2);
         assert_eq!(map["b-2"].expose(), b"two");
         assert!(parse_webhook_secrets("nope").is_err());
+    }
+
+    #[test]
+    fn the_start_up_summary_names_roles_backends_and_missing_secrets_but_no_password() {
+        let config = Config::load_from(
+            None,
+            env(&[
+                (
+                    "CLIENTSYNC_DATABASE__URL",
+                    "postgres://app:hunter2-hunter2@db/app",
+                ),
+                (
+                    "CLIENTSYNC_HUBSPOT__CLIENT_SECRET",
+                    "3b1f0c2e-9d7a-4c11-8e52-6f0a1b2c3d4e",
+                ),
+            ]),
+        )
+        .unwrap();
+        let line = config.summary("receiver");
+        assert!(line.contains("roles: receiver"), "{line}");
+        assert!(line.contains("postgres://app:***@db/app"), "{line}");
+        assert!(!line.contains("hunter2"), "{line}");
+        assert!(line.contains("embedded database queue"), "{line}");
+        assert!(line.contains("http://localhost:8080"), "{line}");
+        assert!(line.contains("CLIENTSYNC_CLICKUP__WEBHOOK_SECRETS"), "{line}");
+        assert!(!line.contains("CLIENTSYNC_HUBSPOT__CLIENT_SECRET"), "{line}");
+    }
+
+    #[test]
+    fn a_refused_request_is_logged_once_by_default_not_again_by_the_request_logger() {
+        let config = Config::defaults().unwrap();
+        assert!(
+            config
+                .telemetry
+                .filter
+                .contains("tracing_actix_web::middleware=off"),
+            "{}",
+            config.telemetry.filter
+        );
     }
 
     fn env(pairs: &[(&str, &str)]) -> EnvSettings {

@@ -10,6 +10,7 @@ use actix_web::{
 };
 use anyhow::Context;
 use sea_orm::DatabaseConnection;
+use secrecy::ExposeSecret;
 use tokio_util::sync::CancellationToken;
 
 use crate::{
@@ -44,6 +45,7 @@ pub enum Role {
 /// A built service, bound to its port and ready to run.
 pub struct Application {
     port: u16,
+    role: Role,
     server: Server,
     worker: Option<Worker>,
     config: Config,
@@ -84,9 +86,7 @@ impl Application {
 
     /// Like `build`, with an injected clock (tests pin "now" for signature windows).
     pub async fn build_with_clock(config: Config, role: Role, clock: Clock) -> anyhow::Result<Self> {
-        let db = store::connect(&config.database)
-            .await
-            .context("connecting to the database")?;
+        let db = connect(&config).await?;
         store::migrate(&db).await.context("running migrations")?;
         let queue = build_queue(&config, &db, &clock);
         let listener = TcpListener::bind((config.server.host.as_str(), config.server.port))
@@ -145,11 +145,7 @@ impl Application {
                 matching: matching.clone(),
                 token: token.clone(),
             })),
-            (Role::Receiver | Role::All, None) => {
-                tracing::info!("no server.operator_token: the operator API is off");
-                None
-            }
-            (Role::Worker, _) => None,
+            (_, _) => None,
         };
         let server = HttpServer::new(move || {
             let mut app = App::new()
@@ -186,6 +182,7 @@ impl Application {
         .run();
         Ok(Self {
             port,
+            role,
             server,
             worker,
             config,
@@ -263,8 +260,32 @@ impl Application {
             wait_for_signal().await;
             trigger.cancel();
         });
-        tracing::info!(port = self.port, "clientsync listening");
+        let roles = match self.role {
+            Role::Receiver => "receiver",
+            Role::Worker => "worker",
+            Role::All => "receiver + worker",
+        };
+        tracing::info!(
+            port = self.port,
+            "clientsync listening; {}",
+            self.config.summary(roles)
+        );
         self.run_until(shutdown).await
+    }
+}
+
+/// Connects to the store; a SQLite URL without `mode=rwc` gets a hint, since without it a
+/// missing file is an error rather than created.
+pub async fn connect(config: &Config) -> anyhow::Result<DatabaseConnection> {
+    let connected = store::connect(&config.database).await;
+    let url = config.database.url.expose_secret();
+    match connected {
+        Ok(db) => Ok(db),
+        Err(e) if config.is_sqlite() && !url.contains("mode=rwc") => Err(anyhow::Error::new(e).context(
+            "connecting to the database (a SQLite file that does not exist yet needs `?mode=rwc` \
+             at the end of CLIENTSYNC_DATABASE__URL to be created)",
+        )),
+        Err(e) => Err(anyhow::Error::new(e).context("connecting to the database")),
     }
 }
 

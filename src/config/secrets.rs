@@ -78,9 +78,38 @@ pub fn check_url_password(key: &'static str, url: &str) -> Result<(), ConfigErro
     }
 }
 
+/// The URL with its password replaced, for logs.
+pub fn redact_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) => {
+            let user = userinfo.split_once(':').map_or(userinfo, |(user, _)| user);
+            let hidden = if userinfo.contains(':') { ":***" } else { "" };
+            format!("{scheme}://{user}{hidden}@{host}{tail}")
+        }
+        None => url.to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_redacted_url_keeps_everything_but_the_password() {
+        assert_eq!(
+            redact_password("postgres://app:hunter2@db:5432/app?sslmode=require"),
+            "postgres://app:***@db:5432/app?sslmode=require"
+        );
+        assert_eq!(
+            redact_password("sqlite://clientsync.db?mode=rwc"),
+            "sqlite://clientsync.db?mode=rwc"
+        );
+    }
 
     #[test]
     fn placeholders_are_refused_whatever_their_case_or_punctuation() {

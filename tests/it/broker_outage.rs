@@ -199,10 +199,13 @@ async fn a_hung_broker_gets_senders_a_503_within_the_confirm_timeout_and_readine
         );
     }
     let started = Instant::now();
-    let ready = tokio::time::timeout(bound * 4, app.client.get(format!("{}/readyz", app.address)).send())
-        .await
-        .expect("readiness answers, not held")
-        .expect("readiness request");
+    let ready = tokio::time::timeout(
+        bound * 4,
+        app.client.get(format!("{}/readyz", app.address)).send(),
+    )
+    .await
+    .expect("readiness answers, not held")
+    .expect("readiness request");
     assert!(ready.status().as_u16() == 200 || ready.status().as_u16() == 503);
     assert!(
         started.elapsed() < bound,

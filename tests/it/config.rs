@@ -54,3 +54,19 @@ fn the_binary_refuses_a_placeholder_secret_and_names_its_variable() {
     assert!(stderr.contains("CLIENTSYNC_HUBSPOT__CLIENT_SECRET"), "{stderr}");
     assert!(!stderr.contains("CHANGE-ME"), "the value is not echoed: {stderr}");
 }
+
+#[test]
+fn a_sqlite_file_that_cannot_be_opened_gets_a_hint_about_mode_rwc() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let output = Command::new(env!("CARGO_BIN_EXE_clientsync"))
+        .arg("migrate")
+        .env(
+            "CLIENTSYNC_DATABASE__URL",
+            format!("sqlite://{}", dir.path().join("absent.db").display()),
+        )
+        .output()
+        .expect("binary runs");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("mode=rwc"), "{stderr}");
+}
