@@ -65,6 +65,8 @@ struct State {
     live: AtomicUsize,
     restarts: AtomicU64,
     last_failure: Mutex<Option<String>>,
+    /// The queue trouble last logged, shared by every consumer so one outage is one line.
+    trouble: Mutex<Option<String>>,
 }
 
 /// The worker's consumers as readiness sees them; a cheap shared handle.
@@ -163,6 +165,27 @@ impl Drop for Live {
     }
 }
 
+impl ConsumerHealth {
+    /// Whether `trouble` is news: the first consumer to meet it logs it, the others (and the
+    /// same consumer on its next backoff) do not, until the queue answers again.
+    fn is_new_trouble(&self, trouble: &str) -> bool {
+        let mut last = self.0.trouble.lock().unwrap_or_else(PoisonError::into_inner);
+        if last.as_deref() == Some(trouble) {
+            return false;
+        }
+        *last = Some(trouble.to_owned());
+        true
+    }
+
+    /// The queue answered: the next trouble is news again.
+    fn trouble_over(&self) {
+        let mut last = self.0.trouble.lock().unwrap_or_else(PoisonError::into_inner);
+        if last.take().is_some() {
+            tracing::info!("queue answering again");
+        }
+    }
+}
+
 impl Worker {
     /// Runs `concurrency` supervised consumers until `shutdown` fires; each finishes its
     /// in-flight messages first. A consumer that ends before that is restarted.
@@ -223,9 +246,19 @@ impl Worker {
                 Err(e) => Err(e.into()),
             };
             match result {
-                Ok(()) => backoff = Duration::from_millis(200),
+                Ok(()) => {
+                    if backoff > Duration::from_millis(200) {
+                        self.consumers.trouble_over();
+                    }
+                    backoff = Duration::from_millis(200);
+                }
                 Err(e) => {
-                    tracing::warn!(worker = n, error = %e, ?backoff, "queue trouble; backing off");
+                    let trouble = e.to_string();
+                    if self.consumers.is_new_trouble(&trouble) {
+                        tracing::warn!(error = %trouble, "queue trouble; consumers back off until it answers");
+                    } else {
+                        tracing::debug!(worker = n, error = %trouble, ?backoff, "queue trouble; backing off");
+                    }
                     tokio::select! {
                         () = shutdown.cancelled() => break,
                         () = tokio::time::sleep(backoff) => {}
@@ -234,5 +267,34 @@ impl Worker {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_queue_outage_is_news_once_for_all_consumers_until_the_queue_answers() {
+        let health = ConsumerHealth::default();
+        let other_consumer = health.clone();
+        assert!(health.is_new_trouble("login refused"));
+        assert!(
+            !other_consumer.is_new_trouble("login refused"),
+            "a second consumer stays quiet"
+        );
+        assert!(
+            !health.is_new_trouble("login refused"),
+            "so does the next backoff"
+        );
+        assert!(
+            health.is_new_trouble("connection refused"),
+            "a different trouble is news"
+        );
+        health.trouble_over();
+        assert!(
+            health.is_new_trouble("connection refused"),
+            "after recovery it is news again"
+        );
     }
 }

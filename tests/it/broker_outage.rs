@@ -213,3 +213,28 @@ async fn a_hung_broker_gets_senders_a_503_within_the_confirm_timeout_and_readine
         started.elapsed()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn wrong_amqp_credentials_name_the_setting_to_fix() {
+    use clientsync::queue::{
+        EventQueue, QueueError, RetryPolicy,
+        rabbitmq::{RabbitConfig, RabbitQueue},
+    };
+    let url = crate::helpers::amqp_url().replacen("guest:guest", "guest:not-the-password", 1);
+    let queue = RabbitQueue::new(RabbitConfig {
+        url: SecretString::from(url),
+        queue_prefix: format!("clientsync-test-{}", uuid::Uuid::new_v4().simple()),
+        prefetch: 1,
+        confirm_timeout: Duration::from_secs(5),
+        retry: RetryPolicy {
+            max_attempts: 2,
+            base_delay: Duration::from_millis(10),
+            max_delay: Duration::from_millis(50),
+        },
+    });
+    let err = queue.ping().await.expect_err("the broker refuses the login");
+    assert!(matches!(err, QueueError::LoginRefused), "{err}");
+    let text = err.to_string();
+    assert!(text.contains("CLIENTSYNC_QUEUE__AMQP_URL"), "{text}");
+    assert!(!text.contains("not-the-password"), "{text}");
+}
