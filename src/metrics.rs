@@ -61,11 +61,7 @@ pub fn queue_depth(depth: u64) {
 
 /// What a worker did with one message, and how long it took.
 pub fn settled(settled: &Settled, elapsed: Duration) {
-    let outcome = match settled {
-        Settled::Done(outcome) => outcome.as_str(),
-        Settled::Retrying(_) => "retrying",
-        Settled::DeadLettered(_) => "dead_lettered",
-    };
+    let outcome = settled.label();
     metrics::counter!("clientsync_worker_messages_total", "outcome" => outcome).increment(1);
     metrics::histogram!("clientsync_worker_process_seconds").record(elapsed.as_secs_f64());
 }

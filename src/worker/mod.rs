@@ -7,6 +7,7 @@ pub(crate) mod doubles;
 pub mod enrich;
 pub mod guard;
 pub mod supervisor;
+pub mod tally;
 
 use std::{future::Future, sync::Arc, time::Duration};
 
@@ -39,6 +40,17 @@ pub enum Settled {
     DeadLettered(String),
 }
 
+impl Settled {
+    /// Stable name of the outcome, for metrics and the per-minute summary.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Settled::Done(outcome) => outcome.as_str(),
+            Settled::Retrying(_) => "retrying",
+            Settled::DeadLettered(_) => "dead_lettered",
+        }
+    }
+}
+
 /// Why a message could not be settled (the queue itself failed); the message is redelivered later.
 #[derive(Debug, thiserror::Error)]
 pub enum WorkerError {
@@ -67,6 +79,8 @@ pub struct Worker {
     consumers: ConsumerHealth,
     /// How consumers that end unexpectedly are restarted.
     restart: RestartPolicy,
+    /// What was settled since the last per-minute summary.
+    tally: Arc<tally::Tally>,
 }
 
 /// Striped locks by source object, so the consumers of one process take turns on an object
@@ -119,6 +133,7 @@ impl Worker {
             write_back: None,
             consumers: ConsumerHealth::default(),
             restart: RestartPolicy::STANDARD,
+            tally: Arc::default(),
         }
     }
 
@@ -359,6 +374,7 @@ impl Worker {
         let started = std::time::Instant::now();
         let settled = self.settle_event(delivery, env, work).instrument(span).await?;
         metrics::settled(&settled, started.elapsed());
+        self.tally.count(settled.label());
         Ok(settled)
     }
 

@@ -191,6 +191,13 @@ impl Worker {
     /// in-flight messages first. A consumer that ends before that is restarted.
     pub async fn run(self, concurrency: usize, batch: usize, poll: Duration, shutdown: CancellationToken) {
         let _supervising = self.consumers.supervising(concurrency);
+        let tally = self.tally.clone();
+        // Stopped after the consumers, so the last summary includes what they drained.
+        let summary_stop = CancellationToken::new();
+        let summaries = tokio::spawn({
+            let stop = summary_stop.clone();
+            async move { tally.report_every(Duration::from_secs(60), stop).await }
+        });
         let mut slots = tokio::task::JoinSet::new();
         for n in 0..concurrency {
             let worker = self.clone();
@@ -198,6 +205,8 @@ impl Worker {
             slots.spawn(async move { worker.keep_consuming(n, batch, poll, shutdown).await });
         }
         while slots.join_next().await.is_some() {}
+        summary_stop.cancel();
+        let _ = summaries.await;
         tracing::info!("workers stopped");
     }
 
