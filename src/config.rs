@@ -32,7 +32,7 @@ use self::sources::{Blankless, EnvSettings, env_var};
 const DEFAULTS: &str = include_str!("../config/default.toml");
 
 /// Keys that hold secrets: accepted from the environment, refused in a file.
-const SECRET_KEYS: [&str; 7] = [
+pub(crate) const SECRET_KEYS: [&str; 7] = [
     "server.operator_token",
     "database.url",
     "queue.amqp_url",
@@ -906,6 +906,17 @@ mod tests {
             "{}",
             config.telemetry.filter
         );
+    }
+
+    #[test]
+    fn a_secret_made_of_digits_stays_text() {
+        let config = Config::load_from(
+            None,
+            env(&[("CLIENTSYNC_SERVER__OPERATOR_TOKEN", "12345678901234567890")]),
+        )
+        .unwrap();
+        let token = config.server.operator_token.unwrap();
+        assert_eq!(token.expose_secret(), "12345678901234567890");
     }
 
     fn env(pairs: &[(&str, &str)]) -> EnvSettings {

@@ -265,11 +265,8 @@ impl Application {
             Role::Worker => "worker",
             Role::All => "receiver + worker",
         };
-        tracing::info!(
-            port = self.port,
-            "clientsync listening; {}",
-            self.config.summary(roles)
-        );
+        // The message stays "clientsync listening" (scripts and tests wait for it).
+        tracing::info!(port = self.port, setup = %self.config.summary(roles), "clientsync listening");
         self.run_until(shutdown).await
     }
 }

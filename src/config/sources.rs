@@ -68,7 +68,12 @@ impl Provider for EnvSettings {
                     "`{name}` is not a setting: variables are {ENV_PREFIX}SECTION__KEY"
                 )));
             }
-            let parsed: Value = value.parse().unwrap_or_else(|_| Value::from(value.clone()));
+            // Secrets are text whatever they look like (all digits, `true`, `[x]`).
+            let parsed: Value = if super::SECRET_KEYS.contains(&key.as_str()) {
+                Value::from(value.clone())
+            } else {
+                value.parse().unwrap_or_else(|_| Value::from(value.clone()))
+            };
             let nested = figment::util::nest(&key, parsed)
                 .into_dict()
                 .ok_or_else(|| Error::from(format!("`{name}` is not a setting")))?;
