@@ -1,11 +1,14 @@
 //! Configuration: built-in defaults, then an optional TOML file, then `CLIENTSYNC_SECTION__KEY`
 //! environment variables; secrets are read from the environment only.
 
+pub mod secrets;
+pub mod sources;
+
 use std::{collections::HashMap, path::Path, time::Duration};
 
 use figment::{
     Figment,
-    providers::{Env, Format, Toml},
+    providers::{Format, Toml},
 };
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
@@ -24,10 +27,12 @@ use crate::{
 
 use std::collections::BTreeMap;
 
+use self::sources::{Blankless, EnvSettings, env_var};
+
 const DEFAULTS: &str = include_str!("../config/default.toml");
 
 /// Keys that hold secrets: accepted from the environment, refused in a file.
-const SECRET_KEYS: [&str; 7] = [
+pub(crate) const SECRET_KEYS: [&str; 7] = [
     "server.operator_token",
     "database.url",
     "queue.amqp_url",
@@ -51,6 +56,24 @@ pub enum ConfigError {
         /// What is wrong with it.
         reason: String,
     },
+    /// A key no setting has (a typo would otherwise leave the default in force, silently).
+    #[error("unknown configuration key `{key}` (from {origin})")]
+    UnknownKey {
+        /// The dotted key as read.
+        key: String,
+        /// The variable or file that set it.
+        origin: String,
+    },
+    /// A secret too short to resist guessing, or a placeholder from an example file.
+    #[error("`{key}` ({env}) {reason}")]
+    WeakSecret {
+        /// The dotted key.
+        key: &'static str,
+        /// The environment variable that set it.
+        env: String,
+        /// What is wrong with it, never its value.
+        reason: String,
+    },
     /// A secret was written in a file instead of the environment.
     #[error("`{key}` is a secret: set it in the environment ({env}), not in {file}")]
     SecretInFile {
@@ -65,6 +88,7 @@ pub enum ConfigError {
 
 /// The whole service configuration.
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Config {
     /// HTTP receiver and operator API.
     pub server: ServerConfig,
@@ -92,6 +116,7 @@ pub struct Config {
 
 /// Source field mapping: `property = "field"` entries; `"none"` unmaps a built-in name.
 #[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct MappingConfig {
     /// HubSpot property name (contacts and companies) → client field.
     #[serde(default)]
@@ -113,6 +138,7 @@ impl MappingConfig {
 
 /// HTTP settings.
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ServerConfig {
     /// Interface to bind.
     pub host: String,
@@ -122,6 +148,21 @@ pub struct ServerConfig {
     pub public_base_url: String,
     /// Largest accepted webhook body; bigger ones get 413.
     pub max_body_bytes: usize,
+    /// How long reading a webhook body may take before 408: a sender that stalls mid-body
+    /// would otherwise hold its buffer forever.
+    pub body_timeout_ms: u64,
+    /// How long a client has to send the request head before 408.
+    pub client_request_timeout_ms: u64,
+    /// How long a closing connection may take to shut down.
+    pub client_disconnect_timeout_ms: u64,
+    /// How long an idle keep-alive connection stays open.
+    pub keep_alive_secs: u64,
+    /// Open connections per server thread; more wait in the listen backlog.
+    pub max_connections: usize,
+    /// New connections per server thread being set up at once (TLS-free here, so cheap).
+    pub max_connection_rate: usize,
+    /// Webhook requests in flight at once per process; more get 503 with `Retry-After`.
+    pub max_in_flight: usize,
     /// How long SIGTERM waits for in-flight requests and messages.
     pub shutdown_grace_secs: u64,
     /// Bearer token of the operator API (`/api/v1`); without one the API is not served.
@@ -131,6 +172,7 @@ pub struct ServerConfig {
 
 /// Store settings.
 #[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct DatabaseConfig {
     /// `sqlite://…` or `postgres://…`; may hold a password, so never logged.
     pub url: SecretString,
@@ -151,6 +193,7 @@ impl std::fmt::Debug for DatabaseConfig {
 
 /// Queue settings.
 #[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct QueueConfig {
     /// RabbitMQ URL; absent means the embedded database queue.
     #[serde(default)]
@@ -194,6 +237,7 @@ impl QueueConfig {
 
 /// Consumer settings.
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct WorkerConfig {
     /// Consumers per process.
     pub concurrency: usize,
@@ -205,6 +249,7 @@ pub struct WorkerConfig {
 
 /// Fuzzy matching thresholds and folding; weights are the built-in defaults.
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct MatchingConfig {
     /// Auto-link a fuzzy candidate at or above this probability.
     pub link_threshold: f64,
@@ -217,6 +262,7 @@ pub struct MatchingConfig {
     /// Treat Gmail addresses that differ in dots or `+tags` as one.
     pub fold_gmail: bool,
     /// ISO country (e.g. "ES") in which national phone numbers are read, making them E.164.
+    #[serde(default, deserialize_with = "sources::optional_text")]
     pub default_country: Option<String>,
     /// Weights fitted on this deployment's own records by `clientsync fit`; built-in defaults
     /// for a small store when absent.
@@ -277,18 +323,22 @@ fn load_model(path: &std::path::Path) -> Result<Model, ConfigError> {
 
 /// HubSpot settings.
 #[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct HubSpotConfig {
     /// The app's client secret, the key of every HubSpot signature.
     #[serde(default)]
     pub client_secret: Option<SecretString>,
     /// Accepted clock skew for v3 timestamps, both ways.
     pub signature_tolerance_secs: i64,
+    /// Accept v1/v2 signatures (no timestamp, so no replay window): only for senders that send
+    /// no v3 header, such as workflow "Send a webhook" actions in portals without one.
+    pub accept_legacy_signatures: bool,
     /// The private app's access token; with it, thin events are enriched and backfill can run.
     #[serde(default)]
     pub access_token: Option<SecretString>,
     /// Our app's id: HubSpot reports our own writes with `changeSource: INTEGRATION` and this
     /// `sourceId`, which is how their echoes are recognised.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "sources::optional_text")]
     pub app_id: Option<String>,
     /// CRM API base URL (the simulator's in tests and the demo).
     pub api_base: String,
@@ -326,6 +376,7 @@ impl HubSpotConfig {
 
 /// ClickUp settings.
 #[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ClickUpConfig {
     /// `webhook_id=secret` pairs separated by commas: each ClickUp webhook signs with its own secret.
     #[serde(default)]
@@ -335,13 +386,13 @@ pub struct ClickUpConfig {
     #[serde(default)]
     pub api_token: Option<SecretString>,
     /// The token's user id: history items by this user are our own writes coming back.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "sources::optional_text")]
     pub user_id: Option<String>,
     /// Workspace (team) whose webhooks' health is watched.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "sources::optional_text")]
     pub team_id: Option<String>,
-    /// Lists whose tasks are clients; backfill reads them.
-    #[serde(default)]
+    /// Lists whose tasks are clients; backfill reads them (`1,2` from the environment).
+    #[serde(default, deserialize_with = "sources::text_list")]
     pub list_ids: Vec<String>,
     /// API base URL (the simulator's in tests and the demo).
     #[serde(default = "clickup_api_base")]
@@ -383,6 +434,7 @@ impl Default for ClickUpConfig {
 
 /// How every SaaS API call retries.
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ApiConfig {
     /// Attempts of one call (the first included) before the event goes back to the queue.
     pub attempts: usize,
@@ -452,6 +504,7 @@ fn parse_webhook_secrets(raw: &str) -> Result<HashMap<String, WebhookSecret>, Co
 
 /// Log settings.
 #[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct TelemetryConfig {
     /// Output format.
     pub format: LogFormat,
@@ -472,16 +525,23 @@ pub enum LogFormat {
 impl Config {
     /// Loads defaults, then `file` (when given), then the environment, and validates.
     pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        Self::load_from(file, EnvSettings::from_process())
+    }
+
+    /// Like `load`, with the environment given (tests).
+    pub fn load_from(file: Option<&Path>, env: EnvSettings) -> Result<Self, ConfigError> {
         let mut figment = Figment::from(Toml::string(DEFAULTS));
         if let Some(path) = file {
             reject_secrets_in_file(path)?;
-            figment = figment.merge(Toml::file_exact(path));
+            figment = figment.merge(Blankless(Toml::file_exact(path)));
         }
+        let names = env.names();
         let config: Config = figment
-            .merge(Env::prefixed("CLIENTSYNC_").split("__"))
+            .merge(env)
             .extract()
-            .map_err(Box::new)?;
+            .map_err(|e| unknown_key_named(e, &names))?;
         config.validate()?;
+        config.check_secrets()?;
         Ok(config)
     }
 
@@ -492,6 +552,43 @@ impl Config {
             .map_err(Box::new)?;
         config.validate()?;
         Ok(config)
+    }
+
+    /// Refuses placeholders and short signing secrets or tokens, naming the variable: an empty
+    /// HubSpot secret made `sha256(body)` a valid signature.
+    pub fn check_secrets(&self) -> Result<(), ConfigError> {
+        use secrets::{MIN_SECRET_LEN, check, check_url_password};
+        if let Some(secret) = &self.hubspot.client_secret {
+            check("hubspot.client_secret", secret.expose_secret(), MIN_SECRET_LEN)?;
+        }
+        if let Some(token) = &self.server.operator_token {
+            check("server.operator_token", token.expose_secret(), MIN_SECRET_LEN)?;
+        }
+        if let Some(raw) = &self.clickup.webhook_secrets {
+            for (index, pair) in raw.expose_secret().split(',').enumerate() {
+                if let Some((_, secret)) = pair.split_once('=')
+                    && let Some(reason) = secrets::weakness(secret.trim(), MIN_SECRET_LEN)
+                {
+                    return Err(ConfigError::WeakSecret {
+                        key: "clickup.webhook_secrets",
+                        env: env_var("clickup.webhook_secrets"),
+                        reason: format!("entry {}: the secret {reason}", index + 1),
+                    });
+                }
+            }
+        }
+        // API tokens have the provider's own format; only placeholders are refused.
+        if let Some(token) = &self.hubspot.access_token {
+            check("hubspot.access_token", token.expose_secret(), 0)?;
+        }
+        if let Some(token) = &self.clickup.api_token {
+            check("clickup.api_token", token.expose_secret(), 0)?;
+        }
+        check_url_password("database.url", self.database.url.expose_secret())?;
+        if let Some(url) = &self.queue.amqp_url {
+            check_url_password("queue.amqp_url", url.expose_secret())?;
+        }
+        Ok(())
     }
 
     /// Checks what types alone cannot; names the offending key.
@@ -511,6 +608,24 @@ impl Config {
         }
         if self.server.max_body_bytes < 1024 {
             return bad("server.max_body_bytes", "must be at least 1024");
+        }
+        for (key, value) in [
+            ("server.body_timeout_ms", self.server.body_timeout_ms),
+            (
+                "server.client_request_timeout_ms",
+                self.server.client_request_timeout_ms,
+            ),
+            ("server.max_connections", self.server.max_connections as u64),
+            (
+                "server.max_connection_rate",
+                self.server.max_connection_rate as u64,
+            ),
+            ("server.max_in_flight", self.server.max_in_flight as u64),
+            ("queue.confirm_timeout_ms", self.queue.confirm_timeout_ms),
+        ] {
+            if value == 0 {
+                return bad(key, "must be at least 1");
+            }
         }
         let url = self.database.url.expose_secret();
         if !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://"))
@@ -620,14 +735,92 @@ impl Config {
         }
     }
 
+    /// One line for the start-up log: what runs, against what, and which secrets are missing
+    /// (so a newcomer sees why HubSpot webhooks get 401 before the first one arrives).
+    pub fn summary(&self, roles: &str) -> String {
+        let queue = if self.queue.amqp_url.is_some() {
+            format!("RabbitMQ (prefix {})", self.queue.prefix)
+        } else {
+            "embedded database queue".to_owned()
+        };
+        let mut missing = Vec::new();
+        if self.hubspot.client_secret.is_none() {
+            missing.push(format!(
+                "{} (HubSpot webhooks refused)",
+                env_var("hubspot.client_secret")
+            ));
+        }
+        if self.clickup.webhook_secrets.is_none() {
+            missing.push(format!(
+                "{} (ClickUp webhooks refused)",
+                env_var("clickup.webhook_secrets")
+            ));
+        }
+        if self.server.operator_token.is_none() {
+            missing.push(format!("{} (operator API off)", env_var("server.operator_token")));
+        }
+        if self.hubspot.access_token.is_none() {
+            missing.push(format!(
+                "{} (no HubSpot enrichment or backfill)",
+                env_var("hubspot.access_token")
+            ));
+        }
+        if self.clickup.api_token.is_none() {
+            missing.push(format!(
+                "{} (no ClickUp enrichment or backfill)",
+                env_var("clickup.api_token")
+            ));
+        }
+        let missing = if missing.is_empty() {
+            "none".to_owned()
+        } else {
+            missing.join(", ")
+        };
+        format!(
+            "roles: {roles}; database: {}; queue: {queue}; public base URL: {}; missing secrets: {missing}",
+            secrets::redact_password(self.database.url.expose_secret()),
+            self.server.public_base_url,
+        )
+    }
+
     /// Whether the store is a SQLite file (single-writer: the embedded default).
     pub fn is_sqlite(&self) -> bool {
         self.database.url.expose_secret().starts_with("sqlite:")
     }
 }
 
+/// Names the key and its origin (variable or file) when a key is unknown.
+fn unknown_key_named(error: figment::Error, env_names: &[String]) -> ConfigError {
+    if let figment::error::Kind::UnknownField(field, _) = &error.kind {
+        let mut path = error.path.clone();
+        if path.last() != Some(field) {
+            path.push(field.clone());
+        }
+        let key = path.join(".");
+        let origin = match &error.metadata {
+            Some(meta) if meta.name.contains("environment") => {
+                let var = env_var(&key);
+                let section = format!("{var}__");
+                let set: Vec<&str> = env_names
+                    .iter()
+                    .filter(|name| **name == var || name.starts_with(&section))
+                    .map(String::as_str)
+                    .collect();
+                if set.is_empty() { var } else { set.join(", ") }
+            }
+            Some(meta) => meta
+                .source
+                .as_ref()
+                .map_or_else(|| meta.name.to_string(), ToString::to_string),
+            None => "configuration".into(),
+        };
+        return ConfigError::UnknownKey { key, origin };
+    }
+    ConfigError::Invalid(Box::new(error))
+}
+
 fn reject_secrets_in_file(path: &Path) -> Result<(), ConfigError> {
-    let file = Figment::from(Toml::file_exact(path));
+    let file = Figment::from(Blankless(Toml::file_exact(path)));
     for key in SECRET_KEYS {
         if file.find_value(key).is_ok() {
             return Err(ConfigError::SecretInFile {
@@ -676,5 +869,200 @@ mod tests {
         assert_eq!(map.len(), 2);
         assert_eq!(map["b-2"].expose(), b"two");
         assert!(parse_webhook_secrets("nope").is_err());
+    }
+
+    #[test]
+    fn the_start_up_summary_names_roles_backends_and_missing_secrets_but_no_password() {
+        let config = Config::load_from(
+            None,
+            env(&[
+                (
+                    "CLIENTSYNC_DATABASE__URL",
+                    "postgres://app:hunter2-hunter2@db/app",
+                ),
+                (
+                    "CLIENTSYNC_HUBSPOT__CLIENT_SECRET",
+                    "3b1f0c2e-9d7a-4c11-8e52-6f0a1b2c3d4e",
+                ),
+            ]),
+        )
+        .unwrap();
+        let line = config.summary("receiver");
+        assert!(line.contains("roles: receiver"), "{line}");
+        assert!(line.contains("postgres://app:***@db/app"), "{line}");
+        assert!(!line.contains("hunter2"), "{line}");
+        assert!(line.contains("embedded database queue"), "{line}");
+        assert!(line.contains("http://localhost:8080"), "{line}");
+        assert!(line.contains("CLIENTSYNC_CLICKUP__WEBHOOK_SECRETS"), "{line}");
+        assert!(!line.contains("CLIENTSYNC_HUBSPOT__CLIENT_SECRET"), "{line}");
+    }
+
+    #[test]
+    fn a_refused_request_is_logged_once_by_default_not_again_by_the_request_logger() {
+        let config = Config::defaults().unwrap();
+        assert!(
+            config
+                .telemetry
+                .filter
+                .contains("tracing_actix_web::middleware=off"),
+            "{}",
+            config.telemetry.filter
+        );
+    }
+
+    #[test]
+    fn a_secret_made_of_digits_stays_text() {
+        let config = Config::load_from(
+            None,
+            env(&[("CLIENTSYNC_SERVER__OPERATOR_TOKEN", "12345678901234567890")]),
+        )
+        .unwrap();
+        let token = config.server.operator_token.unwrap();
+        assert_eq!(token.expose_secret(), "12345678901234567890");
+    }
+
+    fn env(pairs: &[(&str, &str)]) -> EnvSettings {
+        EnvSettings::from_vars(pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())))
+    }
+
+    fn file(text: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        std::fs::write(&path, text).unwrap();
+        (dir, path)
+    }
+
+    #[test]
+    fn an_empty_or_blank_secret_in_the_environment_is_unset() {
+        let config = Config::load_from(
+            None,
+            env(&[
+                ("CLIENTSYNC_HUBSPOT__CLIENT_SECRET", ""),
+                ("CLIENTSYNC_SERVER__OPERATOR_TOKEN", "   "),
+                ("CLIENTSYNC_CLICKUP__API_TOKEN", ""),
+                ("CLIENTSYNC_CLICKUP__TEAM_ID", " "),
+            ]),
+        )
+        .unwrap();
+        assert!(
+            config.hubspot.client_secret.is_none(),
+            "an empty secret verifies nothing"
+        );
+        assert!(config.hubspot.secret().is_none());
+        assert!(
+            config.server.operator_token.is_none(),
+            "the operator API stays off"
+        );
+        assert!(config.clickup.api_token.is_none());
+        assert!(config.clickup.team_id.is_none());
+    }
+
+    #[test]
+    fn blank_values_in_a_file_are_unset() {
+        let (_dir, path) = file(
+            "[clickup]\nteam_id = \"\"\nlist_ids = [\"\", \" 42 \"]\n[matching]\ndefault_country = \" \"\n",
+        );
+        let config = Config::load_from(Some(&path), env(&[])).unwrap();
+        assert!(config.clickup.team_id.is_none());
+        assert_eq!(config.clickup.list_ids, vec!["42".to_owned()]);
+        assert!(config.matching.default_country.is_none());
+    }
+
+    #[test]
+    fn a_short_secret_is_refused_naming_the_variable_but_not_the_value() {
+        let err = Config::load_from(None, env(&[("CLIENTSYNC_HUBSPOT__CLIENT_SECRET", "abc123")]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("CLIENTSYNC_HUBSPOT__CLIENT_SECRET"), "{err}");
+        assert!(err.contains("16"), "{err}");
+        assert!(!err.contains("abc123"), "{err}");
+    }
+
+    #[test]
+    fn placeholder_secrets_are_refused_at_start_up() {
+        for (var, value) in [
+            ("CLIENTSYNC_HUBSPOT__CLIENT_SECRET", "CHANGE-ME"),
+            ("CLIENTSYNC_SERVER__OPERATOR_TOKEN", "changeme"),
+            ("CLIENTSYNC_CLICKUP__WEBHOOK_SECRETS", "WEBHOOK-ID=CHANGE-ME"),
+            ("CLIENTSYNC_CLICKUP__API_TOKEN", "xxx"),
+            ("CLIENTSYNC_HUBSPOT__ACCESS_TOKEN", "secret"),
+            ("CLIENTSYNC_DATABASE__URL", "postgres://app:CHANGE-ME@db:5432/app"),
+        ] {
+            let err = Config::load_from(None, env(&[(var, value)]))
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(var), "{var}: {err}");
+            assert!(err.contains("placeholder"), "{var}: {err}");
+        }
+    }
+
+    #[test]
+    fn secrets_of_the_shapes_hubspot_and_clickup_issue_are_accepted() {
+        let config = Config::load_from(
+            None,
+            env(&[
+                (
+                    "CLIENTSYNC_HUBSPOT__CLIENT_SECRET",
+                    "3b1f0c2e-9d7a-4c11-8e52-6f0a1b2c3d4e",
+                ),
+                (
+                    "CLIENTSYNC_CLICKUP__WEBHOOK_SECRETS",
+                    "w1=7x1PK3mISQG0jBqeNYuhWn8alZdRtf5E",
+                ),
+                (
+                    "CLIENTSYNC_SERVER__OPERATOR_TOKEN",
+                    "4f2b8c1d9e7a6b5c4d3e2f1a0b9c8d7e",
+                ),
+            ]),
+        );
+        assert!(config.is_ok(), "{:?}", config.err());
+    }
+
+    #[test]
+    fn an_unknown_key_in_a_file_is_refused_and_named() {
+        for (text, key) in [
+            ("[server]\nprot = 9090\n", "server.prot"),
+            ("[servr]\nport = 9090\n", "servr"),
+        ] {
+            let (_dir, path) = file(text);
+            let err = Config::load_from(Some(&path), env(&[])).unwrap_err().to_string();
+            assert!(err.contains(&format!("`{key}`")), "{err}");
+            assert!(err.contains("c.toml"), "the file is named: {err}");
+        }
+    }
+
+    #[test]
+    fn an_unknown_environment_variable_is_refused_and_named() {
+        for (var, key) in [
+            ("CLIENTSYNC_SERVER__PROT", "server.prot"),
+            ("CLIENTSYNC_SERVR__PORT", "servr"),
+        ] {
+            let err = Config::load_from(None, env(&[(var, "9090")]))
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(&format!("`{key}`")), "{err}");
+            assert!(err.contains(var), "{err}");
+        }
+    }
+
+    #[test]
+    fn the_config_file_variable_is_not_taken_for_a_setting() {
+        assert!(Config::load_from(None, env(&[("CLIENTSYNC_CONFIG", "/etc/clientsync.toml")])).is_ok());
+    }
+
+    #[test]
+    fn lists_and_ids_from_the_environment_may_be_comma_separated_or_numeric() {
+        let config = Config::load_from(
+            None,
+            env(&[
+                ("CLIENTSYNC_CLICKUP__LIST_IDS", "901234567, 901234568,"),
+                ("CLIENTSYNC_CLICKUP__TEAM_ID", "9012345"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(config.clickup.list_ids, vec!["901234567", "901234568"]);
+        assert_eq!(config.clickup.team_id.as_deref(), Some("9012345"));
+        let one = Config::load_from(None, env(&[("CLIENTSYNC_CLICKUP__LIST_IDS", "901234567")])).unwrap();
+        assert_eq!(one.clickup.list_ids, vec!["901234567"]);
     }
 }

@@ -43,9 +43,7 @@ async fn main() -> anyhow::Result<()> {
             app.run_until_stopped().await
         }
         Command::Migrate => {
-            let db = store::connect(&config.database)
-                .await
-                .context("connecting to the database")?;
+            let db = startup::connect(&config).await?;
             store::migrate(&db).await.context("running migrations")?;
             tracing::info!("migrations applied");
             Ok(())
@@ -53,9 +51,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Fit(args) => cli::fit(&config, &args).await,
         Command::Backfill(args) => cli::backfill(&config, &args).await,
         Command::ReplayDead { limit } => {
-            let db = store::connect(&config.database)
-                .await
-                .context("connecting to the database")?;
+            let db = startup::connect(&config).await?;
             let queue = startup::build_queue(&config, &db, &Clock::system());
             let moved = queue.replay_dead(limit).await.context("replaying dead letters")?;
             println!("{moved} dead-lettered events moved back to the work queue");

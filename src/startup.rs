@@ -2,9 +2,15 @@
 
 use std::{net::TcpListener, sync::Arc, time::Duration};
 
-use actix_web::{App, HttpServer, dev::Server, middleware, web};
+use actix_web::{
+    App, HttpServer,
+    dev::{Server, Service},
+    http::KeepAlive,
+    middleware, web,
+};
 use anyhow::Context;
 use sea_orm::DatabaseConnection;
+use secrecy::ExposeSecret;
 use tokio_util::sync::CancellationToken;
 
 use crate::{
@@ -16,7 +22,7 @@ use crate::{
         embedded::{EmbeddedConfig, EmbeddedQueue},
         rabbitmq::{RabbitConfig, RabbitQueue},
     },
-    receiver::{self, ReceiverState},
+    receiver::{self, ReceiverState, signature::Legacy},
     saas::{Apis, webhook_health::WebhookWatch},
     store,
     worker::{Enricher, Worker},
@@ -39,6 +45,7 @@ pub enum Role {
 /// A built service, bound to its port and ready to run.
 pub struct Application {
     port: u16,
+    role: Role,
     server: Server,
     worker: Option<Worker>,
     config: Config,
@@ -79,9 +86,7 @@ impl Application {
 
     /// Like `build`, with an injected clock (tests pin "now" for signature windows).
     pub async fn build_with_clock(config: Config, role: Role, clock: Clock) -> anyhow::Result<Self> {
-        let db = store::connect(&config.database)
-            .await
-            .context("connecting to the database")?;
+        let db = connect(&config).await?;
         store::migrate(&db).await.context("running migrations")?;
         let queue = build_queue(&config, &db, &clock);
         let listener = TcpListener::bind((config.server.host.as_str(), config.server.port))
@@ -95,7 +100,15 @@ impl Application {
                 clickup_secrets: config.clickup.secrets()?,
                 public_base_url: config.server.public_base_url.clone(),
                 tolerance_ms: config.hubspot.signature_tolerance_secs.saturating_mul(1000),
+                legacy: if config.hubspot.accept_legacy_signatures {
+                    Legacy::Accepted
+                } else {
+                    Legacy::Refused
+                },
                 max_body_bytes: config.server.max_body_bytes,
+                body_timeout: Duration::from_millis(config.server.body_timeout_ms),
+                publish_timeout: Duration::from_millis(config.queue.confirm_timeout_ms),
+                in_flight: Arc::new(tokio::sync::Semaphore::new(config.server.max_in_flight)),
                 clock,
             })),
         };
@@ -118,6 +131,7 @@ impl Application {
             queue: queue.clone(),
             webhooks: webhook_watch.clone(),
             consumers: worker.as_ref().map(Worker::consumers),
+            check_timeout: Duration::from_millis(config.queue.confirm_timeout_ms),
         });
         let scrape = crate::metrics::install().map(|handle| {
             web::Data::new(Scrape {
@@ -131,15 +145,16 @@ impl Application {
                 matching: matching.clone(),
                 token: token.clone(),
             })),
-            (Role::Receiver | Role::All, None) => {
-                tracing::info!("no server.operator_token: the operator API is off");
-                None
-            }
-            (Role::Worker, _) => None,
+            (_, _) => None,
         };
         let server = HttpServer::new(move || {
             let mut app = App::new()
                 .wrap(middleware::NormalizePath::trim())
+                // Outside NormalizePath: HubSpot signs the URI it called, trailing slash and all.
+                .wrap_fn(|req, service| {
+                    receiver::remember_received_uri(&req);
+                    service.call(req)
+                })
                 .wrap(tracing_actix_web::TracingLogger::default())
                 .app_data(probes.clone())
                 .configure(api::health::routes);
@@ -154,12 +169,20 @@ impl Application {
             }
             app
         })
+        .client_request_timeout(Duration::from_millis(config.server.client_request_timeout_ms))
+        .client_disconnect_timeout(Duration::from_millis(config.server.client_disconnect_timeout_ms))
+        .keep_alive(KeepAlive::Timeout(Duration::from_secs(
+            config.server.keep_alive_secs,
+        )))
+        .max_connections(config.server.max_connections)
+        .max_connection_rate(config.server.max_connection_rate)
         .listen(listener)?
         .disable_signals()
         .shutdown_timeout(config.server.shutdown_grace_secs)
         .run();
         Ok(Self {
             port,
+            role,
             server,
             worker,
             config,
@@ -237,8 +260,29 @@ impl Application {
             wait_for_signal().await;
             trigger.cancel();
         });
-        tracing::info!(port = self.port, "clientsync listening");
+        let roles = match self.role {
+            Role::Receiver => "receiver",
+            Role::Worker => "worker",
+            Role::All => "receiver + worker",
+        };
+        // The message stays "clientsync listening" (scripts and tests wait for it).
+        tracing::info!(port = self.port, setup = %self.config.summary(roles), "clientsync listening");
         self.run_until(shutdown).await
+    }
+}
+
+/// Connects to the store; a SQLite URL without `mode=rwc` gets a hint, since without it a
+/// missing file is an error rather than created.
+pub async fn connect(config: &Config) -> anyhow::Result<DatabaseConnection> {
+    let connected = store::connect(&config.database).await;
+    let url = config.database.url.expose_secret();
+    match connected {
+        Ok(db) => Ok(db),
+        Err(e) if config.is_sqlite() && !url.contains("mode=rwc") => Err(anyhow::Error::new(e).context(
+            "connecting to the database (a SQLite file that does not exist yet needs `?mode=rwc` \
+             at the end of CLIENTSYNC_DATABASE__URL to be created)",
+        )),
+        Err(e) => Err(anyhow::Error::new(e).context("connecting to the database")),
     }
 }
 

@@ -1,5 +1,7 @@
 //! Log set-up: human-readable in a terminal, JSON lines in production.
 
+use std::io::IsTerminal;
+
 use tracing_subscriber::{EnvFilter, fmt, prelude::*};
 
 use crate::config::{LogFormat, TelemetryConfig};
@@ -14,7 +16,10 @@ pub fn init(config: &TelemetryConfig) {
         LogFormat::Json => registry
             .with(fmt::layer().json().flatten_event(true).with_current_span(false))
             .try_init(),
-        LogFormat::Pretty => registry.with(fmt::layer().compact()).try_init(),
+        // Colour codes only where a terminal renders them, not in files or log collectors.
+        LogFormat::Pretty => registry
+            .with(fmt::layer().compact().with_ansi(std::io::stdout().is_terminal()))
+            .try_init(),
     };
     // A second init (tests) keeps the first subscriber.
     drop(result);

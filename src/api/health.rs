@@ -1,6 +1,6 @@
 //! Liveness and readiness probes.
 
-use std::sync::Arc;
+use std::{future::Future, sync::Arc, time::Duration};
 
 use actix_web::{HttpResponse, web};
 use sea_orm::DatabaseConnection;
@@ -24,6 +24,20 @@ pub struct Probes {
     /// The worker's consumers when this process runs the worker role: with none live, the
     /// process is not ready (its queue would grow with nobody taking from it).
     pub consumers: Option<ConsumerHealth>,
+    /// How long each check may take: a broker or database that hangs is unavailable, and the
+    /// probe still answers.
+    pub check_timeout: Duration,
+}
+
+/// Runs one check within `limit`; a hang counts as a failure.
+async fn bounded<E: std::fmt::Display>(
+    limit: Duration,
+    check: impl Future<Output = Result<(), E>>,
+) -> Result<(), String> {
+    match tokio::time::timeout(limit, check).await {
+        Ok(result) => result.map_err(|e| e.to_string()),
+        Err(_) => Err(format!("no answer within {limit:?}")),
+    }
 }
 
 /// Mounts `/healthz` and `/readyz`.
@@ -40,8 +54,10 @@ async fn healthz() -> HttpResponse {
 /// The database and the queue answer, and a worker process has a consumer taking messages; a
 /// load balancer stops sending webhooks, and an orchestrator reports the pod, when they do not.
 async fn readyz(probes: web::Data<Probes>) -> HttpResponse {
-    let database = store::ping(&probes.db).await;
-    let queue = probes.queue.ping().await;
+    let (database, queue) = tokio::join!(
+        bounded(probes.check_timeout, store::ping(&probes.db)),
+        bounded(probes.check_timeout, probes.queue.ping()),
+    );
     if let Err(e) = &database {
         tracing::warn!(error = %e, "readiness: database unreachable");
     }
@@ -111,6 +127,7 @@ mod tests {
             queue,
             webhooks: None,
             consumers: Some(worker.consumers()),
+            check_timeout: Duration::from_secs(5),
         };
         (worker, probes)
     }

@@ -119,7 +119,7 @@ impl FromRequest for Authorized {
             .headers()
             .get("Authorization")
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "));
+            .and_then(bearer_token);
         let ok = match (given, req.app_data::<web::Data<OperatorState>>()) {
             (Some(given), Some(state)) => {
                 bool::from(given.as_bytes().ct_eq(state.token.expose_secret().as_bytes()))
@@ -132,6 +132,13 @@ impl FromRequest for Authorized {
             Err(ApiError::Unauthorized)
         })
     }
+}
+
+/// The token of an `Authorization: Bearer <token>` header; the scheme is case-insensitive
+/// (RFC 9110 §11.1), so `bearer` and `BEARER` work too.
+fn bearer_token(value: &str) -> Option<&str> {
+    let (scheme, token) = value.trim().split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
 
 fn operator_of(req: &HttpRequest) -> Result<Operator, ApiError> {

@@ -18,6 +18,9 @@ pub enum QueueError {
     /// The broker or database cannot be reached right now.
     #[error("queue unavailable: {0}")]
     Unavailable(String),
+    /// The broker refused our user or password: retrying will not help until the URL changes.
+    #[error("RabbitMQ refused the login: check the user and password in CLIENTSYNC_QUEUE__AMQP_URL")]
+    LoginRefused,
     /// The broker answered with a negative confirm.
     #[error("publish not confirmed by the broker")]
     Nacked,

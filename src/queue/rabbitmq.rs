@@ -130,7 +130,13 @@ impl RabbitQueue {
         )
         .await
         .map_err(|_| QueueError::Unavailable("connecting to the broker timed out".into()))?
-        .map_err(unavailable)?;
+        .map_err(|e| {
+            if e.to_string().contains("ACCESS_REFUSED") {
+                QueueError::LoginRefused
+            } else {
+                unavailable(e)
+            }
+        })?;
         let channel = connection.create_channel().await.map_err(unavailable)?;
         channel
             .confirm_select(ConfirmSelectOptions::default())

@@ -1,12 +1,27 @@
-//! Reading the raw body with a size cap: signatures are checked over these exact bytes.
+//! Reading the raw body with a size cap and a deadline: signatures are checked over these
+//! exact bytes, and a sender that stalls mid-body must not pin its buffer forever.
+
+use std::time::Duration;
 
 use actix_web::{HttpRequest, http::header, web};
 use futures_util::StreamExt;
 
 use super::error::ReceiveError;
 
-/// Reads the whole body, refusing (413) anything over `limit` before buffering it.
+/// Reads the whole body, refusing (413) anything over `limit` before buffering it, and giving up
+/// (408) when it has not all arrived within `deadline`.
 pub async fn read_limited(
+    req: &HttpRequest,
+    payload: web::Payload,
+    limit: usize,
+    deadline: Duration,
+) -> Result<web::Bytes, ReceiveError> {
+    tokio::time::timeout(deadline, read(req, payload, limit))
+        .await
+        .map_err(|_| ReceiveError::BodyTimeout(deadline))?
+}
+
+async fn read(
     req: &HttpRequest,
     mut payload: web::Payload,
     limit: usize,

@@ -39,7 +39,8 @@ async fn accept(
     path: Option<String>,
     state: &ReceiverState,
 ) -> Result<(HttpResponse, usize), ReceiveError> {
-    let bytes = body::read_limited(req, payload, state.max_body_bytes).await?;
+    let _permit = super::admit(state)?;
+    let bytes = body::read_limited(req, payload, state.max_body_bytes, state.body_timeout).await?;
     let webhook_id = match path {
         Some(id) => id,
         None => serde_json::from_slice::<WebhookId>(&bytes)

@@ -27,6 +27,12 @@ pub enum ReceiveError {
     /// The body is not the JSON the sender documents.
     #[error("malformed body: {0}")]
     Malformed(String),
+    /// The body did not arrive in time: a slow or stalled sender.
+    #[error("body not received within {0:?}")]
+    BodyTimeout(std::time::Duration),
+    /// Too many webhook requests in flight; the sender retries.
+    #[error("too many requests in flight")]
+    Busy,
     /// The body could not be read off the connection.
     #[error("body could not be read: {0}")]
     Payload(String),
@@ -57,6 +63,8 @@ impl ReceiveError {
             ReceiveError::TooLarge { .. } => "body_too_large",
             ReceiveError::Malformed(_) => "malformed_body",
             ReceiveError::Payload(_) => "unreadable_body",
+            ReceiveError::BodyTimeout(_) => "body_timeout",
+            ReceiveError::Busy => "busy",
             ReceiveError::QueueUnavailable(_) => "queue_unavailable",
             ReceiveError::Encode(_) => "internal_error",
         }
@@ -71,7 +79,8 @@ impl ResponseError for ReceiveError {
             }
             ReceiveError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ReceiveError::Malformed(_) | ReceiveError::Payload(_) => StatusCode::BAD_REQUEST,
-            ReceiveError::QueueUnavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ReceiveError::QueueUnavailable(_) | ReceiveError::Busy => StatusCode::SERVICE_UNAVAILABLE,
+            ReceiveError::BodyTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             ReceiveError::Encode(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

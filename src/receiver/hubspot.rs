@@ -17,6 +17,9 @@ use crate::{
     sources::hubspot::subscription_type,
 };
 
+/// Most events HubSpot puts in one request (webhooks API docs).
+pub const MAX_BATCH: usize = 100;
+
 /// Receives one HubSpot delivery (a JSON array of up to 100 events).
 pub async fn receive(
     req: HttpRequest,
@@ -33,11 +36,12 @@ async fn accept(
     payload: web::Payload,
     state: &ReceiverState,
 ) -> Result<(HttpResponse, usize), ReceiveError> {
+    let _permit = super::admit(state)?;
     let secret = state
         .hubspot_secret
         .as_ref()
         .ok_or(ReceiveError::NotConfigured("HubSpot"))?;
-    let bytes = body::read_limited(req, payload, state.max_body_bytes).await?;
+    let bytes = body::read_limited(req, payload, state.max_body_bytes, state.body_timeout).await?;
     let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
     let headers = HubSpotHeaders {
         signature_v3: header("X-HubSpot-Signature-v3"),
@@ -45,11 +49,11 @@ async fn accept(
         signature: header("X-HubSpot-Signature"),
         version: header("X-HubSpot-Signature-Version"),
     };
-    let path_and_query = req.uri().path_and_query().map_or(req.path(), |pq| pq.as_str());
+    let path_and_query = super::received_path_and_query(req);
     let request = HubSpotRequest {
         method: req.method().as_str(),
         public_base_url: &state.public_base_url,
-        path_and_query,
+        path_and_query: &path_and_query,
         body: &bytes,
     };
     verify_hubspot(
@@ -58,6 +62,7 @@ async fn accept(
         &request,
         state.clock.now_ms(),
         state.tolerance_ms,
+        state.legacy,
     )?;
     let envelopes = split(&bytes)?;
     super::enqueue(state, &envelopes).await?;
@@ -69,6 +74,12 @@ async fn accept(
 pub fn split(bytes: &[u8]) -> Result<Vec<Envelope>, ReceiveError> {
     let events: Vec<Value> = serde_json::from_slice(bytes)
         .map_err(|e| ReceiveError::Malformed(format!("expected a JSON array of events: {e}")))?;
+    if events.len() > MAX_BATCH {
+        return Err(ReceiveError::Malformed(format!(
+            "{} events in one request; HubSpot sends at most {MAX_BATCH}",
+            events.len()
+        )));
+    }
     let received_at = Utc::now();
     events
         .into_iter()
@@ -145,6 +156,17 @@ mod tests {
         let err =
             split(br#"[{"portalId":1,"subscriptionType":"contact.creation","occurredAt":1}]"#).unwrap_err();
         assert!(err.to_string().contains("objectId"), "{err}");
+    }
+
+    #[test]
+    fn a_batch_over_one_hundred_events_is_malformed() {
+        let event = r#"{"portalId":1,"subscriptionType":"contact.creation","objectId":6,"occurredAt":11}"#;
+        let batch = |n: usize| format!("[{}]", vec![event; n].join(","));
+        assert_eq!(split(batch(100).as_bytes()).unwrap().len(), 100);
+        assert!(matches!(
+            split(batch(101).as_bytes()),
+            Err(ReceiveError::Malformed(_))
+        ));
     }
 
     #[test]

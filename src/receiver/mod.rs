@@ -7,11 +7,20 @@ pub mod error;
 pub mod hubspot;
 pub mod signature;
 
-use std::{collections::HashMap, sync::Arc};
+use std::{collections::HashMap, sync::Arc, time::Duration};
 
-use actix_web::web;
+use actix_web::{
+    HttpMessage, HttpRequest, HttpResponse,
+    dev::ServiceRequest,
+    http::{Uri, header},
+    web,
+};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use self::{error::ReceiveError, signature::WebhookSecret};
+use self::{
+    error::{ErrorBody, ReceiveError},
+    signature::{Legacy, WebhookSecret},
+};
 use crate::{
     clock::Clock,
     domain::source::Source,
@@ -31,17 +40,73 @@ pub struct ReceiverState {
     pub public_base_url: String,
     /// Accepted v3 timestamp skew, both ways.
     pub tolerance_ms: i64,
+    /// Whether v1/v2 signatures (no replay window) are accepted.
+    pub legacy: Legacy,
     /// Largest accepted body.
     pub max_body_bytes: usize,
+    /// How long reading a body may take (408 after).
+    pub body_timeout: Duration,
+    /// How long a publish may take, connecting and confirms included (503 after).
+    pub publish_timeout: Duration,
+    /// Webhook requests in flight; when none is left the request gets 503.
+    pub in_flight: Arc<Semaphore>,
     /// "Now", injectable for tests.
     pub clock: Clock,
 }
 
-/// Mounts the webhook routes.
+/// Mounts the webhook routes; any other method gets 405 with `Allow: POST`.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/webhooks/hubspot", web::post().to(hubspot::receive))
-        .route("/webhooks/clickup", web::post().to(clickup::receive))
-        .route("/webhooks/clickup/{webhook_id}", web::post().to(clickup::receive));
+    cfg.service(
+        web::resource("/webhooks/hubspot")
+            .route(web::post().to(hubspot::receive))
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(
+        web::resource("/webhooks/clickup")
+            .route(web::post().to(clickup::receive))
+            .default_service(web::to(method_not_allowed)),
+    )
+    .service(
+        web::resource("/webhooks/clickup/{webhook_id}")
+            .route(web::post().to(clickup::receive))
+            .default_service(web::to(method_not_allowed)),
+    );
+}
+
+async fn method_not_allowed(req: HttpRequest) -> HttpResponse {
+    HttpResponse::MethodNotAllowed()
+        .insert_header((header::ALLOW, "POST"))
+        .json(ErrorBody {
+            code: "method_not_allowed",
+            detail: format!("{} is not accepted here; webhooks are POSTed", req.method()),
+        })
+}
+
+/// The request URI before `NormalizePath` rewrote it: HubSpot signed the URI it called.
+#[derive(Debug, Clone)]
+pub struct ReceivedUri(Uri);
+
+/// Keeps the URI as received; runs before any middleware that rewrites it.
+pub fn remember_received_uri(req: &ServiceRequest) {
+    let uri = req.uri().clone();
+    req.extensions_mut().insert(ReceivedUri(uri));
+}
+
+/// The path and query exactly as the sender sent them.
+fn received_path_and_query(req: &HttpRequest) -> String {
+    let extensions = req.extensions();
+    let uri = extensions.get::<ReceivedUri>().map_or(req.uri(), |r| &r.0);
+    uri.path_and_query()
+        .map_or_else(|| uri.path().to_owned(), |pq| pq.as_str().to_owned())
+}
+
+/// A place among the requests in flight, or 503 when there is none (the sender retries).
+fn admit(state: &ReceiverState) -> Result<OwnedSemaphorePermit, ReceiveError> {
+    state
+        .in_flight
+        .clone()
+        .try_acquire_owned()
+        .map_err(|_| ReceiveError::Busy)
 }
 
 /// Counts a request's outcome: accepted events, or the refusal and its signature reason.
@@ -61,7 +126,11 @@ fn record<T>(source: Source, result: &Result<(T, usize), ReceiveError>) {
 async fn enqueue(state: &ReceiverState, envelopes: &[Envelope]) -> Result<(), ReceiveError> {
     let bodies = encode(envelopes)?;
     let started = std::time::Instant::now();
-    let published = state.queue.publish(&bodies).await;
+    // The whole publish, connecting included, is bounded: a broker that accepts connections but
+    // never answers must not hold the sender past its own timeout.
+    let published = tokio::time::timeout(state.publish_timeout, state.queue.publish(&bodies))
+        .await
+        .unwrap_or(Err(crate::queue::QueueError::ConfirmTimeout));
     metrics::publish_latency(started.elapsed(), published.is_ok());
     Ok(published?)
 }

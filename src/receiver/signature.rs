@@ -99,6 +99,10 @@ pub enum SignatureError {
     /// The signature does not match the request.
     #[error("signature does not match")]
     Mismatch,
+    /// Only a v1/v2 signature came, and `hubspot.accept_legacy_signatures` is off: without a
+    /// timestamp a captured request could be replayed forever.
+    #[error("a v1/v2 signature without X-HubSpot-Signature-v3 is not accepted")]
+    LegacyRefused,
 }
 
 impl SignatureError {
@@ -112,6 +116,7 @@ impl SignatureError {
             SignatureError::FutureTimestamp => "future_timestamp",
             SignatureError::UnknownVersion(_) => "unknown_version",
             SignatureError::Mismatch => "mismatch",
+            SignatureError::LegacyRefused => "legacy_refused",
         }
     }
 }
@@ -153,13 +158,24 @@ pub enum HubSpotVersion {
     V3,
 }
 
-/// Verifies a HubSpot request: v3 when its headers are present, else v1/v2 by version header.
+/// Whether v1/v2 signatures, which carry no timestamp and so escape the replay window, count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Legacy {
+    /// Only v3 is accepted (the default: the webhooks API sends v3 beside v1).
+    Refused,
+    /// v1/v2 are accepted when no v3 header is present (`hubspot.accept_legacy_signatures`).
+    Accepted,
+}
+
+/// Verifies a HubSpot request: v3 when its headers are present, else v1/v2 by version header
+/// when `legacy` allows them.
 pub fn verify_hubspot(
     secret: &WebhookSecret,
     headers: &HubSpotHeaders<'_>,
     req: &HubSpotRequest<'_>,
     now_ms: i64,
     tolerance_ms: i64,
+    legacy: Legacy,
 ) -> Result<HubSpotVersion, SignatureError> {
     let uri = signed_uri(req.public_base_url, req.path_and_query);
     let decoded = decode_hubspot_uri(&uri);
@@ -200,10 +216,12 @@ pub fn verify_hubspot(
             Err(SignatureError::Mismatch)
         };
     }
-    let legacy = headers
-        .signature
-        .ok_or(SignatureError::MissingHeader("X-HubSpot-Signature-v3"))?;
-    let signature = Signature::from_hex(legacy)?;
+    let legacy_signature = match (headers.signature, legacy) {
+        (Some(signature), Legacy::Accepted) => signature,
+        (Some(_), Legacy::Refused) => return Err(SignatureError::LegacyRefused),
+        (None, _) => return Err(SignatureError::MissingHeader("X-HubSpot-Signature-v3")),
+    };
+    let signature = Signature::from_hex(legacy_signature)?;
     match headers.version.map(str::trim) {
         None | Some("v1") => {
             if signature.verify_sha256(&[secret.expose(), req.body]) {

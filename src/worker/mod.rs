@@ -7,6 +7,7 @@ pub(crate) mod doubles;
 pub mod enrich;
 pub mod guard;
 pub mod supervisor;
+pub mod tally;
 
 use std::{future::Future, sync::Arc, time::Duration};
 
@@ -40,8 +41,8 @@ pub enum Settled {
 }
 
 impl Settled {
-    /// Stable name for metrics and logs.
-    pub fn as_str(&self) -> &'static str {
+    /// Stable name of the outcome, for metrics and the per-minute summary.
+    pub fn label(&self) -> &'static str {
         match self {
             Settled::Done(outcome) => outcome.as_str(),
             Settled::Retrying(_) => "retrying",
@@ -78,6 +79,8 @@ pub struct Worker {
     consumers: ConsumerHealth,
     /// How consumers that end unexpectedly are restarted.
     restart: RestartPolicy,
+    /// What was settled since the last per-minute summary.
+    tally: Arc<tally::Tally>,
 }
 
 /// Striped locks by source object, so the consumers of one process take turns on an object
@@ -130,6 +133,7 @@ impl Worker {
             write_back: None,
             consumers: ConsumerHealth::default(),
             restart: RestartPolicy::STANDARD,
+            tally: Arc::default(),
         }
     }
 
@@ -297,7 +301,7 @@ impl Worker {
                             linked.push(client);
                         }
                         let done = Settled::Done(outcome);
-                        metrics::settled(done.as_str(), started.elapsed());
+                        metrics::settled(done.label(), started.elapsed());
                         tally.add(Ok(done));
                     }
                     self.write_back(linked).await;
@@ -369,7 +373,8 @@ impl Worker {
             tracing::info_span!("event", id = %env.id, source = %env.source, kind = %env.event_type, attempt);
         let started = std::time::Instant::now();
         let settled = self.settle_event(delivery, env, work).instrument(span).await?;
-        metrics::settled(settled.as_str(), started.elapsed());
+        metrics::settled(settled.label(), started.elapsed());
+        self.tally.count(settled.label());
         Ok(settled)
     }
 

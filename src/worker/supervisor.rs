@@ -65,6 +65,8 @@ struct State {
     live: AtomicUsize,
     restarts: AtomicU64,
     last_failure: Mutex<Option<String>>,
+    /// The queue trouble last logged, shared by every consumer so one outage is one line.
+    trouble: Mutex<Option<String>>,
 }
 
 /// The worker's consumers as readiness sees them; a cheap shared handle.
@@ -163,11 +165,39 @@ impl Drop for Live {
     }
 }
 
+impl ConsumerHealth {
+    /// Whether `trouble` is news: the first consumer to meet it logs it, the others (and the
+    /// same consumer on its next backoff) do not, until the queue answers again.
+    fn is_new_trouble(&self, trouble: &str) -> bool {
+        let mut last = self.0.trouble.lock().unwrap_or_else(PoisonError::into_inner);
+        if last.as_deref() == Some(trouble) {
+            return false;
+        }
+        *last = Some(trouble.to_owned());
+        true
+    }
+
+    /// The queue answered: the next trouble is news again.
+    fn trouble_over(&self) {
+        let mut last = self.0.trouble.lock().unwrap_or_else(PoisonError::into_inner);
+        if last.take().is_some() {
+            tracing::info!("queue answering again");
+        }
+    }
+}
+
 impl Worker {
     /// Runs `concurrency` supervised consumers until `shutdown` fires; each finishes its
     /// in-flight messages first. A consumer that ends before that is restarted.
     pub async fn run(self, concurrency: usize, batch: usize, poll: Duration, shutdown: CancellationToken) {
         let _supervising = self.consumers.supervising(concurrency);
+        let tally = self.tally.clone();
+        // Stopped after the consumers, so the last summary includes what they drained.
+        let summary_stop = CancellationToken::new();
+        let summaries = tokio::spawn({
+            let stop = summary_stop.clone();
+            async move { tally.report_every(Duration::from_secs(60), stop).await }
+        });
         let mut slots = tokio::task::JoinSet::new();
         for n in 0..concurrency {
             let worker = self.clone();
@@ -175,6 +205,8 @@ impl Worker {
             slots.spawn(async move { worker.keep_consuming(n, batch, poll, shutdown).await });
         }
         while slots.join_next().await.is_some() {}
+        summary_stop.cancel();
+        let _ = summaries.await;
         tracing::info!("workers stopped");
     }
 
@@ -223,9 +255,19 @@ impl Worker {
                 Err(e) => Err(e.into()),
             };
             match result {
-                Ok(()) => backoff = Duration::from_millis(200),
+                Ok(()) => {
+                    if backoff > Duration::from_millis(200) {
+                        self.consumers.trouble_over();
+                    }
+                    backoff = Duration::from_millis(200);
+                }
                 Err(e) => {
-                    tracing::warn!(worker = n, error = %e, ?backoff, "queue trouble; backing off");
+                    let trouble = e.to_string();
+                    if self.consumers.is_new_trouble(&trouble) {
+                        tracing::warn!(error = %trouble, "queue trouble; consumers back off until it answers");
+                    } else {
+                        tracing::debug!(worker = n, error = %trouble, ?backoff, "queue trouble; backing off");
+                    }
                     tokio::select! {
                         () = shutdown.cancelled() => break,
                         () = tokio::time::sleep(backoff) => {}
@@ -234,5 +276,34 @@ impl Worker {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_queue_outage_is_news_once_for_all_consumers_until_the_queue_answers() {
+        let health = ConsumerHealth::default();
+        let other_consumer = health.clone();
+        assert!(health.is_new_trouble("login refused"));
+        assert!(
+            !other_consumer.is_new_trouble("login refused"),
+            "a second consumer stays quiet"
+        );
+        assert!(
+            !health.is_new_trouble("login refused"),
+            "so does the next backoff"
+        );
+        assert!(
+            health.is_new_trouble("connection refused"),
+            "a different trouble is news"
+        );
+        health.trouble_over();
+        assert!(
+            health.is_new_trouble("connection refused"),
+            "after recovery it is news again"
+        );
     }
 }

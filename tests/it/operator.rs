@@ -109,6 +109,22 @@ async fn the_operator_api_refuses_requests_without_the_token(backend: Backend) {
     assert!(!body.contains(TOKEN), "the token never appears in answers");
 }
 
+#[tokio::test]
+async fn the_bearer_scheme_is_accepted_in_any_case() {
+    let app = operator_app(Backend::Embedded).await;
+    let url = format!("{}/api/v1/conflicts", app.address);
+    for scheme in ["Bearer", "bearer", "BEARER"] {
+        let response = app
+            .client
+            .get(&url)
+            .header("Authorization", format!("{scheme} {TOKEN}"))
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(response.status(), StatusCode::OK, "{scheme}");
+    }
+}
+
 async fn accepting_clickups_value_pins_it_over_later_hubspot_changes_until_the_pin_is_cleared(
     backend: Backend,
 ) {

@@ -2,7 +2,9 @@
 
 use std::process::Command;
 
-use clientsync::receiver::signature::{HubSpotHeaders, HubSpotRequest, verify_clickup, verify_hubspot};
+use clientsync::receiver::signature::{
+    HubSpotHeaders, HubSpotRequest, Legacy, verify_clickup, verify_hubspot,
+};
 
 use crate::helpers::{CLICKUP_SECRET, HUBSPOT_SECRET, clickup_secret, hubspot_secret, now_ms};
 
@@ -61,7 +63,17 @@ fn signed_hubspot_headers_verify() {
         path_and_query: "/webhooks/hubspot",
         body,
     };
-    assert!(verify_hubspot(&hubspot_secret(), &h, &request, now_ms(), 300_000).is_ok());
+    assert!(
+        verify_hubspot(
+            &hubspot_secret(),
+            &h,
+            &request,
+            now_ms(),
+            300_000,
+            Legacy::Refused
+        )
+        .is_ok()
+    );
 }
 
 #[test]

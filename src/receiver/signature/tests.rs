@@ -54,7 +54,7 @@ fn every_official_vector_is_reproduced_by_signing_and_accepted_by_verifying() {
                     ..Default::default()
                 };
                 assert_eq!(
-                    verify_hubspot(&key, &headers, &request, 0, 300_000),
+                    verify_hubspot(&key, &headers, &request, 0, 300_000, Legacy::Accepted),
                     Ok(HubSpotVersion::V1),
                     "{id}"
                 );
@@ -67,7 +67,7 @@ fn every_official_vector_is_reproduced_by_signing_and_accepted_by_verifying() {
                     ..Default::default()
                 };
                 assert_eq!(
-                    verify_hubspot(&key, &headers, &request, 0, 300_000),
+                    verify_hubspot(&key, &headers, &request, 0, 300_000, Legacy::Accepted),
                     Ok(HubSpotVersion::V2),
                     "{id}"
                 );
@@ -82,7 +82,7 @@ fn every_official_vector_is_reproduced_by_signing_and_accepted_by_verifying() {
                 };
                 let now: i64 = ts.parse().unwrap();
                 assert_eq!(
-                    verify_hubspot(&key, &headers, &request, now, 300_000),
+                    verify_hubspot(&key, &headers, &request, now, 300_000, Legacy::Accepted),
                     Ok(HubSpotVersion::V3),
                     "{id}"
                 );
@@ -93,6 +93,39 @@ fn every_official_vector_is_reproduced_by_signing_and_accepted_by_verifying() {
             }
             other => panic!("unknown vector version {other}"),
         }
+    }
+}
+
+#[test]
+fn v1_and_v2_vectors_are_refused_unless_legacy_signatures_are_accepted() {
+    for v in vectors() {
+        let version = v["version"].as_str().unwrap();
+        if version != "v1" && version != "v2" {
+            continue;
+        }
+        let key = secret(v["secret"].as_str().unwrap());
+        let uri = v["uri"]
+            .as_str()
+            .unwrap_or("https://example.com/webhooks/hubspot");
+        let (base, path) = split_uri(uri);
+        let request = HubSpotRequest {
+            method: v["method"].as_str().unwrap_or("POST"),
+            public_base_url: base,
+            path_and_query: path,
+            body: v["body"].as_str().unwrap().as_bytes(),
+        };
+        let headers = HubSpotHeaders {
+            signature: v["expected"].as_str(),
+            version: Some(version),
+            ..Default::default()
+        };
+        assert_eq!(
+            verify_hubspot(&key, &headers, &request, 0, 300_000, Legacy::Refused),
+            Err(SignatureError::LegacyRefused),
+            "{}",
+            v["id"]
+        );
+        assert!(verify_hubspot(&key, &headers, &request, 0, 300_000, Legacy::Accepted).is_ok());
     }
 }
 
@@ -111,7 +144,7 @@ fn v3_case(now: i64, ts: i64) -> Result<HubSpotVersion, SignatureError> {
         path_and_query: "/webhooks/hubspot",
         body: b"[]",
     };
-    verify_hubspot(&key, &headers, &request, now, 300_000)
+    verify_hubspot(&key, &headers, &request, now, 300_000, Legacy::Accepted)
 }
 
 #[test]
@@ -151,7 +184,7 @@ fn v3_without_timestamp_or_with_a_malformed_one_is_rejected() {
         ..Default::default()
     };
     assert_eq!(
-        verify_hubspot(&secret("s"), &headers, &request, 0, 1),
+        verify_hubspot(&secret("s"), &headers, &request, 0, 1, Legacy::Accepted),
         Err(SignatureError::MissingHeader("X-HubSpot-Request-Timestamp"))
     );
     let headers = HubSpotHeaders {
@@ -160,7 +193,7 @@ fn v3_without_timestamp_or_with_a_malformed_one_is_rejected() {
         ..Default::default()
     };
     assert_eq!(
-        verify_hubspot(&secret("s"), &headers, &request, 0, 1),
+        verify_hubspot(&secret("s"), &headers, &request, 0, 1, Legacy::Accepted),
         Err(SignatureError::MalformedTimestamp)
     );
 }
@@ -174,7 +207,14 @@ fn a_request_without_any_signature_header_is_rejected() {
         body: b"",
     };
     assert_eq!(
-        verify_hubspot(&secret("s"), &HubSpotHeaders::default(), &request, 0, 1),
+        verify_hubspot(
+            &secret("s"),
+            &HubSpotHeaders::default(),
+            &request,
+            0,
+            1,
+            Legacy::Accepted
+        ),
         Err(SignatureError::MissingHeader("X-HubSpot-Signature-v3"))
     );
     assert_eq!(
@@ -209,7 +249,7 @@ fn an_unknown_legacy_version_is_named() {
         ..Default::default()
     };
     assert_eq!(
-        verify_hubspot(&secret("s"), &headers, &request, 0, 1),
+        verify_hubspot(&secret("s"), &headers, &request, 0, 1, Legacy::Accepted),
         Err(SignatureError::UnknownVersion("v9".into()))
     );
 }
@@ -231,7 +271,7 @@ fn tampering_with_body_uri_method_or_timestamp_is_a_mismatch() {
         ..Default::default()
     };
     let now = 1_700_000_000_000;
-    assert!(verify_hubspot(&key, &headers, &base, now, 300_000).is_ok());
+    assert!(verify_hubspot(&key, &headers, &base, now, 300_000, Legacy::Accepted).is_ok());
     for request in [
         HubSpotRequest { body: b"[2]", ..base },
         HubSpotRequest {
@@ -248,7 +288,7 @@ fn tampering_with_body_uri_method_or_timestamp_is_a_mismatch() {
         },
     ] {
         assert_eq!(
-            verify_hubspot(&key, &headers, &request, now, 300_000),
+            verify_hubspot(&key, &headers, &request, now, 300_000, Legacy::Accepted),
             Err(SignatureError::Mismatch)
         );
     }
@@ -257,11 +297,11 @@ fn tampering_with_body_uri_method_or_timestamp_is_a_mismatch() {
         ..headers
     };
     assert_eq!(
-        verify_hubspot(&key, &other_ts, &base, now, 300_000),
+        verify_hubspot(&key, &other_ts, &base, now, 300_000, Legacy::Accepted),
         Err(SignatureError::Mismatch)
     );
     assert_eq!(
-        verify_hubspot(&secret("t"), &headers, &base, now, 300_000),
+        verify_hubspot(&secret("t"), &headers, &base, now, 300_000, Legacy::Accepted),
         Err(SignatureError::Mismatch)
     );
 }
@@ -284,7 +324,7 @@ fn a_signature_over_the_documented_decoding_is_accepted_and_over_any_other_is_no
             timestamp: Some(ts),
             ..Default::default()
         };
-        verify_hubspot(&key, &headers, &request, now, 300_000)
+        verify_hubspot(&key, &headers, &request, now, 300_000, Legacy::Accepted)
     };
     assert!(
         check("https://h.example.com/hook?a=b%3Ac%20d").is_ok(),
@@ -350,6 +390,6 @@ proptest! {
         let sig = sign_hubspot_v3(&key, "POST", "https://h/x", &body, "5");
         let headers = HubSpotHeaders { signature_v3: Some(&sig), timestamp: Some("5"), ..Default::default() };
         let request = HubSpotRequest { method: "POST", public_base_url: "https://h", path_and_query: "/x", body: &body };
-        prop_assert_eq!(verify_hubspot(&key, &headers, &request, 5, 1), Ok(HubSpotVersion::V3));
+        prop_assert_eq!(verify_hubspot(&key, &headers, &request, 5, 1, Legacy::Accepted), Ok(HubSpotVersion::V3));
     }
 }

@@ -68,7 +68,12 @@ async fn every_delivery_of_a_seeded_scenario_is_accepted_by_the_real_receiver() 
         clickup_secrets,
         public_base_url: "https://sync.example.com/".into(),
         tolerance_ms: 300_000,
+        // The sender is also run signing v1 only, as a legacy app would.
+        legacy: crate::receiver::signature::Legacy::Accepted,
         max_body_bytes: 1 << 20,
+        body_timeout: std::time::Duration::from_secs(5),
+        publish_timeout: std::time::Duration::from_secs(5),
+        in_flight: Arc::new(tokio::sync::Semaphore::new(64)),
         clock: Clock::system(),
     });
     let server = HttpServer::new(move || {

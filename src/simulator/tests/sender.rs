@@ -8,7 +8,7 @@ use std::{
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 
 use super::*;
-use crate::receiver::signature::{HubSpotHeaders, HubSpotRequest, verify_clickup, verify_hubspot};
+use crate::receiver::signature::{HubSpotHeaders, HubSpotRequest, Legacy, verify_clickup, verify_hubspot};
 
 /// What the stub receiver got: path, headers, body.
 type Received = Arc<Mutex<Vec<(String, Vec<(String, String)>, Vec<u8>)>>>;
@@ -94,6 +94,7 @@ async fn the_sender_signs_hubspot_batches_and_clickup_events_as_the_receiver_ver
             },
             chrono::Utc::now().timestamp_millis(),
             300_000,
+            Legacy::Refused,
         );
         assert_eq!(version, Ok(crate::receiver::signature::HubSpotVersion::V3));
     }
