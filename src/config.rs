@@ -21,7 +21,6 @@ use crate::{
         Matching,
         fuzzy::{self, Model, ProfileOptions},
     },
-    saas::{ApiError, Limits, clickup::ClickUpApi, hubspot::HubSpotApi},
     sources::mapping::FieldMapping,
 };
 
@@ -703,35 +702,6 @@ impl Config {
         crate::sources::OwnWrites {
             hubspot_app_id: self.hubspot.app_id.clone(),
             clickup_user_id: self.clickup.user_id.clone(),
-        }
-    }
-
-    /// The HubSpot API client, when an access token is configured.
-    pub fn hubspot_api(&self) -> Result<Option<HubSpotApi>, ApiError> {
-        let Some(token) = &self.hubspot.access_token else {
-            return Ok(None);
-        };
-        let limits = self.api_limits(self.hubspot.requests_per_window, self.hubspot.window_ms);
-        HubSpotApi::new(&self.hubspot.api_base, token.expose_secret(), limits).map(Some)
-    }
-
-    /// The ClickUp API client, when an API token is configured.
-    pub fn clickup_api(&self) -> Result<Option<ClickUpApi>, ApiError> {
-        let Some(token) = &self.clickup.api_token else {
-            return Ok(None);
-        };
-        let limits = self.api_limits(self.clickup.requests_per_minute, 60_000);
-        ClickUpApi::new(&self.clickup.api_base, token.expose_secret(), limits).map(Some)
-    }
-
-    fn api_limits(&self, requests: u32, window_ms: u64) -> Limits {
-        Limits {
-            requests,
-            window: Duration::from_millis(window_ms),
-            attempts: self.api.attempts,
-            min_backoff: Duration::from_millis(self.api.min_backoff_ms),
-            max_backoff: Duration::from_millis(self.api.max_backoff_ms),
-            timeout: Duration::from_millis(self.api.timeout_ms),
         }
     }
 

@@ -14,6 +14,8 @@ pub use caller::{Caller, Limits};
 
 use std::sync::Arc;
 
+use secrecy::ExposeSecret;
+
 use crate::{config::Config, domain::source::Source};
 
 /// The configured API clients, shared by enrichment, backfill and the health check so each
@@ -29,10 +31,39 @@ pub struct Apis {
 impl Apis {
     /// The clients the configuration has tokens for.
     pub fn from_config(config: &Config) -> Result<Self, ApiError> {
-        Ok(Self {
-            hubspot: config.hubspot_api()?.map(Arc::new),
-            clickup: config.clickup_api()?.map(Arc::new),
-        })
+        let hubspot = match &config.hubspot.access_token {
+            Some(token) => {
+                let limits = limits(
+                    config,
+                    config.hubspot.requests_per_window,
+                    config.hubspot.window_ms,
+                );
+                let api = hubspot::HubSpotApi::new(&config.hubspot.api_base, token.expose_secret(), limits)?;
+                Some(Arc::new(api))
+            }
+            None => None,
+        };
+        let clickup = match &config.clickup.api_token {
+            Some(token) => {
+                let limits = limits(config, config.clickup.requests_per_minute, 60_000);
+                let api = clickup::ClickUpApi::new(&config.clickup.api_base, token.expose_secret(), limits)?;
+                Some(Arc::new(api))
+            }
+            None => None,
+        };
+        Ok(Self { hubspot, clickup })
+    }
+}
+
+/// One account's pacing and retry settings, from the source's quota and the shared `[api]` table.
+fn limits(config: &Config, requests: u32, window_ms: u64) -> Limits {
+    Limits {
+        requests,
+        window: std::time::Duration::from_millis(window_ms),
+        attempts: config.api.attempts,
+        min_backoff: std::time::Duration::from_millis(config.api.min_backoff_ms),
+        max_backoff: std::time::Duration::from_millis(config.api.max_backoff_ms),
+        timeout: std::time::Duration::from_millis(config.api.timeout_ms),
     }
 }
 
