@@ -65,7 +65,6 @@ pub async fn pin(
     by: &str,
     reason: &str,
 ) -> Result<(), StoreError> {
-    use field_provenance::Column as C;
     let now = Utc::now();
     let row = field_provenance::ActiveModel {
         client_id: Set(client.as_uuid()),
@@ -78,7 +77,19 @@ pub async fn pin(
         pinned: Set(true),
         updated_at: Set(now),
     };
-    field_provenance::Entity::insert(row)
+    write_pins(db, vec![row]).await
+}
+
+/// Writes pinned rows over whatever the fields held.
+async fn write_pins(
+    db: &impl ConnectionTrait,
+    rows: Vec<field_provenance::ActiveModel>,
+) -> Result<(), StoreError> {
+    use field_provenance::Column as C;
+    if rows.is_empty() {
+        return Ok(());
+    }
+    field_provenance::Entity::insert_many(rows)
         .on_conflict(
             OnConflict::columns([C::ClientId, C::Field])
                 .update_columns(SOURCE_COLUMNS.into_iter().chain([C::Pinned]))
@@ -141,18 +152,7 @@ pub async fn carry_pins(db: &impl ConnectionTrait, from: ClientId, to: ClientId)
             updated_at: Set(Utc::now()),
         })
         .collect();
-    if rows.is_empty() {
-        return Ok(());
-    }
-    field_provenance::Entity::insert_many(rows)
-        .on_conflict(
-            OnConflict::columns([C::ClientId, C::Field])
-                .update_columns(SOURCE_COLUMNS.into_iter().chain([C::Pinned]))
-                .to_owned(),
-        )
-        .exec_without_returning(db)
-        .await?;
-    Ok(())
+    write_pins(db, rows).await
 }
 
 /// Drops the unpinned provenance of fields the client no longer holds a value for.

@@ -9,7 +9,8 @@ use crate::helpers::{Backend, clickup_task_update, hubspot_property, now_ms, spa
 
 on_both_backends!(
     a_fuzzy_link_is_recorded_with_each_fields_level_and_bits,
-    a_key_that_proves_two_clients_one_person_is_recorded_as_a_merge
+    a_key_that_proves_two_clients_one_person_is_recorded_as_a_merge,
+    an_operators_pin_outlives_the_merge_of_its_client
 );
 
 async fn all(app: &crate::helpers::TestApp) -> Vec<decisions::Model> {
@@ -89,4 +90,47 @@ async fn a_key_that_proves_two_clients_one_person_is_recorded_as_a_merge(backend
     assert_eq!(moved.external_id, "contact:1");
     assert_eq!(moved.evidence["keys"]["document_key"], "12345678Z");
     assert!(moved.from_client_id.is_some() && moved.client_id.is_some());
+}
+
+async fn an_operators_pin_outlives_the_merge_of_its_client(backend: Backend) {
+    use clientsync::{domain::ids::ClientId, reconcile::Field, store::provenance};
+    let app = spawn_app(backend).await;
+    let t = now_ms();
+    app.post_hubspot(&json!([hubspot_property(1, "email", "ana@example.com", t)]))
+        .await;
+    app.post_clickup(&clickup_task_update(
+        "t1",
+        &[("h1", "Tax ID", "12345678Z"), ("h2", "Phone", "612345678")],
+        t + 1,
+    ))
+    .await;
+    app.drain_worker().await;
+    // The pin is on the contact's client, which the merge absorbs into the task's.
+    let contact_client = app
+        .clients()
+        .await
+        .into_iter()
+        .find(|c| c.email.is_some())
+        .expect("the contact's client");
+    provenance::pin(
+        &app.db,
+        ClientId::from_uuid(contact_client.id),
+        Field::Phone,
+        Some("+34699000111".into()),
+        "steward",
+        "called the client",
+    )
+    .await
+    .expect("pin");
+    app.post_hubspot(&json!([hubspot_property(1, "tax_id", "12345678Z", t + 2)]))
+        .await;
+    app.drain_worker().await;
+
+    let clients = app.clients().await;
+    assert_eq!(clients.len(), 1, "{clients:?}");
+    assert_eq!(
+        clients[0].phone.as_deref(),
+        Some("+34699000111"),
+        "the pin stands"
+    );
 }
