@@ -132,7 +132,9 @@ pub fn decide_fuzzy(mut scored: Vec<Scored>, matching: &Matching) -> MatchDecisi
         [top, rest @ ..]
             if top.probability >= matching.link_threshold
                 && !top.same_source
-                && rest.first().is_none_or(|second| {
+                // A candidate holding another object of the record's own source and kind is
+                // someone else by that source's own account: no rival to a clear leader.
+                && rest.iter().find(|s| !s.same_source).is_none_or(|second| {
                     top.probability - second.probability >= matching.ambiguity_margin
                 }) =>
         {
@@ -235,6 +237,17 @@ mod tests {
         };
         let decision = decide_fuzzy(vec![candidate], &Matching::default());
         assert!(matches!(decision, MatchDecision::Ambiguous { candidates } if candidates.len() == 1));
+    }
+
+    #[test]
+    fn a_namesake_holding_another_object_of_the_same_source_is_no_rival_to_a_clear_leader() {
+        let (task_client, other_contact) = (ClientId::generate(), ClientId::generate());
+        let namesake = Scored {
+            same_source: true,
+            ..scored(other_contact, 0.97)
+        };
+        let decision = decide_fuzzy(vec![scored(task_client, 0.9999), namesake], &Matching::default());
+        assert_eq!(decision, MatchDecision::Link(task_client));
     }
 
     #[test]
