@@ -160,7 +160,7 @@ impl Drainer {
                     outbox::mark_failed(&self.db, row, &reason, now).await?;
                     drained.failed += 1;
                 } else {
-                    let wait = self.delay(attempts, &error);
+                    let wait = delay(&self.backoff, self.max_backoff, attempts, &error);
                     tracing::debug!(id = %row.id, attempts, ?wait, error = %reason, "write-back failed; retrying later");
                     outbox::schedule_retry(&self.db, row, now + wait, &reason, now).await?;
                     drained.retrying += 1;
@@ -168,25 +168,6 @@ impl Drainer {
             }
         }
         Ok(())
-    }
-
-    /// The wait after the `attempts`-th failed attempt: exponential with jitter, capped, and no
-    /// shorter than the source asked for.
-    fn delay(&self, attempts: u32, error: &ApiError) -> Duration {
-        let n = usize::try_from(attempts.saturating_sub(1)).unwrap_or(usize::MAX);
-        let backoff = self
-            .backoff
-            .build()
-            .nth(n)
-            .unwrap_or(self.max_backoff)
-            .min(self.max_backoff);
-        match error {
-            ApiError::RateLimited {
-                retry_after: Some(wait),
-                ..
-            } => backoff.max(*wait),
-            _ => backoff,
-        }
     }
 
     /// Marks the row sent, logs the write and stores the value on the record, in one
@@ -306,6 +287,21 @@ impl Drainer {
     }
 }
 
+/// The wait after the `attempts`-th failed attempt: exponential with jitter, capped at `max`,
+/// and no shorter than the source asked for.
+fn delay(backoff: &ExponentialBuilder, max: Duration, attempts: u32, error: &ApiError) -> Duration {
+    // The iterator is walked to the n-th wait; past 64 doublings every wait is at the cap.
+    let n = usize::try_from(attempts.saturating_sub(1).min(64)).unwrap_or(64);
+    let wait = backoff.build().nth(n).unwrap_or(max).min(max);
+    match error {
+        ApiError::RateLimited {
+            retry_after: Some(asked),
+            ..
+        } => wait.max(*asked),
+        _ => wait,
+    }
+}
+
 /// The error a row gets when its source has no API client configured any more.
 fn missing(system: Source) -> ApiError {
     ApiError::Setup {
@@ -383,4 +379,52 @@ fn custom_value(
         return Some((id, option.get("id")?.clone()));
     }
     Some((id, Value::String(value.to_owned())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn outage() -> ApiError {
+        ApiError::Server {
+            system: Source::HubSpot,
+            call: "batch_update",
+            status: 503,
+            message: String::new(),
+        }
+    }
+
+    #[test]
+    fn waits_grow_between_attempts_and_stop_at_the_cap() {
+        let min = Duration::from_secs(5);
+        let max = Duration::from_secs(60);
+        let backoff = ExponentialBuilder::default()
+            .with_min_delay(min)
+            .with_max_delay(max)
+            .with_jitter()
+            .without_max_times();
+        let first = delay(&backoff, max, 1, &outage());
+        assert!(min <= first && first <= 2 * min, "{first:?}");
+        let fourth = delay(&backoff, max, 4, &outage());
+        assert!(fourth >= 8 * min, "{fourth:?}");
+        for attempts in [10, 100, u32::MAX] {
+            assert_eq!(delay(&backoff, max, attempts, &outage()), max);
+        }
+    }
+
+    #[test]
+    fn a_rate_limited_write_waits_at_least_as_long_as_the_source_asked() {
+        let max = Duration::from_secs(60);
+        let backoff = ExponentialBuilder::default()
+            .with_min_delay(Duration::from_secs(1))
+            .with_max_delay(max)
+            .without_max_times();
+        let limited = ApiError::RateLimited {
+            system: Source::HubSpot,
+            call: "batch_update",
+            policy: "DAILY".into(),
+            retry_after: Some(Duration::from_secs(3600)),
+        };
+        assert_eq!(delay(&backoff, max, 1, &limited), Duration::from_secs(3600));
+    }
 }

@@ -11,6 +11,7 @@ use clientsync::{
     domain::source::Source,
     reconcile::Field,
     simulator::{Fault, ObjectType},
+    startup::Role,
     store::outbox::{self, PlannedWrite, Retried},
     writeback::Drainer,
 };
@@ -18,7 +19,7 @@ use entity::outbox::{Model as Row, OutboxStatus};
 use uuid::Uuid;
 
 use crate::{
-    helpers::{Backend, SimApp, spawn_app_with_sim},
+    helpers::{Backend, SimApp, spawn_app_with_sim, spawn_app_with_sim_in_role},
     write_back::ana_in_sync,
 };
 
@@ -29,6 +30,7 @@ on_both_backends!(
     a_newer_value_for_the_same_field_replaces_the_pending_one,
     a_pending_write_left_by_a_crashed_process_is_sent_by_a_new_drainer,
     outbox_retry_puts_a_failed_write_back_to_pending,
+    the_worker_role_drains_the_outbox_by_itself,
 );
 
 /// A drainer of the app's outbox, as a (new) worker process would build it.
@@ -325,4 +327,29 @@ async fn outbox_retry_puts_a_failed_write_back_to_pending(backend: Backend) {
         Retried::NotFailed,
         "only a failed row can be retried"
     );
+}
+
+async fn the_worker_role_drains_the_outbox_by_itself(backend: Backend) {
+    let t = spawn_app_with_sim_in_role(backend, Role::Worker, |c| c.outbox.interval_ms = 50).await;
+    let contact = t.sim.create_contact(&[("email", "ana.ruiz@example.com")]);
+    let id = plan(
+        &t,
+        &format!("contact:{contact}"),
+        "contact",
+        Field::PaymentStatus,
+        "Paid",
+        Utc::now(),
+    )
+    .await;
+
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while row(&t, id).await.status != OutboxStatus::Sent {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the drainer did not send it: {:?}",
+            row(&t, id).await
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(payment_status(&t, &contact).as_deref(), Some("Paid"));
 }
