@@ -25,7 +25,10 @@ impl MigrationTrait for Migration {
                     .col(string_len(Outbox::Field, 40))
                     .col(text(Outbox::Value))
                     .col(string_len(Outbox::Status, 16))
-                    .col(string_len_null(Outbox::PendingKey, 260))
+                    // A column constraint, not a separate index: a SQLite connection that read the
+                    // schema between two migration statements would know the table but not a
+                    // later index, and refuse `ON CONFLICT (pending_key)` until it re-reads it.
+                    .col(string_len_null(Outbox::PendingKey, 260).unique_key())
                     .col(integer(Outbox::Attempts))
                     .col(timestamp_with_time_zone(Outbox::NextAttemptAt))
                     .col(text_null(Outbox::LastError))
@@ -41,16 +44,6 @@ impl MigrationTrait for Migration {
                     .table(Outbox::Table)
                     .col(Outbox::Status)
                     .col(Outbox::NextAttemptAt)
-                    .to_owned(),
-            )
-            .await?;
-        manager
-            .create_index(
-                Index::create()
-                    .name("ux_outbox_pending_key")
-                    .table(Outbox::Table)
-                    .col(Outbox::PendingKey)
-                    .unique()
                     .to_owned(),
             )
             .await
