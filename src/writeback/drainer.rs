@@ -121,12 +121,25 @@ impl Drainer {
                 claimed.push(row);
             }
         }
-        let (to_hubspot, to_clickup): (Vec<Row>, Vec<Row>) = claimed
-            .into_iter()
-            .partition(|r| r.source == Source::HubSpot.as_str());
+        let mut drained = Drained::default();
+        let mut to_hubspot = Vec::new();
+        let mut to_clickup = Vec::new();
+        for row in claimed {
+            match (row.source.parse::<Source>(), Field::parse(&row.field)) {
+                (Ok(Source::HubSpot), Some(_)) => to_hubspot.push(row),
+                (Ok(Source::ClickUp), Some(_)) => to_clickup.push(row),
+                _ => {
+                    let reason = format!(
+                        "stored row is corrupt: source `{}`, field `{}`",
+                        row.source, row.field
+                    );
+                    outbox::mark_failed(&self.db, &row, &reason, now).await?;
+                    drained.failed += 1;
+                }
+            }
+        }
         let mut results = self.write_hubspot(to_hubspot).await;
         results.extend(self.write_clickup(to_clickup).await);
-        let mut drained = Drained::default();
         for (row, sent) in results {
             self.settle(&row, sent, now, &mut drained).await?;
         }
@@ -174,6 +187,7 @@ impl Drainer {
     /// transaction, so the write's echo changes nothing.
     async fn remember(&self, row: &Row, now: DateTime<Utc>) -> Result<(), WriteBackError> {
         let (Ok(source), Some(field)) = (row.source.parse::<Source>(), Field::parse(&row.field)) else {
+            // `send` fails such rows before they are written; nothing to remember.
             return Ok(());
         };
         let txn = self.db.begin().await?;
