@@ -31,6 +31,7 @@ on_both_backends!(
     a_pending_write_left_by_a_crashed_process_is_sent_by_a_new_drainer,
     outbox_retry_puts_a_failed_write_back_to_pending,
     the_worker_role_drains_the_outbox_by_itself,
+    outbox_list_and_retry_work_from_the_command_line,
 );
 
 /// A drainer of the app's outbox, as a (new) worker process would build it.
@@ -352,4 +353,47 @@ async fn the_worker_role_drains_the_outbox_by_itself(backend: Backend) {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     assert_eq!(payment_status(&t, &contact).as_deref(), Some("Paid"));
+}
+
+/// Runs the `clientsync` binary against the app's store; returns (success, stdout).
+fn clientsync(t: &SimApp, args: &[&str]) -> (bool, String) {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_clientsync"))
+        .args(args)
+        .env("CLIENTSYNC_DATABASE__URL", &t.app.database_url)
+        .env("CLIENTSYNC_TELEMETRY__FILTER", "warn")
+        .output()
+        .expect("clientsync runs");
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+    )
+}
+
+async fn outbox_list_and_retry_work_from_the_command_line(backend: Backend) {
+    let t = spawn_app_with_sim(backend).await;
+    let id = plan(
+        &t,
+        "task:no-such-task",
+        "task",
+        Field::Email,
+        "ana@example.com",
+        Utc::now(),
+    )
+    .await;
+    drainer(&t, &t.config.outbox)
+        .send_due(Utc::now())
+        .await
+        .expect("round");
+
+    let (ok, listed) = clientsync(&t, &["outbox", "list", "--status", "failed"]);
+    assert!(
+        ok && listed.contains(&id.to_string()) && listed.contains("not found"),
+        "{listed}"
+    );
+    let (ok, said) = clientsync(&t, &["outbox", "retry", &id.to_string()]);
+    assert!(ok && said.contains("pending again"), "{said}");
+    let (ok, listed) = clientsync(&t, &["outbox", "list", "--status", "failed"]);
+    assert!(ok && listed.trim().is_empty(), "{listed}");
+    let (ok, _) = clientsync(&t, &["outbox", "retry", &id.to_string()]);
+    assert!(!ok, "a row that is not failed cannot be retried");
 }
