@@ -111,6 +111,27 @@ pub struct Config {
     pub mapping: MappingConfig,
     /// Retries and timeouts of HubSpot and ClickUp API calls.
     pub api: ApiConfig,
+    /// How planned write-backs are retried from the outbox.
+    pub outbox: OutboxConfig,
+}
+
+/// The write-back outbox: how often its drainer looks for due writes and how a failed write is
+/// retried before it is left `failed` for an operator.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutboxConfig {
+    /// Attempts of one write (each already retried in-call per `[api]`) before it is `failed`.
+    pub max_attempts: u32,
+    /// Delay before the second attempt; doubles with jitter.
+    pub min_backoff_ms: u64,
+    /// Longest delay between attempts.
+    pub max_backoff_ms: u64,
+    /// How often the worker role's drainer looks for due writes.
+    pub interval_ms: u64,
+    /// How long a write being sent is reserved; after a crash it is due again once this passes.
+    pub lease_secs: u64,
+    /// Most writes one drainer round sends.
+    pub batch_size: u64,
 }
 
 /// Source field mapping: `property = "field"` entries; `"none"` unmaps a built-in name.
@@ -621,6 +642,10 @@ impl Config {
             ),
             ("server.max_in_flight", self.server.max_in_flight as u64),
             ("queue.confirm_timeout_ms", self.queue.confirm_timeout_ms),
+            ("outbox.max_attempts", u64::from(self.outbox.max_attempts)),
+            ("outbox.interval_ms", self.outbox.interval_ms),
+            ("outbox.lease_secs", self.outbox.lease_secs),
+            ("outbox.batch_size", self.outbox.batch_size),
         ] {
             if value == 0 {
                 return bad(key, "must be at least 1");

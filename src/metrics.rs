@@ -59,6 +59,12 @@ pub fn queue_depth(depth: u64) {
     metrics::gauge!("clientsync_queue_depth").set(depth as f64);
 }
 
+/// Outbox rows still to send and rows given up on, read at scrape time.
+pub fn outbox_rows(pending: u64, failed: u64) {
+    metrics::gauge!("clientsync_outbox_rows", "status" => "pending").set(pending as f64);
+    metrics::gauge!("clientsync_outbox_rows", "status" => "failed").set(failed as f64);
+}
+
 /// What a worker did with one message (its stable outcome name), and how long it took.
 pub fn settled(outcome: &'static str, elapsed: Duration) {
     metrics::counter!("clientsync_worker_messages_total", "outcome" => outcome).increment(1);
@@ -106,7 +112,7 @@ pub fn written_back(target: Source, field: &'static str) {
         .increment(1);
 }
 
-/// A write-back that failed (it is tried again at the client's next change or backfill).
+/// A failed write-back attempt (the outbox retries it, or leaves it `failed` with its reason).
 pub fn write_back_failed() {
     metrics::counter!("clientsync_write_back_failures_total").increment(1);
 }

@@ -26,6 +26,7 @@ use crate::{
     saas::{Apis, webhook_health::WebhookWatch},
     store,
     worker::{Enricher, Worker},
+    writeback::Drainer,
 };
 
 /// Consumers per process on SQLite, whatever `worker.concurrency` says.
@@ -53,6 +54,8 @@ pub struct Application {
     queue: Arc<dyn EventQueue>,
     apis: Apis,
     webhook_watch: Option<WebhookWatch>,
+    /// Sends due write-backs from the outbox, in the worker role with write-back on.
+    drainer: Option<Drainer>,
 }
 
 /// The queue backend the configuration asks for: RabbitMQ when an AMQP URL is set, else embedded.
@@ -122,10 +125,13 @@ impl Application {
         let worker = matches!(role, Role::Worker | Role::All).then(|| {
             Worker::new(db.clone(), queue.clone())
                 .with_matching(matching.clone())
-                .with_mapping(mapping)
+                .with_mapping(mapping.clone())
                 .with_enricher(Enricher::new(&apis).with_own_writes(config.own_writes()))
                 .with_write_back_from(&config, &apis, &db)
         });
+        let writes_back = config.api.write_back && (apis.hubspot.is_some() || apis.clickup.is_some());
+        let drainer = (worker.is_some() && writes_back)
+            .then(|| Drainer::new(db.clone(), apis.clone(), Arc::new(mapping), &config.outbox));
         let probes = web::Data::new(Probes {
             db: db.clone(),
             queue: queue.clone(),
@@ -137,6 +143,7 @@ impl Application {
             web::Data::new(Scrape {
                 handle,
                 queue: queue.clone(),
+                db: db.clone(),
             })
         });
         let operator_api = match (role, &config.server.operator_token) {
@@ -190,6 +197,7 @@ impl Application {
             queue,
             apis,
             webhook_watch,
+            drainer,
         })
     }
 
@@ -232,6 +240,10 @@ impl Application {
         ) {
             let every = Duration::from_secs(self.config.clickup.health_interval_secs);
             tokio::spawn(watch.run(api, team, every, shutdown.child_token()));
+        }
+        if let Some(drainer) = self.drainer {
+            let every = Duration::from_millis(self.config.outbox.interval_ms);
+            tokio::spawn(drainer.run(every, shutdown.child_token()));
         }
         shutdown.cancelled().await;
         tracing::info!("shutting down: draining requests and in-flight messages");

@@ -7,6 +7,7 @@ pub mod decisions;
 pub mod field_provenance;
 pub mod inbox_events;
 pub mod match_keys;
+pub mod outbox;
 pub mod queue_messages;
 pub mod source_records;
 pub mod write_log;

@@ -9,6 +9,7 @@ mod m20261125_000004_backfill_cursors;
 mod m20261125_000005_write_back;
 mod m20261202_000006_create_decisions;
 mod m20261202_000007_record_keys;
+mod m20261202_000008_create_outbox;
 
 /// Every migration in order; `clientsync migrate` and start-up run `Migrator::up`.
 pub struct Migrator;
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261125_000005_write_back::Migration),
             Box::new(m20261202_000006_create_decisions::Migration),
             Box::new(m20261202_000007_record_keys::Migration),
+            Box::new(m20261202_000008_create_outbox::Migration),
         ]
     }
 }

@@ -8,6 +8,7 @@ mod backfill;
 mod demo;
 mod fit;
 mod matching;
+mod outbox;
 mod probe;
 mod simulate;
 
@@ -15,6 +16,7 @@ pub use backfill::{BackfillArgs, backfill};
 pub use demo::{DemoArgs, DemoSummary, demo};
 pub use fit::{FitArgs, fit};
 pub use matching::{EvaluateArgs, GenerateArgs, MatchArgs, evaluate, generate, run_match};
+pub use outbox::{OutboxArgs, OutboxCliError, OutboxCommand, StatusArg, outbox, run as run_outbox};
 pub use probe::{ProbeArgs, probe};
 pub use simulate::{SimulateArgs, simulate};
 
@@ -69,6 +71,8 @@ pub enum Command {
         #[arg(long, default_value_t = 1000)]
         limit: usize,
     },
+    /// See planned write-backs (pending, sent, failed with their reason) and retry failed ones.
+    Outbox(OutboxArgs),
     /// Exit 0 when the service's HTTP port answers 200 (a health check for shell-less images).
     Probe(ProbeArgs),
     /// Run fake HubSpot and ClickUp APIs with seeded clients, for demos and end-to-end tests.

@@ -6,6 +6,7 @@ pub mod cursors;
 pub mod decisions;
 pub mod inbox;
 pub mod match_keys;
+pub mod outbox;
 pub mod provenance;
 pub mod records;
 pub mod write_log;

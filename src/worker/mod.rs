@@ -165,12 +165,12 @@ impl Worker {
             return self;
         }
         let mapping = self.mapping.clone();
-        self.with_write_back(WriteBack::new(db.clone(), apis.clone(), mapping))
+        self.with_write_back(WriteBack::new(db.clone(), apis.clone(), mapping, &config.outbox))
     }
 
-    /// Brings the clients' records in both systems up to their golden values. A failure is
-    /// logged and counted, not retried here: the event is already applied, and the next change
-    /// to the client (or the next backfill) plans the same write again.
+    /// Brings the clients' records in both systems up to their golden values. A write that fails
+    /// stays in the outbox, where the drainer retries it; a failure to plan is logged and counted:
+    /// the event is already applied, and the next change to the client plans the same writes.
     async fn write_back(&self, clients: impl IntoIterator<Item = ClientId>) {
         let Some(write_back) = &self.write_back else {
             return;

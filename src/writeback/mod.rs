@@ -6,23 +6,31 @@
 //! has yet to decide (an open field_mismatch). The written value is stored on the record at
 //! once, so its echo changes nothing; echoes are also recognised by their sender (HubSpot
 //! `changeSource: INTEGRATION` with our app id, ClickUp history items by our token's user).
+//! Every planned write goes through the outbox table first (`store::outbox`), so a write a
+//! source could not take is retried by the drainer and none is lost across restarts.
+
+pub mod drainer;
 
 use std::{
-    collections::{BTreeMap, HashMap, HashSet},
+    collections::{HashMap, HashSet},
     sync::Arc,
 };
 
+use chrono::Utc;
 use entity::clients;
 use sea_orm::{DatabaseConnection, TransactionTrait};
-use serde_json::Value;
+
+pub use drainer::{Drained, Drainer};
 
 use crate::{
-    domain::{ids::ClientId, name::fold, source::Source},
-    reconcile::{Field, FieldValue, merge::WRITE_BACK_EVENT},
+    config::OutboxConfig,
+    domain::{ids::ClientId, source::Source},
+    reconcile::Field,
     saas::{ApiError, Apis},
-    sources::{mapping::FieldMapping, scalar_text},
+    sources::mapping::FieldMapping,
     store::{
         StoreError, clients as client_store, conflicts,
+        outbox::{self, PlannedWrite},
         records::{self, SourceRecord},
         write_log,
     },
@@ -43,7 +51,8 @@ pub struct Write {
     pub value: String,
 }
 
-/// Why a write-back could not finish; what was written stays written and logged.
+/// Why a write-back could not finish; what was written stays written and logged, and what was
+/// planned stays in the outbox.
 #[derive(Debug, thiserror::Error)]
 pub enum WriteBackError {
     /// A source API refused or failed.
@@ -100,21 +109,35 @@ pub fn plan(
     writes
 }
 
-/// Writes golden values back to the sources through the configured API clients.
+/// Plans golden values for the sources into the outbox and sends them at once; what cannot be
+/// sent now stays in the outbox for the drainer.
 pub struct WriteBack {
     db: DatabaseConnection,
     apis: Apis,
     mapping: Arc<FieldMapping>,
+    drainer: Drainer,
 }
 
 impl WriteBack {
-    /// Write-back over the store through `apis`, naming fields as `mapping` does.
-    pub fn new(db: DatabaseConnection, apis: Apis, mapping: Arc<FieldMapping>) -> Self {
-        Self { db, apis, mapping }
+    /// Write-back over the store through `apis`, naming fields as `mapping` does, retrying as
+    /// `outbox` says.
+    pub fn new(
+        db: DatabaseConnection,
+        apis: Apis,
+        mapping: Arc<FieldMapping>,
+        outbox: &OutboxConfig,
+    ) -> Self {
+        let drainer = Drainer::new(db.clone(), apis.clone(), mapping.clone(), outbox);
+        Self {
+            db,
+            apis,
+            mapping,
+            drainer,
+        }
     }
 
-    /// Brings one client's records in both systems up to its golden values; returns how many
-    /// values were written.
+    /// Plans one client's golden values for its records in both systems into the outbox, then
+    /// sends those due; returns how many values were written now.
     pub async fn sync(&self, client: ClientId) -> Result<usize, WriteBackError> {
         let Some(row) = client_store::load_many(&self.db, &[client]).await?.pop() else {
             return Ok(0);
@@ -136,147 +159,51 @@ impl WriteBack {
             .into_iter()
             .filter_map(|c| c.field.as_deref().and_then(Field::parse))
             .collect();
-        let writes = plan(&row, &linked, &written, &disputed);
+        let writes: Vec<Write> = plan(&row, &linked, &written, &disputed)
+            .into_iter()
+            .filter(|w| self.has_place(w))
+            .collect();
         if writes.is_empty() {
             return Ok(0);
         }
-        let (to_hubspot, to_clickup): (Vec<Write>, Vec<Write>) =
-            writes.into_iter().partition(|w| w.source == Source::HubSpot);
-        let mut done = self.write_hubspot(to_hubspot).await?;
-        done += self.write_clickup(to_clickup).await?;
-        Ok(done)
-    }
-
-    async fn write_hubspot(&self, writes: Vec<Write>) -> Result<usize, WriteBackError> {
-        let Some(api) = &self.apis.hubspot else {
-            return Ok(0);
-        };
-        let mut by_kind: BTreeMap<String, BTreeMap<String, Vec<(String, Write)>>> = BTreeMap::new();
-        for write in writes {
-            let Some(property) = self.mapping.hubspot_property_for(&write.kind, write.field) else {
-                continue;
-            };
-            let id = object_id(&write.external_id).to_owned();
-            by_kind
-                .entry(write.kind.clone())
-                .or_default()
-                .entry(id)
-                .or_default()
-                .push((property, write));
-        }
-        let mut done = 0;
-        for (kind, objects) in by_kind {
-            let updates: Vec<(String, BTreeMap<String, Option<String>>)> = objects
-                .iter()
-                .map(|(id, props)| {
-                    let properties = props
-                        .iter()
-                        .map(|(p, w)| (p.clone(), Some(w.value.clone())))
-                        .collect();
-                    (id.clone(), properties)
-                })
-                .collect();
-            api.batch_update(&kind, &updates).await?;
-            for (_, write) in objects.into_values().flatten() {
-                self.remember(&write).await?;
-                done += 1;
-            }
-        }
-        Ok(done)
-    }
-
-    async fn write_clickup(&self, writes: Vec<Write>) -> Result<usize, WriteBackError> {
-        let Some(api) = &self.apis.clickup else {
-            return Ok(0);
-        };
-        let mut by_task: BTreeMap<String, Vec<Write>> = BTreeMap::new();
-        for write in writes {
-            by_task
-                .entry(object_id(&write.external_id).to_owned())
-                .or_default()
-                .push(write);
-        }
-        let mut done = 0;
-        for (task_id, writes) in by_task {
-            let task = api.task(&task_id).await?;
-            let fields = task
-                .get("custom_fields")
-                .and_then(Value::as_array)
-                .cloned()
-                .unwrap_or_default();
-            for write in writes {
-                let Some((field_id, value)) = custom_value(&fields, &self.mapping, &write) else {
-                    continue;
-                };
-                api.set_field(&task_id, &field_id, value).await?;
-                self.remember(&write).await?;
-                done += 1;
-            }
-        }
-        Ok(done)
-    }
-
-    /// Logs the write and stores the value on the record, so its echo changes nothing.
-    async fn remember(&self, write: &Write) -> Result<(), WriteBackError> {
+        let now = Utc::now();
         let txn = self.db.begin().await?;
-        write_log::record(&txn, write.source, &write.external_id, write.field, &write.value).await?;
-        let mut record = records::load_or_new(&txn, write.source, &write.external_id, &write.kind).await?;
-        if record.is_stored() {
-            record.fields.apply(
-                write.field,
-                FieldValue {
-                    value: Some(write.value.clone()),
-                    at_ms: chrono::Utc::now().timestamp_millis(),
-                    event: WRITE_BACK_EVENT.to_owned(),
-                },
-            );
-            records::save(&txn, &mut record).await?;
+        let mut planned = Vec::with_capacity(writes.len());
+        for write in &writes {
+            let planned_write = PlannedWrite {
+                client: row.id,
+                source: write.source,
+                external_id: &write.external_id,
+                kind: &write.kind,
+                field: write.field,
+                value: &write.value,
+            };
+            planned.push(outbox::plan(&txn, &planned_write, now).await?);
         }
         txn.commit().await?;
-        crate::metrics::written_back(write.source, write.field.as_str());
-        Ok(())
+        Ok(self.drainer.send_planned(&planned, now).await?.sent)
     }
-}
 
-/// `contact:123` → `123`.
-fn object_id(external_id: &str) -> &str {
-    external_id.split_once(':').map_or(external_id, |(_, id)| id)
-}
-
-/// The task's custom field for the write's field, and the value in that field type's shape: a
-/// dropdown takes its option's UUID (matched by name), everything else the text.
-fn custom_value(fields: &[Value], mapping: &FieldMapping, write: &Write) -> Option<(String, Value)> {
-    let custom = fields.iter().find(|f| {
-        mapping.clickup(
-            f.get("id").and_then(Value::as_str),
-            f.get("name").and_then(Value::as_str),
-        ) == Some(write.field)
-    })?;
-    let id = custom.get("id").and_then(Value::as_str)?.to_owned();
-    if custom.get("type").and_then(Value::as_str) == Some("drop_down") {
-        let wanted = fold(&write.value);
-        let option = custom
-            .pointer("/type_config/options")?
-            .as_array()?
-            .iter()
-            .find(|o| {
-                o.get("name")
-                    .and_then(scalar_text)
-                    .is_some_and(|n| fold(&n) == wanted)
-            });
-        let Some(option) = option else {
-            tracing::warn!(field = %id, value = %write.value, "no dropdown option by that name; not written");
-            return None;
-        };
-        return Some((id, option.get("id")?.clone()));
+    /// Whether a write can go anywhere: its source has an API client, and a HubSpot write a
+    /// property to set (a ClickUp task's custom fields are only known when it is read).
+    fn has_place(&self, write: &Write) -> bool {
+        match write.source {
+            Source::HubSpot => {
+                self.apis.hubspot.is_some()
+                    && self
+                        .mapping
+                        .hubspot_property_for(&write.kind, write.field)
+                        .is_some()
+            }
+            Source::ClickUp => self.apis.clickup.is_some(),
+        }
     }
-    Some((id, Value::String(write.value.clone())))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::reconcile::FieldSet;
+    use crate::reconcile::{FieldSet, FieldValue};
 
     fn record(source: Source, id: &str, values: &[(Field, &str)]) -> SourceRecord {
         let mut fields = FieldSet::default();

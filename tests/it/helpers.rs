@@ -389,6 +389,15 @@ pub struct SimApp {
 }
 
 pub async fn spawn_app_with_sim(backend: Backend) -> SimApp {
+    spawn_app_with_sim_in_role(backend, Role::Receiver, |_| {}).await
+}
+
+/// Like `spawn_app_with_sim`, running the service in `role` with `tweak` applied last.
+pub async fn spawn_app_with_sim_in_role(
+    backend: Backend,
+    role: Role,
+    tweak: impl FnOnce(&mut Config),
+) -> SimApp {
     use clientsync::simulator::{SenderConfig, SimConfig, Simulator};
     let sim = Simulator::start(SimConfig {
         hubspot_client_secret: hubspot_secret(),
@@ -396,7 +405,7 @@ pub async fn spawn_app_with_sim(backend: Backend) -> SimApp {
     })
     .expect("simulator starts");
     let mut captured = None;
-    let app = spawn_app_with(backend, |c| {
+    let app = spawn_app_in_role(backend, role, |c| {
         let s = sim.config();
         c.hubspot.access_token = Some(SecretString::from(s.hubspot_token.clone()));
         c.hubspot.api_base = sim.hubspot_base();
@@ -413,6 +422,7 @@ pub async fn spawn_app_with_sim(backend: Backend) -> SimApp {
         c.api.min_backoff_ms = 10;
         c.api.max_backoff_ms = 50;
         c.clickup.health_interval_secs = 1;
+        tweak(c);
         captured = Some(c.clone());
     })
     .await;

@@ -33,6 +33,7 @@ mod match_cli;
 mod match_keys;
 mod metrics;
 mod operator;
+mod outbox;
 mod receiver_limits;
 mod receiver_rejects;
 mod saas;

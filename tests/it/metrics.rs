@@ -68,6 +68,10 @@ async fn metrics_count_accepted_events_refused_signatures_worker_outcomes_and_co
     assert!(text.contains("clientsync_queue_publish_seconds_bucket"), "{text}");
     assert!(text.contains("clientsync_worker_process_seconds_count"), "{text}");
     assert!(
+        text.contains(r#"clientsync_outbox_rows{status="failed"}"#),
+        "the outbox backlog is read at scrape time: {text}"
+    );
+    assert!(
         text.contains("clientsync_queue_depth 0"),
         "the drained queue is empty: {text}"
     );

@@ -12,7 +12,7 @@ on_both_backends!(
 
 /// Ana in both systems, delivered as the real senders would, reconciled, and every webhook
 /// (write-back echoes included) settled: returns (contact, task).
-async fn ana_in_sync(t: &SimApp) -> (String, String) {
+pub(crate) async fn ana_in_sync(t: &SimApp) -> (String, String) {
     let contact = t.sim.create_contact(&[
         ("email", "ana.ruiz@example.com"),
         ("firstname", "Ana"),
@@ -29,7 +29,7 @@ async fn ana_in_sync(t: &SimApp) -> (String, String) {
 }
 
 /// Delivers what the simulator has to send and drains the worker, until nothing is left.
-async fn settle(t: &SimApp) {
+pub(crate) async fn settle(t: &SimApp) {
     for _ in 0..5 {
         let sent = t.sim.flush().await.expect("webhooks delivered");
         let settled = t.app.drain_worker().await;
