@@ -17,4 +17,4 @@ pub use error::DomainError;
 pub use event::{Envelope, EventId};
 pub use ids::ClientId;
 pub use phone::Phone;
-pub use source::Source;
+pub use source::{ObjectKind, Source};

@@ -446,7 +446,7 @@ async fn place_by_keys(
 fn member(record: &SourceRecord) -> Member<'_> {
     Member {
         source: record.source,
-        kind: &record.kind,
+        kind: record.kind,
         document_key: record.fields.value(Field::DocumentKey),
     }
 }

@@ -32,7 +32,7 @@ use entity::{conflicts::ConflictKind, inbox_events::InboxStatus, source_records:
 use sea_orm::{DatabaseConnection, DatabaseTransaction, DbErr, TransactionTrait};
 
 use crate::{
-    domain::{event::Envelope, ids::ClientId},
+    domain::{event::Envelope, ids::ClientId, source::ObjectKind},
     reconcile::{self, Field, FieldValue, Matching, normalize::Normalized},
     sources::{self, EventEffect},
     store::{
@@ -277,7 +277,7 @@ async fn place_waiting(
     )
     .await?;
     for (source, external_id, kind) in waiting {
-        let mut other = records::load_or_new(txn, source, &external_id, &kind).await?;
+        let mut other = records::load_or_new(txn, source, &external_id, kind).await?;
         if other.client_id.is_some() || other.status != RecordStatus::Active {
             continue;
         }
@@ -298,7 +298,7 @@ async fn merge_records(
     txn: &DatabaseTransaction,
     matching: &Matching,
     env: &Envelope,
-    kind: &'static str,
+    kind: ObjectKind,
     survivor_id: &str,
     merged_ids: &[String],
 ) -> Result<Outcome, ProcessError> {
@@ -359,7 +359,7 @@ async fn merge_records(
 }
 
 /// `kind:id`, because HubSpot contact and company ids are separate namespaces.
-fn external_id(kind: &str, env: &Envelope) -> String {
+fn external_id(kind: ObjectKind, env: &Envelope) -> String {
     format!("{kind}:{}", env.object_id)
 }
 

@@ -8,7 +8,10 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::{
-    domain::{ids::ClientId, source::Source},
+    domain::{
+        ids::ClientId,
+        source::{ObjectKind, Source},
+    },
     engine::{ProcessError, recompute},
     reconcile::{Field, Matching, normalize::Normalized},
     store::{StoreError, clients, conflicts, provenance, records},
@@ -270,7 +273,13 @@ async fn link(
         .source
         .parse()
         .map_err(|_| OperatorError::NotFound(format!("source `{}`", row.source)))?;
-    let kind = row.external_id.split(':').next().unwrap_or_default();
+    let kind: ObjectKind = row
+        .external_id
+        .split(':')
+        .next()
+        .unwrap_or_default()
+        .parse()
+        .map_err(|_| OperatorError::NotFound(format!("record {}", row.external_id)))?;
     let mut record = records::load_or_new(txn, source, &row.external_id, kind).await?;
     if !record.is_stored() {
         return Err(OperatorError::NotFound(format!("record {}", row.external_id)));

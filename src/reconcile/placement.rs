@@ -13,15 +13,18 @@
 //!   (or a later event removes the contradiction), whichever order its keys arrived in, and
 //!   the clients keep the records they hold.
 
-use crate::domain::{ids::ClientId, source::Source};
+use crate::domain::{
+    ids::ClientId,
+    source::{ObjectKind, Source},
+};
 
 /// What placement needs to know of one source record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Member<'a> {
     /// The system the record comes from.
     pub source: Source,
-    /// Its object kind there (`contact`, `company`, `task`).
-    pub kind: &'a str,
+    /// Its object kind there.
+    pub kind: ObjectKind,
     /// Its normalized document key, if it has one.
     pub document_key: Option<&'a str>,
 }
@@ -59,7 +62,7 @@ pub enum Placement {
 /// Whether a group of records may feed one client.
 pub fn can_share_client<'a>(members: impl IntoIterator<Item = Member<'a>>) -> bool {
     let mut document_key: Option<&str> = None;
-    let mut objects: Vec<(Source, &str)> = Vec::new();
+    let mut objects: Vec<(Source, ObjectKind)> = Vec::new();
     for m in members {
         if let Some(key) = m.document_key {
             match document_key {
@@ -118,7 +121,7 @@ mod tests {
     fn contact(key: Option<&str>) -> Member<'_> {
         Member {
             source: Source::HubSpot,
-            kind: "contact",
+            kind: ObjectKind::Contact,
             document_key: key,
         }
     }
@@ -126,7 +129,7 @@ mod tests {
     fn task(key: Option<&str>) -> Member<'_> {
         Member {
             source: Source::ClickUp,
-            kind: "task",
+            kind: ObjectKind::Task,
             document_key: key,
         }
     }

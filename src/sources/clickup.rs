@@ -3,7 +3,7 @@
 use serde_json::Value;
 
 use super::{Change, EventEffect, mapping::FieldMapping, scalar_text};
-use crate::reconcile::Field;
+use crate::{domain::source::ObjectKind, reconcile::Field};
 
 /// Reads what a ClickUp event means for its task's source record.
 pub fn effect(event: &Value, mapping: &FieldMapping) -> EventEffect {
@@ -14,7 +14,9 @@ pub fn effect(event: &Value, mapping: &FieldMapping) -> EventEffect {
         };
     }
     if name == "taskDeleted" {
-        return EventEffect::Delete { kind: "task" };
+        return EventEffect::Delete {
+            kind: ObjectKind::Task,
+        };
     }
     // A dropdown's history item names its option by UUID: the task's current state, read from
     // the API, names it (the spec's advice for thin events: re-fetch rather than trust
@@ -38,7 +40,9 @@ pub fn effect(event: &Value, mapping: &FieldMapping) -> EventEffect {
                     .is_some()
         });
     if needs_fetch {
-        return EventEffect::Thin { kind: "task" };
+        return EventEffect::Thin {
+            kind: ObjectKind::Task,
+        };
     }
     let changes: Vec<Change> = event
         .get("history_items")
@@ -47,10 +51,12 @@ pub fn effect(event: &Value, mapping: &FieldMapping) -> EventEffect {
         .unwrap_or_default();
     match (name, changes.is_empty()) {
         (_, false) => EventEffect::Update {
-            kind: "task",
+            kind: ObjectKind::Task,
             changes,
         },
-        ("taskCreated", true) => EventEffect::Thin { kind: "task" },
+        ("taskCreated", true) => EventEffect::Thin {
+            kind: ObjectKind::Task,
+        },
         _ => EventEffect::Ignore {
             reason: "no history item maps to a client field".into(),
         },
@@ -100,7 +106,7 @@ pub fn snapshot(task: &Value, mapping: &FieldMapping) -> EventEffect {
         }
     }
     EventEffect::Update {
-        kind: "task",
+        kind: ObjectKind::Task,
         changes,
     }
 }
@@ -164,7 +170,7 @@ mod tests {
         assert_eq!(
             effect(&e, &FieldMapping::default()),
             EventEffect::Update {
-                kind: "task",
+                kind: ObjectKind::Task,
                 changes: vec![Change {
                     field: Field::DocumentKey,
                     raw: Some("B12345674".into()),
@@ -203,14 +209,18 @@ mod tests {
                 &json!({"event":"taskCreated","task_id":"t"}),
                 &FieldMapping::default()
             ),
-            EventEffect::Thin { kind: "task" }
+            EventEffect::Thin {
+                kind: ObjectKind::Task
+            }
         );
         assert_eq!(
             effect(
                 &json!({"event":"taskDeleted","task_id":"t"}),
                 &FieldMapping::default()
             ),
-            EventEffect::Delete { kind: "task" }
+            EventEffect::Delete {
+                kind: ObjectKind::Task
+            }
         );
     }
 

@@ -5,19 +5,19 @@ use std::collections::BTreeMap;
 use serde_json::Value;
 
 use super::{Change, EventEffect, mapping::FieldMapping, scalar_text};
-use crate::reconcile::Field;
+use crate::{domain::source::ObjectKind, reconcile::Field};
 
 /// The record kind of a HubSpot event: `contact` or `company`, from the subscription type
 /// (or `objectTypeId` for generic `object.*` subscriptions).
-pub fn kind_of(event: &Value) -> Option<&'static str> {
+pub fn kind_of(event: &Value) -> Option<ObjectKind> {
     let subscription = subscription_type(event)?;
     let prefix = subscription.split('.').next()?;
     match prefix {
-        "contact" => Some("contact"),
-        "company" => Some("company"),
+        "contact" => Some(ObjectKind::Contact),
+        "company" => Some(ObjectKind::Company),
         "object" => match event.get("objectTypeId").and_then(Value::as_str) {
-            Some("0-1") => Some("contact"),
-            Some("0-2") => Some("company"),
+            Some("0-1") => Some(ObjectKind::Contact),
+            Some("0-2") => Some(ObjectKind::Company),
             _ => None,
         },
         _ => None,
@@ -58,7 +58,7 @@ pub fn effect(event: &Value, occurred_at_ms: i64, mapping: &FieldMapping) -> Eve
 
 /// Reads a merge event. HubSpot may give the merged object a new id (`newObjectId`); the
 /// primary and every merged id that is not the survivor retire.
-fn merge(event: &Value, kind: &'static str) -> EventEffect {
+fn merge(event: &Value, kind: ObjectKind) -> EventEffect {
     let id = |v: &Value| scalar_text(v).filter(|s| !s.is_empty());
     let primary = event.get("primaryObjectId").and_then(id);
     let survivor = event.get("newObjectId").and_then(id).or_else(|| primary.clone());
@@ -90,7 +90,7 @@ fn merge(event: &Value, kind: &'static str) -> EventEffect {
 
 /// Reads an object as HubSpot's API returns it (`properties`, `updatedAt`, `archived`): every
 /// mapped property is a change at the object's last-change time; an archived object is deleted.
-pub fn snapshot(object: &Value, kind: &'static str, mapping: &FieldMapping) -> EventEffect {
+pub fn snapshot(object: &Value, kind: ObjectKind, mapping: &FieldMapping) -> EventEffect {
     if object.get("archived").and_then(Value::as_bool) == Some(true) {
         return EventEffect::Delete { kind };
     }
@@ -106,7 +106,7 @@ pub fn snapshot(object: &Value, kind: &'static str, mapping: &FieldMapping) -> E
         .into_iter()
         .flatten()
     {
-        if let Some(field) = mapping.hubspot(kind, property) {
+        if let Some(field) = mapping.hubspot(kind.as_str(), property) {
             // Two properties may feed one field (phone, mobilephone): a set one beats an empty one.
             let raw = scalar_text(value).filter(|v| !v.is_empty());
             let slot = fields.entry(field).or_default();
@@ -141,13 +141,13 @@ pub fn updated_ms(object: &Value) -> Option<i64> {
         .or_else(|| object.pointer("/properties/hs_lastmodifieddate").and_then(parse))
 }
 
-fn property_change(event: &Value, kind: &'static str, at_ms: i64, mapping: &FieldMapping) -> EventEffect {
+fn property_change(event: &Value, kind: ObjectKind, at_ms: i64, mapping: &FieldMapping) -> EventEffect {
     let Some(property) = event.get("propertyName").and_then(Value::as_str) else {
         return EventEffect::Ignore {
             reason: "propertyChange without propertyName".into(),
         };
     };
-    let Some(field) = mapping.hubspot(kind, property) else {
+    let Some(field) = mapping.hubspot(kind.as_str(), property) else {
         return EventEffect::Ignore {
             reason: format!("property `{property}` is not mapped"),
         };
@@ -168,11 +168,12 @@ mod tests {
     fn a_snapshot_maps_every_known_property_at_the_objects_update_time() {
         let object = json!({"id":"7","archived":false,"updatedAt":"2026-11-25T10:00:00.000Z",
             "properties":{"email":"a@x.com","phone":null,"mobilephone":"600111222","hs_lead_status":"NEW"}});
-        let EventEffect::Update { kind, changes } = snapshot(&object, "contact", &FieldMapping::default())
+        let EventEffect::Update { kind, changes } =
+            snapshot(&object, ObjectKind::Contact, &FieldMapping::default())
         else {
             panic!("not an update");
         };
-        assert_eq!(kind, "contact");
+        assert_eq!(kind, ObjectKind::Contact);
         let at = 1_795_600_800_000;
         assert_eq!(
             changes,
@@ -195,8 +196,10 @@ mod tests {
     fn an_archived_snapshot_deletes() {
         let object = json!({"id":"7","archived":true,"updatedAt":"2026-11-25T10:00:00Z","properties":{}});
         assert_eq!(
-            snapshot(&object, "company", &FieldMapping::default()),
-            EventEffect::Delete { kind: "company" }
+            snapshot(&object, ObjectKind::Company, &FieldMapping::default()),
+            EventEffect::Delete {
+                kind: ObjectKind::Company
+            }
         );
     }
 
@@ -207,7 +210,7 @@ mod tests {
         assert_eq!(
             effect(&e, 0, &FieldMapping::default()),
             EventEffect::Merge {
-                kind: "contact",
+                kind: ObjectKind::Contact,
                 survivor: "10".into(),
                 merged: vec!["7".into(), "8".into(), "9".into()]
             }
@@ -220,7 +223,7 @@ mod tests {
         assert_eq!(
             effect(&e, 0, &FieldMapping::default()),
             EventEffect::Merge {
-                kind: "company",
+                kind: ObjectKind::Company,
                 survivor: "5".into(),
                 merged: vec!["6".into()]
             }
@@ -233,7 +236,7 @@ mod tests {
         assert_eq!(
             effect(&e, 5, &FieldMapping::default()),
             EventEffect::Update {
-                kind: "contact",
+                kind: ObjectKind::Contact,
                 changes: vec![Change {
                     field: Field::Email,
                     raw: Some("A@x.com".into()),
@@ -248,7 +251,9 @@ mod tests {
         let e = json!({"subscriptionType":"company.creation","objectId":1});
         assert_eq!(
             effect(&e, 1, &FieldMapping::default()),
-            EventEffect::Thin { kind: "company" }
+            EventEffect::Thin {
+                kind: ObjectKind::Company
+            }
         );
     }
 
@@ -257,7 +262,9 @@ mod tests {
         let e = json!({"subscriptionType":"object.deletion","objectTypeId":"0-1","objectId":1});
         assert_eq!(
             effect(&e, 1, &FieldMapping::default()),
-            EventEffect::Delete { kind: "contact" }
+            EventEffect::Delete {
+                kind: ObjectKind::Contact
+            }
         );
     }
 

@@ -9,7 +9,7 @@ pub mod mapping;
 use crate::{
     domain::{
         event::{Envelope, EventId},
-        source::Source,
+        source::{ObjectKind, Source},
     },
     reconcile::Field,
 };
@@ -24,8 +24,8 @@ pub fn effect(env: &Envelope, mapping: &mapping::FieldMapping) -> EventEffect {
         (Source::HubSpot, false) => hubspot::effect(&env.payload, env.occurred_at_ms, mapping),
         (Source::ClickUp, false) => clickup::effect(&env.payload, mapping),
         (Source::HubSpot, true) => match env.payload.get("kind").and_then(serde_json::Value::as_str) {
-            Some("contact") => hubspot::snapshot(&env.payload["object"], "contact", mapping),
-            Some("company") => hubspot::snapshot(&env.payload["object"], "company", mapping),
+            Some("contact") => hubspot::snapshot(&env.payload["object"], ObjectKind::Contact, mapping),
+            Some("company") => hubspot::snapshot(&env.payload["object"], ObjectKind::Company, mapping),
             _ => EventEffect::Ignore {
                 reason: "snapshot of an object kind that is not synced".into(),
             },
@@ -102,25 +102,25 @@ pub enum EventEffect {
     /// Field values the event carries, each with the time it was set.
     Update {
         /// Source record kind (`contact`, `company`, `task`).
-        kind: &'static str,
+        kind: ObjectKind,
         /// The changes, raw (normalization is reconcile's job).
         changes: Vec<Change>,
     },
     /// The object exists but the event carries no data: fetch it later (enrichment).
     Thin {
         /// Source record kind.
-        kind: &'static str,
+        kind: ObjectKind,
     },
     /// The object was deleted at the source.
     Delete {
         /// Source record kind.
-        kind: &'static str,
+        kind: ObjectKind,
     },
     /// The source merged objects into one (HubSpot `*.merge`): the merged objects' records
     /// retire into the survivor's, and everything linked to their clients follows it.
     Merge {
         /// Source record kind.
-        kind: &'static str,
+        kind: ObjectKind,
         /// The object that remains (`newObjectId`, else `primaryObjectId`).
         survivor: String,
         /// The objects that no longer exist on their own.

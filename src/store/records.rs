@@ -9,7 +9,10 @@ use sea_orm::{
 
 use super::StoreError;
 use crate::{
-    domain::{ids::ClientId, source::Source},
+    domain::{
+        ids::ClientId,
+        source::{ObjectKind, Source},
+    },
     reconcile::{Field, FieldSet},
 };
 
@@ -22,8 +25,8 @@ pub struct SourceRecord {
     pub source: Source,
     /// `kind:id` in that system (contact and company ids are separate namespaces).
     pub external_id: String,
-    /// `contact`, `company` or `task`.
-    pub kind: String,
+    /// What kind of object it mirrors.
+    pub kind: ObjectKind,
     /// The golden client it feeds, once matched.
     pub client_id: Option<ClientId>,
     /// Active, pending enrichment, or deleted.
@@ -36,12 +39,12 @@ pub struct SourceRecord {
 
 impl SourceRecord {
     /// A record never stored: no fields, waiting for its first values.
-    pub fn new(source: Source, external_id: &str, kind: &str) -> Self {
+    pub fn new(source: Source, external_id: &str, kind: ObjectKind) -> Self {
         Self {
             id: None,
             source,
             external_id: external_id.to_owned(),
-            kind: kind.to_owned(),
+            kind,
             client_id: None,
             status: RecordStatus::PendingEnrichment,
             fields: FieldSet::default(),
@@ -56,13 +59,14 @@ impl SourceRecord {
 
     fn from_model(m: source_records::Model) -> Result<Self, StoreError> {
         let source = m.source.parse().map_err(StoreError::Corrupt)?;
+        let kind = m.kind.parse().map_err(StoreError::Corrupt)?;
         let fields = serde_json::from_value(m.fields)
             .map_err(|e| StoreError::Corrupt(format!("source_records {} fields: {e}", m.id)))?;
         Ok(Self {
             id: Some(m.id),
             source,
             external_id: m.external_id,
-            kind: m.kind,
+            kind,
             client_id: m.client_id.map(ClientId::from_uuid),
             status: m.status,
             fields,
@@ -79,7 +83,7 @@ pub async fn load_or_new(
     db: &impl ConnectionTrait,
     source: Source,
     external_id: &str,
-    kind: &str,
+    kind: ObjectKind,
 ) -> Result<SourceRecord, StoreError> {
     let found = source_records::Entity::find()
         .filter(source_records::Column::Source.eq(source.as_str()))
@@ -102,7 +106,7 @@ pub async fn save(db: &impl ConnectionTrait, record: &mut SourceRecord) -> Resul
     let mut model = source_records::ActiveModel {
         source: Set(record.source.as_str().to_owned()),
         external_id: Set(record.external_id.clone()),
-        kind: Set(record.kind.clone()),
+        kind: Set(record.kind.as_str().to_owned()),
         client_id: Set(record.client_id.map(|c| c.as_uuid())),
         status: Set(record.status),
         fields: Set(fields),
@@ -221,7 +225,7 @@ pub async fn waiting_with_keys(
     email: Option<&str>,
     document_key: Option<&str>,
     except: &SourceRecord,
-) -> Result<Vec<(Source, String, String)>, StoreError> {
+) -> Result<Vec<(Source, String, ObjectKind)>, StoreError> {
     let mut any = sea_orm::Condition::any();
     if let Some(email) = email {
         any = any.add(source_records::Column::Email.eq(email));
@@ -247,6 +251,9 @@ pub async fn waiting_with_keys(
         .await?;
     rows.into_iter()
         .filter(|(source, id, _)| !(source == except.source.as_str() && *id == except.external_id))
-        .map(|(source, id, kind)| Ok((source.parse().map_err(StoreError::Corrupt)?, id, kind)))
+        .map(|(source, id, kind)| {
+            let source = source.parse().map_err(StoreError::Corrupt)?;
+            Ok((source, id, kind.parse().map_err(StoreError::Corrupt)?))
+        })
         .collect()
 }

@@ -9,7 +9,7 @@ use futures_util::future::join_all;
 use serde_json::Value;
 
 use crate::{
-    domain::source::Source,
+    domain::source::{ObjectKind, Source},
     queue::Envelope,
     saas::{ApiError, Apis, clickup::ClickUpApi, hubspot::HubSpotApi},
     sources::{self, EventEffect, OwnWrites, mapping::FieldMapping},
@@ -92,12 +92,12 @@ impl Enricher {
         events: &[&Envelope],
         effects: &[EventEffect],
         mapping: &FieldMapping,
-    ) -> Result<HashMap<(&'static str, String), Value>, ApiError> {
+    ) -> Result<HashMap<(ObjectKind, String), Value>, ApiError> {
         let mut objects = HashMap::new();
         let Some(api) = &self.hubspot else {
             return Ok(objects);
         };
-        for kind in ["contact", "company"] {
+        for kind in [ObjectKind::Contact, ObjectKind::Company] {
             let mut ids: Vec<String> = events
                 .iter()
                 .zip(effects)
@@ -112,7 +112,7 @@ impl Enricher {
             ids.sort();
             ids.dedup();
             for object in api
-                .batch_read(kind, &ids, &mapping.hubspot_properties(kind))
+                .batch_read(kind.as_str(), &ids, &mapping.hubspot_properties(kind.as_str()))
                 .await?
             {
                 if let Some(id) = object.get("id").and_then(sources::scalar_text) {

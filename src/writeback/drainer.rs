@@ -17,7 +17,10 @@ use uuid::Uuid;
 use super::WriteBackError;
 use crate::{
     config::OutboxConfig,
-    domain::{name::fold, source::Source},
+    domain::{
+        name::fold,
+        source::{ObjectKind, Source},
+    },
     reconcile::{Field, FieldValue, merge::WRITE_BACK_EVENT},
     saas::{ApiError, Apis},
     sources::{mapping::FieldMapping, scalar_text},
@@ -186,14 +189,18 @@ impl Drainer {
     /// Marks the row sent, logs the write and stores the value on the record, in one
     /// transaction, so the write's echo changes nothing.
     async fn remember(&self, row: &Row, now: DateTime<Utc>) -> Result<(), WriteBackError> {
-        let (Ok(source), Some(field)) = (row.source.parse::<Source>(), Field::parse(&row.field)) else {
+        let (Ok(source), Some(field), Ok(kind)) = (
+            row.source.parse::<Source>(),
+            Field::parse(&row.field),
+            row.kind.parse::<ObjectKind>(),
+        ) else {
             // `send` fails such rows before they are written; nothing to remember.
             return Ok(());
         };
         let txn = self.db.begin().await?;
         outbox::mark_sent(&txn, row, now).await?;
         write_log::record(&txn, source, &row.external_id, field, &row.value).await?;
-        let mut record = records::load_or_new(&txn, source, &row.external_id, &row.kind).await?;
+        let mut record = records::load_or_new(&txn, source, &row.external_id, kind).await?;
         if record.is_stored() {
             record.fields.apply(
                 field,

@@ -24,7 +24,10 @@ pub use drainer::{Drained, Drainer};
 
 use crate::{
     config::OutboxConfig,
-    domain::{ids::ClientId, source::Source},
+    domain::{
+        ids::ClientId,
+        source::{ObjectKind, Source},
+    },
     reconcile::Field,
     saas::{ApiError, Apis},
     sources::mapping::FieldMapping,
@@ -44,7 +47,7 @@ pub struct Write {
     /// The record (`contact:…`, `task:…`).
     pub external_id: String,
     /// `contact`, `company` or `task`.
-    pub kind: String,
+    pub kind: ObjectKind,
     /// Which field.
     pub field: Field,
     /// The golden value.
@@ -100,7 +103,7 @@ pub fn plan(
             writes.push(Write {
                 source: record.source,
                 external_id: record.external_id.clone(),
-                kind: record.kind.clone(),
+                kind: record.kind,
                 field,
                 value: golden.to_owned(),
             });
@@ -174,7 +177,7 @@ impl WriteBack {
                 client: row.id,
                 source: write.source,
                 external_id: &write.external_id,
-                kind: &write.kind,
+                kind: write.kind.as_str(),
                 field: write.field,
                 value: &write.value,
             };
@@ -192,7 +195,7 @@ impl WriteBack {
                 self.apis.hubspot.is_some()
                     && self
                         .mapping
-                        .hubspot_property_for(&write.kind, write.field)
+                        .hubspot_property_for(write.kind.as_str(), write.field)
                         .is_some()
             }
             Source::ClickUp => self.apis.clickup.is_some(),
@@ -221,9 +224,9 @@ mod tests {
             source,
             id,
             if source == Source::HubSpot {
-                "contact"
+                ObjectKind::Contact
             } else {
-                "task"
+                ObjectKind::Task
             },
         );
         r.fields = fields;
