@@ -9,8 +9,6 @@ pub mod normalize;
 pub mod placement;
 
 pub use field::{Field, FieldSet, FieldValue};
-pub use matching::{
-    Candidates, MatchDecision, Matching, Scored, decide, decide_fuzzy, keys_disagree, score_candidates,
-};
+pub use matching::{MatchDecision, Matching, Scored, decide_fuzzy, keys_disagree, score_candidates};
 pub use merge::{GoldenField, Merge, MergeInput, Mismatch, merge};
 pub use placement::{Holder, Member, Placement, can_share_client, place};
