@@ -32,7 +32,7 @@ const DEFAULTS: &str = include_str!("../config/default.toml");
 
 /// Keys that hold secrets: accepted from the environment, refused in a file.
 pub(crate) const SECRET_KEYS: [&str; 7] = [
-    "server.operator_token",
+    "server.bootstrap_token",
     "database.url",
     "queue.amqp_url",
     "hubspot.client_secret",
@@ -185,9 +185,13 @@ pub struct ServerConfig {
     pub max_in_flight: usize,
     /// How long SIGTERM waits for in-flight requests and messages.
     pub shutdown_grace_secs: u64,
-    /// Bearer token of the operator API (`/api/v1`); without one the API is not served.
+    /// A one-time key that may only create the first admin over the API (`POST
+    /// /api/v1/operators`) while no active admin exists; `clientsync operators add` needs none.
     #[serde(default)]
-    pub operator_token: Option<SecretString>,
+    pub bootstrap_token: Option<SecretString>,
+    /// Failed operator authentications one client address may make per minute before it gets
+    /// 429 for the rest of that minute, so tokens and passwords cannot be guessed at speed.
+    pub auth_failures_per_minute: u32,
 }
 
 /// Store settings.
@@ -581,8 +585,8 @@ impl Config {
         if let Some(secret) = &self.hubspot.client_secret {
             check("hubspot.client_secret", secret.expose_secret(), MIN_SECRET_LEN)?;
         }
-        if let Some(token) = &self.server.operator_token {
-            check("server.operator_token", token.expose_secret(), MIN_SECRET_LEN)?;
+        if let Some(token) = &self.server.bootstrap_token {
+            check("server.bootstrap_token", token.expose_secret(), MIN_SECRET_LEN)?;
         }
         if let Some(raw) = &self.clickup.webhook_secrets {
             for (index, pair) in raw.expose_secret().split(',').enumerate() {
@@ -751,9 +755,6 @@ impl Config {
                 env_var("clickup.webhook_secrets")
             ));
         }
-        if self.server.operator_token.is_none() {
-            missing.push(format!("{} (operator API off)", env_var("server.operator_token")));
-        }
         if self.hubspot.access_token.is_none() {
             missing.push(format!(
                 "{} (no HubSpot enrichment or backfill)",
@@ -909,10 +910,10 @@ mod tests {
     fn a_secret_made_of_digits_stays_text() {
         let config = Config::load_from(
             None,
-            env(&[("CLIENTSYNC_SERVER__OPERATOR_TOKEN", "12345678901234567890")]),
+            env(&[("CLIENTSYNC_SERVER__BOOTSTRAP_TOKEN", "12345678901234567890")]),
         )
         .unwrap();
-        let token = config.server.operator_token.unwrap();
+        let token = config.server.bootstrap_token.unwrap();
         assert_eq!(token.expose_secret(), "12345678901234567890");
     }
 
@@ -944,10 +945,7 @@ mod tests {
             "an empty secret verifies nothing"
         );
         assert!(config.hubspot.secret().is_none());
-        assert!(
-            config.server.operator_token.is_none(),
-            "the operator API stays off"
-        );
+        assert!(config.server.bootstrap_token.is_none(), "no bootstrap token");
         assert!(config.clickup.api_token.is_none());
         assert!(config.clickup.team_id.is_none());
     }

@@ -1,6 +1,7 @@
 //! clientsync: one true list of clients across HubSpot and ClickUp.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
+pub mod access;
 pub mod api;
 pub mod backfill;
 pub mod batch;
@@ -13,7 +14,6 @@ pub mod generate;
 #[cfg(test)]
 mod hostile_text;
 pub mod metrics;
-pub mod operator;
 pub mod queue;
 pub mod receiver;
 pub mod reconcile;
@@ -21,6 +21,7 @@ pub mod saas;
 pub mod simulator;
 pub mod sources;
 pub mod startup;
+pub mod steward;
 pub mod store;
 pub mod telemetry;
 pub mod worker;

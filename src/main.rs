@@ -24,6 +24,10 @@ async fn main() -> anyhow::Result<()> {
         Command::Generate(args) => return cli::generate(args),
         Command::Evaluate(args) => return cli::evaluate(args),
         Command::Probe(args) => return cli::probe(args),
+        Command::Openapi => {
+            print!("{}", clientsync::api::openapi::document());
+            return Ok(());
+        }
         Command::Simulate(args) => return cli::simulate(args).await,
         Command::Demo(args) => {
             // The demo prints its own story; logs only for what goes wrong.
@@ -51,6 +55,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Fit(args) => cli::fit(&config, &args).await,
         Command::Backfill(args) => cli::backfill(&config, &args).await,
         Command::Outbox(args) => cli::outbox(&config, &args).await,
+        Command::Operators(args) => cli::operators(&config, &args).await,
         Command::ReplayDead { limit } => {
             let db = startup::connect(&config).await?;
             let queue = startup::build_queue(&config, &db, &Clock::system());
@@ -64,6 +69,7 @@ async fn main() -> anyhow::Result<()> {
         | Command::Generate(_)
         | Command::Evaluate(_)
         | Command::Probe(_)
-        | Command::Simulate(_) => Ok(()),
+        | Command::Simulate(_)
+        | Command::Openapi => Ok(()),
     }
 }

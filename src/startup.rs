@@ -14,7 +14,7 @@ use secrecy::ExposeSecret;
 use tokio_util::sync::CancellationToken;
 
 use crate::{
-    api::{self, health::Probes, metrics::Scrape, operator::OperatorState},
+    api::{self, ApiState, auth::Guard, health::Probes, metrics::Scrape},
     clock::Clock,
     config::Config,
     queue::{
@@ -146,14 +146,14 @@ impl Application {
                 db: db.clone(),
             })
         });
-        let operator_api = match (role, &config.server.operator_token) {
-            (Role::Receiver | Role::All, Some(token)) => Some(web::Data::new(OperatorState {
+        let operator_api = matches!(role, Role::Receiver | Role::All).then(|| {
+            web::Data::new(ApiState {
                 db: db.clone(),
                 matching: matching.clone(),
-                token: token.clone(),
-            })),
-            (_, _) => None,
-        };
+                guard: Guard::new(config.server.auth_failures_per_minute),
+                bootstrap: config.server.bootstrap_token.clone(),
+            })
+        });
         let server = HttpServer::new(move || {
             let mut app = App::new()
                 .wrap(middleware::NormalizePath::trim())
@@ -169,7 +169,7 @@ impl Application {
                 app = app.app_data(scrape.clone()).configure(api::metrics::routes);
             }
             if let Some(state) = &operator_api {
-                app = app.app_data(state.clone()).configure(api::operator::routes);
+                app = app.app_data(state.clone()).configure(api::v1);
             }
             if let Some(state) = &receiver {
                 app = app.app_data(state.clone()).configure(receiver::routes);

@@ -1,12 +1,16 @@
 //! SeaORM entities of the clientsync store; the schema itself lives in `migration/`.
 
+pub mod audit_log;
 pub mod backfill_cursors;
 pub mod clients;
 pub mod conflicts;
 pub mod decisions;
 pub mod field_provenance;
 pub mod inbox_events;
+pub mod match_exclusions;
 pub mod match_keys;
+pub mod operator_tokens;
+pub mod operators;
 pub mod outbox;
 pub mod queue_messages;
 pub mod source_records;

@@ -1,5 +1,45 @@
-//! Operational HTTP endpoints beside the webhooks.
+//! HTTP endpoints beside the webhooks: health, metrics, and the operator API v1 (one file per
+//! resource), whose errors are all `{code, detail}` and whose callers are always identified.
 
+pub mod audit;
+pub mod auth;
+pub mod clients;
+pub mod conflicts;
+pub mod error;
 pub mod health;
 pub mod metrics;
-pub mod operator;
+pub mod openapi;
+pub mod operators;
+pub mod page;
+
+use actix_web::{middleware::ErrorHandlers, web};
+use sea_orm::DatabaseConnection;
+use secrecy::SecretString;
+
+use crate::reconcile::Matching;
+
+/// What the operator routes share.
+pub struct ApiState {
+    /// The store.
+    pub db: DatabaseConnection,
+    /// Matching settings, for normalizing pinned values and re-deriving clients.
+    pub matching: Matching,
+    /// Counts failed authentications per address.
+    pub guard: auth::Guard,
+    /// The bootstrap token, if set: it may only create the first admin.
+    pub bootstrap: Option<SecretString>,
+}
+
+/// Mounts `/api/v1` and its docs.
+pub fn v1(cfg: &mut web::ServiceConfig) {
+    cfg.service(openapi::docs()).service(
+        web::scope("/api/v1")
+            .configure(error::extractors)
+            .wrap(ErrorHandlers::new().default_handler(error::json_body))
+            .configure(conflicts::routes)
+            .configure(clients::routes)
+            .configure(operators::routes)
+            .configure(audit::routes)
+            .default_service(web::to(error::not_found)),
+    );
+}

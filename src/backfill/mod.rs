@@ -17,7 +17,7 @@ use crate::{
     engine::{Outcome, ProcessError, process, process_batch},
     queue::Envelope,
     reconcile::Matching,
-    saas::{ApiError, Apis},
+    saas::{Apis, SaasError},
     sources::{self, mapping::FieldMapping},
     store::{
         cursors::{self, Cursor},
@@ -60,7 +60,7 @@ pub enum Since {
 pub enum BackfillError {
     /// A source API failed after its retries.
     #[error(transparent)]
-    Api(#[from] ApiError),
+    Api(#[from] SaasError),
     /// The store failed.
     #[error("store: {0}")]
     Store(#[from] sea_orm::DbErr),

@@ -8,6 +8,7 @@ mod backfill;
 mod demo;
 mod fit;
 mod matching;
+mod operators;
 mod outbox;
 mod probe;
 mod simulate;
@@ -16,6 +17,7 @@ pub use backfill::{BackfillArgs, backfill};
 pub use demo::{DemoArgs, DemoSummary, demo};
 pub use fit::{FitArgs, fit};
 pub use matching::{EvaluateArgs, GenerateArgs, MatchArgs, evaluate, generate, run_match};
+pub use operators::{OperatorsArgs, OperatorsCommand, RoleArg, operators, run as run_operators};
 pub use outbox::{OutboxArgs, OutboxCliError, OutboxCommand, StatusArg, outbox, run as run_outbox};
 pub use probe::{ProbeArgs, probe};
 pub use simulate::{SimulateArgs, simulate};
@@ -73,6 +75,11 @@ pub enum Command {
     },
     /// See planned write-backs (pending, sent, failed with their reason) and retry failed ones.
     Outbox(OutboxArgs),
+    /// Manage operators of the API and console: add (prints a token once), list, revoke,
+    /// set-role, token, passwd.
+    Operators(OperatorsArgs),
+    /// Print the operator API's OpenAPI 3.1 document (as committed in docs/openapi.json).
+    Openapi,
     /// Exit 0 when the service's HTTP port answers 200 (a health check for shell-less images).
     Probe(ProbeArgs),
     /// Run fake HubSpot and ClickUp APIs with seeded clients, for demos and end-to-end tests.
@@ -90,6 +97,7 @@ impl Command {
                 | Command::Evaluate(_)
                 | Command::Probe(_)
                 | Command::Simulate(_)
+                | Command::Openapi
         )
     }
 }

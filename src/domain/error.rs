@@ -18,4 +18,10 @@ pub enum DomainError {
     /// A name with no letters.
     #[error("name is empty")]
     EmptyName,
+    /// An operator name the service cannot use.
+    #[error("operator name: {0}")]
+    InvalidOperatorName(String),
+    /// A role that does not exist.
+    #[error("unknown role `{0}`: viewer, steward or admin")]
+    InvalidRole(String),
 }

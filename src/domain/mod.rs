@@ -1,5 +1,6 @@
 //! Domain values parsed once at the edge, so the rest of the code never sees an invalid one.
 
+pub mod actor;
 pub mod birth_date;
 pub mod document_key;
 pub mod email;
@@ -10,6 +11,7 @@ pub mod name;
 pub mod phone;
 pub mod source;
 
+pub use actor::{Actor, OperatorName, Via};
 pub use birth_date::BirthDate;
 pub use document_key::{DocumentKey, SpanishCheck};
 pub use email::Email;

@@ -89,7 +89,7 @@ pub enum ProcessError {
     Store(#[from] StoreError),
     /// Reading the object from its source failed (enrichment).
     #[error("enrichment failed: {0}")]
-    Source(#[from] crate::saas::ApiError),
+    Source(#[from] crate::saas::SaasError),
 }
 
 impl From<DbErr> for ProcessError {

@@ -15,7 +15,7 @@ use reqwest::{
 };
 use serde_json::Value;
 
-use super::ApiError;
+use super::SaasError;
 use crate::{domain::source::Source, metrics};
 
 /// How hard one account may be called.
@@ -79,8 +79,8 @@ pub(crate) struct Window {
 
 impl Caller {
     /// A caller sending `authorization` verbatim (`Bearer …` for HubSpot, the bare token for ClickUp).
-    pub fn new(source: Source, authorization: &str, limits: Limits) -> Result<Self, ApiError> {
-        let setup = |reason: String| ApiError::Setup {
+    pub fn new(source: Source, authorization: &str, limits: Limits) -> Result<Self, SaasError> {
+        let setup = |reason: String| SaasError::Setup {
             system: source,
             reason,
         };
@@ -111,7 +111,7 @@ impl Caller {
         &self,
         call: &'static str,
         build: impl Fn(&reqwest::Client) -> RequestBuilder,
-    ) -> Result<Value, ApiError> {
+    ) -> Result<Value, SaasError> {
         let backoff = ExponentialBuilder::default()
             .with_min_delay(self.limits.min_backoff)
             .with_max_delay(self.limits.max_backoff)
@@ -119,7 +119,7 @@ impl Caller {
             .with_jitter();
         (|| self.attempt(call, &build))
             .retry(backoff)
-            .when(ApiError::retry_in_call)
+            .when(SaasError::retry_in_call)
             .notify(|e, delay| tracing::debug!(error = %e, ?delay, "API call failed; retrying"))
             .await
     }
@@ -128,7 +128,7 @@ impl Caller {
         &self,
         call: &'static str,
         build: &impl Fn(&reqwest::Client) -> RequestBuilder,
-    ) -> Result<Value, ApiError> {
+    ) -> Result<Value, SaasError> {
         self.wait_for_window().await;
         self.limiter.until_ready().await;
         let started = Instant::now();
@@ -138,7 +138,7 @@ impl Caller {
             .await;
         let result = match sent {
             Ok(response) => self.read(call, response).await,
-            Err(e) => Err(ApiError::Unreachable {
+            Err(e) => Err(SaasError::Unreachable {
                 system: self.source,
                 call,
                 reason: without_url(&e),
@@ -146,8 +146,8 @@ impl Caller {
         };
         let label = match &result {
             Ok(_) => "ok",
-            Err(ApiError::RateLimited { .. }) => "rate_limited",
-            Err(ApiError::NotFound { .. }) => "not_found",
+            Err(SaasError::RateLimited { .. }) => "rate_limited",
+            Err(SaasError::NotFound { .. }) => "not_found",
             Err(_) => "error",
         };
         metrics::api_call(self.source, call, label, started.elapsed());
@@ -168,7 +168,7 @@ impl Caller {
         }
     }
 
-    async fn read(&self, call: &'static str, response: Response) -> Result<Value, ApiError> {
+    async fn read(&self, call: &'static str, response: Response) -> Result<Value, SaasError> {
         let status = response.status();
         let window = window_of(self.source, response.headers());
         if let Some(remaining) = window.remaining {
@@ -180,7 +180,7 @@ impl Caller {
         if window.remaining == Some(0) || status == StatusCode::TOO_MANY_REQUESTS {
             self.pause_for(window.resets_in.unwrap_or(Duration::from_secs(1)));
         }
-        let bytes = response.bytes().await.map_err(|e| ApiError::Unreachable {
+        let bytes = response.bytes().await.map_err(|e| SaasError::Unreachable {
             system: self.source,
             call,
             reason: without_url(&e),
@@ -190,7 +190,7 @@ impl Caller {
             return match body {
                 Some(value) => Ok(value),
                 None if bytes.iter().all(u8::is_ascii_whitespace) => Ok(Value::Null),
-                None => Err(ApiError::Decode {
+                None => Err(SaasError::Decode {
                     system: self.source,
                     call,
                     reason: "the body is not JSON".into(),
@@ -200,8 +200,8 @@ impl Caller {
         let message = body.as_ref().map(message_of).unwrap_or_default();
         let system = self.source;
         Err(match status.as_u16() {
-            404 => ApiError::NotFound { system, call },
-            429 => ApiError::RateLimited {
+            404 => SaasError::NotFound { system, call },
+            429 => SaasError::RateLimited {
                 system,
                 call,
                 policy: body
@@ -215,20 +215,20 @@ impl Caller {
             423 => {
                 // HubSpot: contended writes to one record; it asks for at least 2 s.
                 self.pause_for(Duration::from_secs(2));
-                ApiError::Server {
+                SaasError::Server {
                     system,
                     call,
                     status: 423,
                     message,
                 }
             }
-            s if s >= 500 => ApiError::Server {
+            s if s >= 500 => SaasError::Server {
                 system,
                 call,
                 status: s,
                 message,
             },
-            s => ApiError::Rejected {
+            s => SaasError::Rejected {
                 system,
                 call,
                 status: s,

@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use super::{ApiError, Caller, Limits, url};
+use super::{Caller, Limits, SaasError, url};
 use crate::domain::source::Source;
 
 /// One page of a list's tasks.
@@ -45,19 +45,19 @@ pub struct ClickUpApi {
 impl ClickUpApi {
     /// A client of the workspace reachable with `token` (a personal `pk_…` token is sent bare,
     /// an OAuth token as `Bearer …`, as the caller configures it).
-    pub fn new(base: &str, token: &str, limits: Limits) -> Result<Self, ApiError> {
+    pub fn new(base: &str, token: &str, limits: Limits) -> Result<Self, SaasError> {
         Ok(Self {
             caller: Caller::new(Source::ClickUp, token, limits)?,
             base: base.trim_end_matches('/').to_owned(),
         })
     }
 
-    fn url(&self, segments: &[&str]) -> Result<reqwest::Url, ApiError> {
+    fn url(&self, segments: &[&str]) -> Result<reqwest::Url, SaasError> {
         url(Source::ClickUp, &self.base, segments)
     }
 
     /// The task as it is now, custom fields included.
-    pub async fn task(&self, id: &str) -> Result<Value, ApiError> {
+    pub async fn task(&self, id: &str) -> Result<Value, SaasError> {
         let url = self.url(&["v2", "task", id])?;
         self.caller.send("get_task", |http| http.get(url.clone())).await
     }
@@ -69,7 +69,7 @@ impl ClickUpApi {
         list_id: &str,
         page: u32,
         updated_after_ms: Option<i64>,
-    ) -> Result<TaskPage, ApiError> {
+    ) -> Result<TaskPage, SaasError> {
         let url = self.url(&["v2", "list", list_id, "task"])?;
         let page = page.to_string();
         let after = updated_after_ms.map(|ms| ms.to_string());
@@ -93,7 +93,7 @@ impl ClickUpApi {
             .get("tasks")
             .and_then(Value::as_array)
             .cloned()
-            .ok_or_else(|| ApiError::Decode {
+            .ok_or_else(|| SaasError::Decode {
                 system: Source::ClickUp,
                 call: "list_tasks",
                 reason: "no `tasks` array".into(),
@@ -106,7 +106,7 @@ impl ClickUpApi {
     }
 
     /// The custom fields a list's tasks can carry, dropdown options included.
-    pub async fn fields(&self, list_id: &str) -> Result<Vec<Value>, ApiError> {
+    pub async fn fields(&self, list_id: &str) -> Result<Vec<Value>, SaasError> {
         let url = self.url(&["v2", "list", list_id, "field"])?;
         let answer = self
             .caller
@@ -121,7 +121,7 @@ impl ClickUpApi {
 
     /// Sets one custom field of a task (`value` in the field type's shape: text as a string,
     /// a dropdown as its option's UUID).
-    pub async fn set_field(&self, task_id: &str, field_id: &str, value: Value) -> Result<(), ApiError> {
+    pub async fn set_field(&self, task_id: &str, field_id: &str, value: Value) -> Result<(), SaasError> {
         let url = self.url(&["v2", "task", task_id, "field", field_id])?;
         let body = json!({ "value": value });
         self.caller
@@ -131,7 +131,7 @@ impl ClickUpApi {
     }
 
     /// Health of the webhooks this token's user created in a workspace.
-    pub async fn webhooks(&self, team_id: &str) -> Result<Vec<WebhookHealth>, ApiError> {
+    pub async fn webhooks(&self, team_id: &str) -> Result<Vec<WebhookHealth>, SaasError> {
         let url = self.url(&["v2", "team", team_id, "webhook"])?;
         let answer = self
             .caller

@@ -6,7 +6,7 @@ use std::{collections::BTreeMap, num::NonZeroU32};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use serde_json::{Value, json};
 
-use super::{ApiError, Caller, Limits, url};
+use super::{Caller, Limits, SaasError, url};
 use crate::domain::source::Source;
 
 /// Most ids or updates HubSpot takes in one batch call.
@@ -41,11 +41,11 @@ pub struct HubSpotApi {
 }
 
 /// The URL path segment of a record kind.
-fn objects_of(kind: &str) -> Result<&'static str, ApiError> {
+fn objects_of(kind: &str) -> Result<&'static str, SaasError> {
     match kind {
         "contact" => Ok("contacts"),
         "company" => Ok("companies"),
-        other => Err(ApiError::Setup {
+        other => Err(SaasError::Setup {
             system: Source::HubSpot,
             reason: format!("`{other}` is not a synced HubSpot object"),
         }),
@@ -63,7 +63,7 @@ fn modified_property(kind: &str) -> &'static str {
 
 impl HubSpotApi {
     /// A client of the account behind `token` (a private app's access token).
-    pub fn new(base: &str, token: &str, limits: Limits) -> Result<Self, ApiError> {
+    pub fn new(base: &str, token: &str, limits: Limits) -> Result<Self, SaasError> {
         let search = Quota::per_second(SEARCH_PER_SECOND);
         Ok(Self {
             caller: Caller::new(Source::HubSpot, &format!("Bearer {token}"), limits)?,
@@ -72,7 +72,7 @@ impl HubSpotApi {
         })
     }
 
-    fn url(&self, kind: &str, rest: &[&str]) -> Result<reqwest::Url, ApiError> {
+    fn url(&self, kind: &str, rest: &[&str]) -> Result<reqwest::Url, SaasError> {
         let objects = objects_of(kind)?;
         let mut segments = vec!["crm", "v3", "objects", objects];
         segments.extend_from_slice(rest);
@@ -86,7 +86,7 @@ impl HubSpotApi {
         kind: &str,
         ids: &[String],
         properties: &[String],
-    ) -> Result<Vec<Value>, ApiError> {
+    ) -> Result<Vec<Value>, SaasError> {
         let url = self.url(kind, &["batch", "read"])?;
         let mut objects = Vec::with_capacity(ids.len());
         for chunk in ids.chunks(BATCH_LIMIT) {
@@ -109,7 +109,7 @@ impl HubSpotApi {
         kind: &str,
         properties: &[String],
         after: Option<&str>,
-    ) -> Result<Page, ApiError> {
+    ) -> Result<Page, SaasError> {
         let url = self.url(kind, &[])?;
         let limit = PAGE_SIZE.to_string();
         let properties = properties.join(",");
@@ -137,7 +137,7 @@ impl HubSpotApi {
         properties: &[String],
         since_ms: i64,
         after: Option<&str>,
-    ) -> Result<Page, ApiError> {
+    ) -> Result<Page, SaasError> {
         let url = self.url(kind, &["search"])?;
         let modified = modified_property(kind);
         let mut body = json!({
@@ -164,7 +164,7 @@ impl HubSpotApi {
         &self,
         kind: &str,
         updates: &[(String, BTreeMap<String, Option<String>>)],
-    ) -> Result<(), ApiError> {
+    ) -> Result<(), SaasError> {
         let url = self.url(kind, &["batch", "update"])?;
         for chunk in updates.chunks(BATCH_LIMIT) {
             let body = json!({
@@ -181,19 +181,19 @@ impl HubSpotApi {
     }
 }
 
-fn results(answer: &Value, call: &'static str) -> Result<Vec<Value>, ApiError> {
+fn results(answer: &Value, call: &'static str) -> Result<Vec<Value>, SaasError> {
     answer
         .get("results")
         .and_then(Value::as_array)
         .cloned()
-        .ok_or_else(|| ApiError::Decode {
+        .ok_or_else(|| SaasError::Decode {
             system: Source::HubSpot,
             call,
             reason: "no `results` array".into(),
         })
 }
 
-fn page(answer: &Value, call: &'static str) -> Result<Page, ApiError> {
+fn page(answer: &Value, call: &'static str) -> Result<Page, SaasError> {
     Ok(Page {
         objects: results(answer, call)?,
         next: answer.pointer("/paging/next/after").and_then(|a| {

@@ -30,7 +30,7 @@ pub struct Apis {
 
 impl Apis {
     /// The clients the configuration has tokens for.
-    pub fn from_config(config: &Config) -> Result<Self, ApiError> {
+    pub fn from_config(config: &Config) -> Result<Self, SaasError> {
         let hubspot = match &config.hubspot.access_token {
             Some(token) => {
                 let limits = limits(
@@ -69,7 +69,7 @@ fn limits(config: &Config, requests: u32, window_ms: u64) -> Limits {
 
 /// Why an API call failed, naming the call, so a dead letter or a log line says what to fix.
 #[derive(Debug, Clone, thiserror::Error)]
-pub enum ApiError {
+pub enum SaasError {
     /// No answer: connection refused, reset, or timed out.
     #[error("{system} {call}: no answer: {reason}")]
     Unreachable {
@@ -145,8 +145,8 @@ pub enum ApiError {
 }
 
 /// `base` with `segments` appended, each percent-encoded: ids from webhooks are untrusted.
-pub(crate) fn url(source: Source, base: &str, segments: &[&str]) -> Result<reqwest::Url, ApiError> {
-    let bad = |reason: &str| ApiError::Setup {
+pub(crate) fn url(source: Source, base: &str, segments: &[&str]) -> Result<reqwest::Url, SaasError> {
+    let bad = |reason: &str| SaasError::Setup {
         system: source,
         reason: format!("API base `{base}` {reason}"),
     };
@@ -161,25 +161,25 @@ pub(crate) fn url(source: Source, base: &str, segments: &[&str]) -> Result<reqwe
     Ok(url)
 }
 
-impl ApiError {
+impl SaasError {
     /// Transient failures are retried (in the call, then through the queue); others are final.
     pub fn is_transient(&self) -> bool {
         match self {
-            ApiError::Unreachable { .. } | ApiError::Server { .. } => true,
+            SaasError::Unreachable { .. } | SaasError::Server { .. } => true,
             // A spent daily quota frees up at the account's midnight: the queue's backoff
             // spaces the retries, a tight in-call loop would only add errors.
-            ApiError::RateLimited { .. } => true,
-            ApiError::Rejected { .. }
-            | ApiError::NotFound { .. }
-            | ApiError::Decode { .. }
-            | ApiError::Setup { .. } => false,
+            SaasError::RateLimited { .. } => true,
+            SaasError::Rejected { .. }
+            | SaasError::NotFound { .. }
+            | SaasError::Decode { .. }
+            | SaasError::Setup { .. } => false,
         }
     }
 
     /// Whether retrying within the call makes sense (a spent daily quota does not).
     fn retry_in_call(&self) -> bool {
         match self {
-            ApiError::RateLimited { policy, .. } => policy != "DAILY",
+            SaasError::RateLimited { policy, .. } => policy != "DAILY",
             other => other.is_transient(),
         }
     }

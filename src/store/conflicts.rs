@@ -269,6 +269,11 @@ pub async fn list(
         .await?)
 }
 
+/// One conflict by id.
+pub async fn get(db: &impl ConnectionTrait, id: Uuid) -> Result<Option<conflicts::Model>, StoreError> {
+    Ok(conflicts::Entity::find_by_id(id).one(db).await?)
+}
+
 /// One conflict, locked until the transaction ends so two operators cannot both resolve it.
 pub async fn get_for_update(
     db: &impl ConnectionTrait,

@@ -1,11 +1,13 @@
 //! The SeaORM store: connection, migrations, and Model <-> domain conversions per table.
 
+pub mod audit;
 pub mod clients;
 pub mod conflicts;
 pub mod cursors;
 pub mod decisions;
 pub mod inbox;
 pub mod match_keys;
+pub mod operators;
 pub mod outbox;
 pub mod provenance;
 pub mod records;

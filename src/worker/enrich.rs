@@ -11,7 +11,7 @@ use serde_json::Value;
 use crate::{
     domain::source::{ObjectKind, Source},
     queue::Envelope,
-    saas::{ApiError, Apis, clickup::ClickUpApi, hubspot::HubSpotApi},
+    saas::{Apis, SaasError, clickup::ClickUpApi, hubspot::HubSpotApi},
     sources::{self, EventEffect, OwnWrites, mapping::FieldMapping},
 };
 
@@ -46,7 +46,7 @@ impl Enricher {
         &self,
         events: &[&Envelope],
         mapping: &FieldMapping,
-    ) -> Vec<Result<EventEffect, ApiError>> {
+    ) -> Vec<Result<EventEffect, SaasError>> {
         let effects: Vec<EventEffect> = events
             .iter()
             .map(|env| {
@@ -75,7 +75,7 @@ impl Enricher {
                     },
                     Source::ClickUp if self.clickup.is_some() => match clickup.get(&env.object_id) {
                         Some(Ok(task)) => Ok(sources::clickup::snapshot(task, mapping)),
-                        Some(Err(ApiError::NotFound { .. })) => Ok(EventEffect::Delete { kind }),
+                        Some(Err(SaasError::NotFound { .. })) => Ok(EventEffect::Delete { kind }),
                         Some(Err(e)) => Err(e.clone()),
                         None => Ok(EventEffect::Thin { kind }),
                     },
@@ -92,7 +92,7 @@ impl Enricher {
         events: &[&Envelope],
         effects: &[EventEffect],
         mapping: &FieldMapping,
-    ) -> Result<HashMap<(ObjectKind, String), Value>, ApiError> {
+    ) -> Result<HashMap<(ObjectKind, String), Value>, SaasError> {
         let mut objects = HashMap::new();
         let Some(api) = &self.hubspot else {
             return Ok(objects);
@@ -128,7 +128,7 @@ impl Enricher {
         &self,
         events: &[&Envelope],
         effects: &[EventEffect],
-    ) -> HashMap<String, Result<Value, ApiError>> {
+    ) -> HashMap<String, Result<Value, SaasError>> {
         let Some(api) = &self.clickup else {
             return HashMap::new();
         };

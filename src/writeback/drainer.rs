@@ -22,7 +22,7 @@ use crate::{
         source::{ObjectKind, Source},
     },
     reconcile::{Field, FieldValue, merge::WRITE_BACK_EVENT},
-    saas::{ApiError, Apis},
+    saas::{Apis, SaasError},
     sources::{mapping::FieldMapping, scalar_text},
     store::{outbox, records, write_log},
 };
@@ -44,7 +44,7 @@ pub struct Drained {
 enum Sent {
     Written,
     NoPlace(&'static str),
-    Failed(ApiError),
+    Failed(SaasError),
 }
 
 /// Sends outbox rows and settles each by its result.
@@ -310,12 +310,12 @@ impl Drainer {
 
 /// The wait after the `attempts`-th failed attempt: exponential with jitter, capped at `max`,
 /// and no shorter than the source asked for.
-fn delay(backoff: &ExponentialBuilder, max: Duration, attempts: u32, error: &ApiError) -> Duration {
+fn delay(backoff: &ExponentialBuilder, max: Duration, attempts: u32, error: &SaasError) -> Duration {
     // The iterator is walked to the n-th wait; past 64 doublings every wait is at the cap.
     let n = usize::try_from(attempts.saturating_sub(1).min(64)).unwrap_or(64);
     let wait = backoff.build().nth(n).unwrap_or(max).min(max);
     match error {
-        ApiError::RateLimited {
+        SaasError::RateLimited {
             retry_after: Some(asked),
             ..
         } => wait.max(*asked),
@@ -324,8 +324,8 @@ fn delay(backoff: &ExponentialBuilder, max: Duration, attempts: u32, error: &Api
 }
 
 /// The error a row gets when its source has no API client configured any more.
-fn missing(system: Source) -> ApiError {
-    ApiError::Setup {
+fn missing(system: Source) -> SaasError {
+    SaasError::Setup {
         system,
         reason: "no API token configured; write-back cannot reach it".into(),
     }
@@ -348,7 +348,7 @@ fn updates(objects: &Objects) -> Vec<(String, BTreeMap<String, Option<String>>)>
 }
 
 /// Every row of a batch, settled by the batch's result.
-fn settled(objects: Objects, result: &Result<(), ApiError>) -> Vec<(Row, Sent)> {
+fn settled(objects: Objects, result: &Result<(), SaasError>) -> Vec<(Row, Sent)> {
     objects
         .into_values()
         .flatten()
@@ -406,8 +406,8 @@ fn custom_value(
 mod tests {
     use super::*;
 
-    fn outage() -> ApiError {
-        ApiError::Server {
+    fn outage() -> SaasError {
+        SaasError::Server {
             system: Source::HubSpot,
             call: "batch_update",
             status: 503,
@@ -440,7 +440,7 @@ mod tests {
             .with_min_delay(Duration::from_secs(1))
             .with_max_delay(max)
             .without_max_times();
-        let limited = ApiError::RateLimited {
+        let limited = SaasError::RateLimited {
             system: Source::HubSpot,
             call: "batch_update",
             policy: "DAILY".into(),

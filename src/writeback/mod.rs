@@ -29,7 +29,7 @@ use crate::{
         source::{ObjectKind, Source},
     },
     reconcile::Field,
-    saas::{ApiError, Apis},
+    saas::{Apis, SaasError},
     sources::mapping::FieldMapping,
     store::{
         StoreError, clients as client_store, conflicts,
@@ -60,7 +60,7 @@ pub struct Write {
 pub enum WriteBackError {
     /// A source API refused or failed.
     #[error(transparent)]
-    Api(#[from] ApiError),
+    Api(#[from] SaasError),
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),

@@ -339,6 +339,16 @@ impl TestApp {
             .expect("provenance")
     }
 
+    /// Creates an operator through the service layer, as the CLI would; returns their token.
+    pub async fn add_operator(&self, name: &str, role: entity::operators::Role) -> String {
+        use secrecy::ExposeSecret;
+        let cli = clientsync::domain::Actor::cli(Some("test"));
+        let (_, issued) = clientsync::access::add(&self.db, &cli, name, role)
+            .await
+            .expect("add operator");
+        issued.secret.expose_secret().to_owned()
+    }
+
     pub async fn inbox_count(&self) -> u64 {
         inbox_events::Entity::find().count(&self.db).await.expect("count")
     }

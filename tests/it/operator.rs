@@ -1,13 +1,24 @@
 //! Operators see the conflicts, decide them, and their decisions stand until they clear them.
 
 use entity::conflicts::{ConflictKind, ConflictStatus};
+use entity::operators::Role;
 use reqwest::StatusCode;
-use secrecy::SecretString;
 use serde_json::{Value, json};
 
 use crate::helpers::{Backend, TestApp, clickup_task_update, hubspot_property, now_ms, spawn_app_with};
 
-const TOKEN: &str = "test-operator-token";
+/// An app with one steward, `alice`, and her token.
+pub struct OperatedApp {
+    pub app: TestApp,
+    pub token: String,
+}
+
+impl std::ops::Deref for OperatedApp {
+    type Target = TestApp;
+    fn deref(&self) -> &TestApp {
+        &self.app
+    }
+}
 
 on_both_backends!(
     the_operator_api_refuses_requests_without_the_token,
@@ -17,19 +28,18 @@ on_both_backends!(
     a_decision_that_does_not_fit_the_conflict_is_refused_and_changes_nothing,
 );
 
-async fn operator_app(backend: Backend) -> TestApp {
-    spawn_app_with(backend, |config| {
-        config.server.operator_token = Some(SecretString::from(TOKEN));
-    })
-    .await
+async fn operator_app(backend: Backend) -> OperatedApp {
+    let app = spawn_app_with(backend, |_| {}).await;
+    let token = app.add_operator("alice", Role::Steward).await;
+    OperatedApp { app, token }
 }
 
-impl TestApp {
+impl OperatedApp {
     async fn operator_get(&self, path: &str) -> (StatusCode, Value) {
         let response = self
             .client
             .get(format!("{}{path}", self.address))
-            .bearer_auth(TOKEN)
+            .bearer_auth(&self.token)
             .send()
             .await
             .expect("request");
@@ -46,8 +56,7 @@ impl TestApp {
         let mut request = self
             .client
             .request(method, format!("{}{path}", self.address))
-            .bearer_auth(TOKEN)
-            .header("X-Operator", "alice");
+            .bearer_auth(&self.token);
         if let Some(body) = body {
             request = request.json(&body);
         }
@@ -70,7 +79,7 @@ impl TestApp {
 }
 
 /// One person in both systems, with phones that disagree: one field_mismatch conflict.
-async fn phones_disagree(app: &TestApp, t: i64) {
+async fn phones_disagree(app: &OperatedApp, t: i64) {
     let contact = json!([
         hubspot_property(1, "email", "eva@example.com", t),
         hubspot_property(1, "phone", "+34 611 111 111", t + 1),
@@ -106,7 +115,7 @@ async fn the_operator_api_refuses_requests_without_the_token(backend: Backend) {
         .expect("request");
     assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
     let body = wrong.text().await.unwrap_or_default();
-    assert!(!body.contains(TOKEN), "the token never appears in answers");
+    assert!(!body.contains(&app.token), "the token never appears in answers");
 }
 
 #[tokio::test]
@@ -117,7 +126,7 @@ async fn the_bearer_scheme_is_accepted_in_any_case() {
         let response = app
             .client
             .get(&url)
-            .header("Authorization", format!("{scheme} {TOKEN}"))
+            .header("Authorization", format!("{scheme} {}", app.token))
             .send()
             .await
             .expect("request");
@@ -252,24 +261,22 @@ async fn a_decision_that_does_not_fit_the_conflict_is_refused_and_changes_nothin
     let (status, body) = app
         .resolve(&id, json!({"action": "pin", "value": "not a phone"}))
         .await;
-    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert_eq!(body["code"], "unprocessable", "{body}");
     assert!(
-        body["error"].as_str().is_some_and(|e| e.contains("phone")),
+        body["detail"].as_str().is_some_and(|e| e.contains("phone")),
         "{body}"
     );
-    let unnamed = app
+    let viewer = app.add_operator("vera", Role::Viewer).await;
+    let refused = app
         .client
         .post(format!("{}/api/v1/conflicts/{id}/resolve", app.address))
-        .bearer_auth(TOKEN)
+        .bearer_auth(&viewer)
         .json(&json!({"action": "keep_hubspot"}))
         .send()
         .await
         .expect("request");
-    assert_eq!(
-        unnamed.status(),
-        StatusCode::BAD_REQUEST,
-        "who decides must be named"
-    );
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN, "a viewer only reads");
     let conflicts = app.conflicts().await;
     assert!(
         conflicts

@@ -3,18 +3,26 @@
 //! transaction that also re-derives the client, so the golden record shows it at once.
 
 use entity::conflicts::{self as conflict_rows, ConflictKind, ConflictStatus};
+use entity::operators::Role;
 use sea_orm::{DatabaseConnection, DatabaseTransaction, DbErr, TransactionTrait};
 use serde::Deserialize;
+use serde_json::json;
 use uuid::Uuid;
 
 use crate::{
+    access::{self, AccessError},
     domain::{
+        Actor,
         ids::ClientId,
         source::{ObjectKind, Source},
     },
     engine::{ProcessError, recompute},
     reconcile::{Field, Matching, normalize::Normalized},
-    store::{StoreError, clients, conflicts, provenance, records},
+    store::{
+        StoreError,
+        audit::{self, Entry},
+        clients, conflicts, provenance, records,
+    },
 };
 
 /// What an operator decided about a conflict.
@@ -48,36 +56,9 @@ impl Resolution {
     }
 }
 
-/// Who is acting: recorded on every conflict they resolve and every value they pin.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Operator(String);
-
-impl Operator {
-    /// Checks an operator name: 1–64 printable characters, not the service's own name.
-    pub fn parse(raw: &str) -> Result<Self, OperatorError> {
-        let name = raw.trim();
-        if name.is_empty() || name.chars().count() > 64 || name.chars().any(char::is_control) {
-            return Err(OperatorError::Invalid(
-                "operator name must be 1-64 printable characters".into(),
-            ));
-        }
-        if name == conflicts::SYSTEM {
-            return Err(OperatorError::Invalid(format!(
-                "`{name}` is reserved for the service"
-            )));
-        }
-        Ok(Self(name.to_owned()))
-    }
-
-    /// The name, as stored.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
 /// Why a decision was refused.
 #[derive(Debug, thiserror::Error)]
-pub enum OperatorError {
+pub enum StewardError {
     /// No such conflict, client or field.
     #[error("{0} not found")]
     NotFound(String),
@@ -95,23 +76,26 @@ pub enum OperatorError {
     /// A value or name that cannot be used.
     #[error("{0}")]
     Invalid(String),
+    /// The actor may not do this.
+    #[error(transparent)]
+    Access(#[from] AccessError),
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
 }
 
-impl From<DbErr> for OperatorError {
+impl From<DbErr> for StewardError {
     fn from(e: DbErr) -> Self {
-        OperatorError::Store(StoreError::Db(e))
+        StewardError::Store(StoreError::Db(e))
     }
 }
 
-impl From<ProcessError> for OperatorError {
+impl From<ProcessError> for StewardError {
     fn from(e: ProcessError) -> Self {
         match e {
-            ProcessError::Store(e) => OperatorError::Store(e),
+            ProcessError::Store(e) => StewardError::Store(e),
             // Resolving re-derives a client from stored records; it never calls a source.
-            ProcessError::Source(e) => OperatorError::Store(StoreError::Corrupt(e.to_string())),
+            ProcessError::Source(e) => StewardError::Store(StoreError::Corrupt(e.to_string())),
         }
     }
 }
@@ -122,16 +106,17 @@ pub async fn resolve(
     matching: &Matching,
     id: Uuid,
     resolution: Resolution,
-    by: &Operator,
-) -> Result<conflict_rows::Model, OperatorError> {
+    by: &Actor,
+) -> Result<conflict_rows::Model, StewardError> {
+    access::require(by, Role::Steward)?;
     let txn = db.begin().await?;
     let row = conflicts::get_for_update(&txn, id)
         .await?
-        .ok_or_else(|| OperatorError::NotFound(format!("conflict {id}")))?;
+        .ok_or_else(|| StewardError::NotFound(format!("conflict {id}")))?;
     if row.status != ConflictStatus::Open {
-        return Err(OperatorError::AlreadyResolved(id));
+        return Err(StewardError::AlreadyResolved(id));
     }
-    let not_applicable = || OperatorError::NotApplicable {
+    let not_applicable = || StewardError::NotApplicable {
         action: resolution.name(),
         kind: conflicts::kind_name(row.kind),
     };
@@ -147,9 +132,9 @@ pub async fn resolve(
             let value = match crate::reconcile::normalize::normalize_in(field, Some(value), matching.country)
             {
                 Normalized::Value(v, _) => v,
-                Normalized::Cleared => return Err(OperatorError::Invalid("the value is empty".into())),
+                Normalized::Cleared => return Err(StewardError::Invalid("the value is empty".into())),
                 Normalized::Rejected(why) => {
-                    return Err(OperatorError::Invalid(format!(
+                    return Err(StewardError::Invalid(format!(
                         "not a valid {}: {why}",
                         field.as_str()
                     )));
@@ -164,9 +149,28 @@ pub async fn resolve(
         }
         _ => return Err(not_applicable()),
     };
-    let row = conflicts::resolve(&txn, row, &note, by.as_str()).await?;
+    let before = json!({ "status": "open", "client_id": row.client_id });
+    let row = conflicts::resolve(&txn, row, &note, by.name()).await?;
+    audit::append(
+        &txn,
+        by,
+        Entry {
+            action: "conflict.resolve",
+            target_kind: "conflict",
+            target_id: id.to_string(),
+            before: Some(before),
+            after: Some(json!({
+                "status": "resolved",
+                "action": resolution.name(),
+                "resolution": row.resolution,
+                "client_id": row.client_id,
+            })),
+            ..Entry::default()
+        },
+    )
+    .await?;
     txn.commit().await?;
-    tracing::info!(conflict = %id, by = by.as_str(), resolution = resolution.name(), "conflict resolved");
+    tracing::info!(conflict = %id, by = by.name(), resolution = resolution.name(), "conflict resolved");
     Ok(row)
 }
 
@@ -176,31 +180,50 @@ pub async fn clear_pin(
     matching: &Matching,
     client: ClientId,
     field: Field,
-    by: &Operator,
-) -> Result<(), OperatorError> {
+    by: &Actor,
+) -> Result<(), StewardError> {
+    access::require(by, Role::Steward)?;
     let txn = db.begin().await?;
-    if !clients::lock(&txn, client).await? {
-        return Err(OperatorError::NotFound(format!("client {client}")));
-    }
+    let Some((row, pins)) = clients::find_with_provenance(&txn, client).await? else {
+        return Err(StewardError::NotFound(format!("client {client}")));
+    };
+    clients::lock(&txn, client).await?;
+    let pinned = pins
+        .get(&field)
+        .filter(|p| p.pinned)
+        .map(|_| clients::value_of(&row, field));
     if !provenance::unpin(&txn, client, field).await? {
-        return Err(OperatorError::NotFound(format!("pin on {}", field.as_str())));
+        return Err(StewardError::NotFound(format!("pin on {}", field.as_str())));
     }
     refresh(&txn, matching, client, by).await?;
+    audit::append(
+        &txn,
+        by,
+        Entry {
+            action: "client.unpin",
+            target_kind: "client",
+            target_id: client.to_string(),
+            before: Some(json!({ "field": field.as_str(), "pinned": pinned.flatten() })),
+            after: Some(json!({ "field": field.as_str(), "pinned": null })),
+            ..Entry::default()
+        },
+    )
+    .await?;
     txn.commit().await?;
-    tracing::info!(%client, field = field.as_str(), by = by.as_str(), "pin cleared");
+    tracing::info!(%client, field = field.as_str(), by = by.name(), "pin cleared");
     Ok(())
 }
 
-fn mismatch_target(row: &conflict_rows::Model) -> Result<(ClientId, Field), OperatorError> {
+fn mismatch_target(row: &conflict_rows::Model) -> Result<(ClientId, Field), StewardError> {
     let client = row
         .client_id
         .map(ClientId::from_uuid)
-        .ok_or_else(|| OperatorError::NotFound("the conflict's client".into()))?;
+        .ok_or_else(|| StewardError::NotFound("the conflict's client".into()))?;
     let field = row
         .field
         .as_deref()
         .and_then(Field::parse)
-        .ok_or_else(|| OperatorError::NotFound("the conflict's field".into()))?;
+        .ok_or_else(|| StewardError::NotFound("the conflict's field".into()))?;
     Ok((client, field))
 }
 
@@ -210,11 +233,11 @@ async fn pin(
     client: ClientId,
     field: Field,
     value: Option<String>,
-    by: &Operator,
+    by: &Actor,
     conflict: Uuid,
-) -> Result<(), OperatorError> {
+) -> Result<(), StewardError> {
     if !clients::lock(txn, client).await? {
-        return Err(OperatorError::NotFound(format!("client {client}")));
+        return Err(StewardError::NotFound(format!("client {client}")));
     }
     // A key another client holds would make two clients one: that is a link, not a pin.
     if matches!(field, Field::Email | Field::DocumentKey)
@@ -223,7 +246,7 @@ async fn pin(
             .await?
             .is_some_and(|owner| owner != client)
     {
-        return Err(OperatorError::Invalid(format!(
+        return Err(StewardError::Invalid(format!(
             "another client holds this {}; link the records instead",
             field.as_str()
         )));
@@ -233,7 +256,7 @@ async fn pin(
         client,
         field,
         value,
-        by.as_str(),
+        by.name(),
         &format!("conflict:{conflict}"),
     )
     .await?;
@@ -245,18 +268,11 @@ async fn refresh(
     txn: &DatabaseTransaction,
     matching: &Matching,
     client: ClientId,
-    by: &Operator,
-) -> Result<(), OperatorError> {
+    by: &Actor,
+) -> Result<(), StewardError> {
     let linked = records::linked_active(txn, client).await?;
     if let Some(trigger) = linked.first() {
-        recompute(
-            txn,
-            matching,
-            client,
-            trigger,
-            &format!("operator:{}", by.as_str()),
-        )
-        .await?;
+        recompute(txn, matching, client, trigger, &format!("operator:{}", by.name())).await?;
     }
     Ok(())
 }
@@ -267,30 +283,30 @@ async fn link(
     matching: &Matching,
     row: &conflict_rows::Model,
     target: ClientId,
-    by: &Operator,
-) -> Result<(), OperatorError> {
+    by: &Actor,
+) -> Result<(), StewardError> {
     let source: Source = row
         .source
         .parse()
-        .map_err(|_| OperatorError::NotFound(format!("source `{}`", row.source)))?;
+        .map_err(|_| StewardError::NotFound(format!("source `{}`", row.source)))?;
     let kind: ObjectKind = row
         .external_id
         .split(':')
         .next()
         .unwrap_or_default()
         .parse()
-        .map_err(|_| OperatorError::NotFound(format!("record {}", row.external_id)))?;
+        .map_err(|_| StewardError::NotFound(format!("record {}", row.external_id)))?;
     let mut record = records::load_or_new(txn, source, &row.external_id, kind).await?;
     if !record.is_stored() {
-        return Err(OperatorError::NotFound(format!("record {}", row.external_id)));
+        return Err(StewardError::NotFound(format!("record {}", row.external_id)));
     }
     if !clients::lock(txn, target).await? {
-        return Err(OperatorError::NotFound(format!("client {target}")));
+        return Err(StewardError::NotFound(format!("client {target}")));
     }
     let previous = record.client_id.filter(|c| *c != target);
     record.client_id = Some(target);
     records::save(txn, &mut record).await?;
-    let event = format!("operator:{}", by.as_str());
+    let event = format!("operator:{}", by.name());
     recompute(txn, matching, target, &record, &event).await?;
     if let Some(previous) = previous {
         if records::count_linked(txn, previous).await? == 0 {
@@ -305,15 +321,6 @@ async fn link(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn an_operator_name_is_printable_bounded_and_not_the_service() {
-        assert!(Operator::parse("alice").is_ok());
-        assert!(Operator::parse("  ").is_err());
-        assert!(Operator::parse(&"x".repeat(65)).is_err());
-        assert!(Operator::parse("bad\nname").is_err());
-        assert!(Operator::parse(conflicts::SYSTEM).is_err());
-    }
 
     #[test]
     fn resolutions_read_from_json_by_action() {

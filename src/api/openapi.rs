@@ -1,0 +1,79 @@
+//! The OpenAPI 3.1 document, generated from the handlers and their types, and the docs page
+//! (Swagger UI, vendored into the binary, so it renders with no network). Each operation's
+//! `security` lists the least role it needs, as OpenAPI 3.1 allows for non-OAuth schemes.
+
+use utoipa::{
+    Modify, OpenApi,
+    openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
+};
+use utoipa_swagger_ui::SwaggerUi;
+
+use super::{audit, clients, conflicts, error, operators};
+
+/// The operator API, as documented.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "clientsync operator API",
+        description = "See and decide what the sync would not decide: conflicts, clients, operators \
+                       and the audit log. Every operation needs a personal token \
+                       (`Authorization: Bearer cs_…`); `security` names the least role.",
+        license(name = "Apache-2.0", identifier = "Apache-2.0"),
+    ),
+    paths(
+        conflicts::list, conflicts::show, conflicts::resolve,
+        clients::show, clients::unpin,
+        operators::list, operators::add, operators::revoke, operators::set_role, operators::issue_token,
+        audit::list,
+    ),
+    components(schemas(error::ErrorOut)),
+    modifiers(&Tokens),
+    tags(
+        (name = "conflicts", description = "What the engine left to people"),
+        (name = "clients", description = "The golden list"),
+        (name = "operators", description = "People, roles and tokens (admin)"),
+        (name = "audit", description = "Every change by a person or the CLI"),
+    )
+)]
+pub struct ApiDoc;
+
+struct Tokens;
+
+impl Modify for Tokens {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "token",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("A personal operator token from `clientsync operators add`"))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "bootstrap",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "CLIENTSYNC_SERVER__BOOTSTRAP_TOKEN: creates the first admin, nothing else",
+                    ))
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// The document as committed in `docs/openapi.json`.
+pub fn document() -> String {
+    // Pretty, with a trailing newline, so the committed file diffs line by line.
+    let mut text = ApiDoc::openapi().to_pretty_json().unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+/// The docs page at `/api/v1/docs/` and the document at `/api/v1/openapi.json`.
+pub fn docs() -> SwaggerUi {
+    SwaggerUi::new("/api/v1/docs/{_:.*}").url("/api/v1/openapi.json", ApiDoc::openapi())
+}
