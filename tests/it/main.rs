@@ -34,6 +34,8 @@ mod match_keys;
 mod metrics;
 mod operator;
 mod outbox;
+mod postgres_outage;
+mod proxy;
 mod receiver_limits;
 mod receiver_rejects;
 mod saas;
