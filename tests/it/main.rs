@@ -15,6 +15,7 @@ macro_rules! on_both_backends {
 }
 
 mod broker_outage;
+mod cli_errors;
 mod concurrency;
 mod config;
 mod convergence;
