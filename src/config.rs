@@ -202,8 +202,19 @@ pub struct DatabaseConfig {
     pub url: SecretString,
     /// Pool size.
     pub max_connections: u32,
-    /// How long to wait for a connection before failing.
+    /// How long to wait for a connection before failing: opening one, or taking one from the
+    /// pool (a database that is down or hung is reported within it).
     pub connect_timeout_secs: u64,
+    /// How long one of the worker's transactions (an event or a batch) may take; past it the
+    /// database counts as hung and the worker pauses until it answers again.
+    pub transaction_timeout_ms: u64,
+}
+
+impl DatabaseConfig {
+    /// Where the database is (`host:port`, or the SQLite file), for errors: never the password.
+    pub fn endpoint(&self) -> String {
+        secrets::endpoint(self.url.expose_secret())
+    }
 }
 
 impl std::fmt::Debug for DatabaseConfig {
@@ -211,6 +222,8 @@ impl std::fmt::Debug for DatabaseConfig {
         f.debug_struct("DatabaseConfig")
             .field("url", &"<redacted>")
             .field("max_connections", &self.max_connections)
+            .field("connect_timeout_secs", &self.connect_timeout_secs)
+            .field("transaction_timeout_ms", &self.transaction_timeout_ms)
             .finish()
     }
 }
@@ -228,6 +241,9 @@ pub struct QueueConfig {
     pub prefetch: u16,
     /// How long the receiver waits for publisher confirms before answering 503.
     pub confirm_timeout_ms: u64,
+    /// AMQP heartbeat asked of the broker (unless the URL sets `heartbeat`): a broker that stops
+    /// answering is detected after two missed heartbeats and the connection is opened again.
+    pub heartbeat_secs: u16,
     /// Deliveries before a message is dead-lettered.
     pub max_attempts: u32,
     /// First retry delay; doubles per attempt.
@@ -646,6 +662,15 @@ impl Config {
             ),
             ("server.max_in_flight", self.server.max_in_flight as u64),
             ("queue.confirm_timeout_ms", self.queue.confirm_timeout_ms),
+            (
+                "database.connect_timeout_secs",
+                self.database.connect_timeout_secs,
+            ),
+            (
+                "database.transaction_timeout_ms",
+                self.database.transaction_timeout_ms,
+            ),
+            ("queue.heartbeat_secs", u64::from(self.queue.heartbeat_secs)),
             ("outbox.max_attempts", u64::from(self.outbox.max_attempts)),
             ("outbox.interval_ms", self.outbox.interval_ms),
             ("outbox.lease_secs", self.outbox.lease_secs),

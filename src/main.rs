@@ -1,4 +1,9 @@
-//! Entry point: parse the command line, load configuration, set up logs, run.
+//! Entry point: parse the command line, load configuration, set up logs, run. A failure prints
+//! one `error: …` line (the cause chain, outermost first) and exits 1; a backtrace follows only
+//! when asked for with `--backtrace` or `CLIENTSYNC_BACKTRACE=1`, never because `RUST_BACKTRACE`
+//! happens to be set in the shell.
+
+use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Parser;
@@ -10,9 +15,53 @@ use clientsync::{
     store, telemetry,
 };
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> ExitCode {
     let cli = Cli::parse();
+    let backtrace = cli.backtrace;
+    if backtrace {
+        // anyhow captures a backtrace only when this says so, read when the first error is made.
+        // SAFETY: no other thread exists yet (the runtime is built below), so nothing reads the
+        // environment while it changes.
+        unsafe { std::env::set_var("RUST_LIB_BACKTRACE", "1") };
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: starting the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if backtrace => {
+            eprintln!("error: {e:?}");
+            ExitCode::FAILURE
+        }
+        Err(e) => {
+            eprintln!("error: {}", one_line(&e));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The cause chain on one line, outermost first, as `{:#}` prints it but without a cause the
+/// line already says (errors that show their source in their own message would repeat it).
+fn one_line(error: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in error.chain() {
+        let text = cause.to_string();
+        if line.contains(&text) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+    }
+    line
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
     match &cli.command {
         Command::Sign(args) => {
             for line in cli::sign(args, chrono::Utc::now().timestamp_millis())? {

@@ -16,7 +16,7 @@ use tokio_util::sync::CancellationToken;
 use crate::{
     api::{self, ApiState, auth::Guard, health::Probes, metrics::Scrape},
     clock::Clock,
-    config::Config,
+    config::{Config, secrets},
     queue::{
         EventQueue,
         embedded::{EmbeddedConfig, EmbeddedQueue},
@@ -62,19 +62,23 @@ pub struct Application {
 pub fn build_queue(config: &Config, db: &DatabaseConnection, clock: &Clock) -> Arc<dyn EventQueue> {
     let retry = config.queue.retry_policy();
     match &config.queue.amqp_url {
-        Some(url) => Arc::new(RabbitQueue::new(RabbitConfig {
-            url: url.clone(),
-            queue_prefix: config.queue.prefix.clone(),
-            prefetch: config.queue.prefetch,
-            confirm_timeout: Duration::from_millis(config.queue.confirm_timeout_ms),
-            retry,
-        })),
+        Some(url) => Arc::new(
+            RabbitQueue::new(RabbitConfig {
+                url: url.clone(),
+                queue_prefix: config.queue.prefix.clone(),
+                prefetch: config.queue.prefetch,
+                confirm_timeout: Duration::from_millis(config.queue.confirm_timeout_ms),
+                retry,
+            })
+            .with_heartbeat(config.queue.heartbeat_secs),
+        ),
         None => Arc::new(EmbeddedQueue::new(
             db.clone(),
             EmbeddedConfig {
                 queue: config.queue.prefix.clone(),
                 lease: Duration::from_secs(config.queue.lease_secs),
                 retry,
+                endpoint: config.database.endpoint(),
             },
             clock.clone(),
         )),
@@ -128,12 +132,19 @@ impl Application {
                 .with_mapping(mapping.clone())
                 .with_enricher(Enricher::new(&apis).with_own_writes(config.own_writes()))
                 .with_write_back_from(&config, &apis, &db)
+                .with_database(&config.database)
         });
         let writes_back = config.api.write_back && (apis.hubspot.is_some() || apis.clickup.is_some());
         let drainer = (worker.is_some() && writes_back)
             .then(|| Drainer::new(db.clone(), apis.clone(), Arc::new(mapping), &config.outbox));
         let probes = web::Data::new(Probes {
             db: db.clone(),
+            database_endpoint: config.database.endpoint(),
+            database_required: role != Role::Receiver || config.queue.amqp_url.is_none(),
+            queue_endpoint: match &config.queue.amqp_url {
+                Some(url) => format!("RabbitMQ at {}", secrets::endpoint(url.expose_secret())),
+                None => format!("the queue's database at {}", config.database.endpoint()),
+            },
             queue: queue.clone(),
             webhooks: webhook_watch.clone(),
             consumers: worker.as_ref().map(Worker::consumers),
@@ -294,7 +305,8 @@ pub async fn connect(config: &Config) -> anyhow::Result<DatabaseConnection> {
             "connecting to the database (a SQLite file that does not exist yet needs `?mode=rwc` \
              at the end of CLIENTSYNC_DATABASE__URL to be created)",
         )),
-        Err(e) => Err(anyhow::Error::new(e).context("connecting to the database")),
+        // The error names the database's host and port (never the URL: it holds the password).
+        Err(e) => Err(e.into()),
     }
 }
 

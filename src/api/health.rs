@@ -17,8 +17,16 @@ use crate::{
 pub struct Probes {
     /// The store.
     pub db: DatabaseConnection,
+    /// Where the store is (`host:port` or the SQLite file), named in reasons.
+    pub database_endpoint: String,
+    /// Whether this process needs the database to do its job: a worker does, and so does a
+    /// receiver whose queue is the database; a receiver publishing to RabbitMQ does not, so it
+    /// stays ready (and keeps accepting webhooks) through a database outage, saying so.
+    pub database_required: bool,
     /// The queue backend.
     pub queue: Arc<dyn EventQueue>,
+    /// What the queue is and where (`RabbitMQ at host:port`), named when it hangs.
+    pub queue_endpoint: String,
     /// ClickUp webhook health, when it is watched; shown, never failing readiness.
     pub webhooks: Option<WebhookWatch>,
     /// The worker's consumers when this process runs the worker role: with none live, the
@@ -29,14 +37,15 @@ pub struct Probes {
     pub check_timeout: Duration,
 }
 
-/// Runs one check within `limit`; a hang counts as a failure.
+/// Runs one check of `what` within `limit`; a hang counts as a failure.
 async fn bounded<E: std::fmt::Display>(
+    what: &str,
     limit: Duration,
     check: impl Future<Output = Result<(), E>>,
 ) -> Result<(), String> {
     match tokio::time::timeout(limit, check).await {
         Ok(result) => result.map_err(|e| e.to_string()),
-        Err(_) => Err(format!("no answer within {limit:?}")),
+        Err(_) => Err(format!("{what}: no answer within {limit:?}")),
     }
 }
 
@@ -51,24 +60,35 @@ async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(json!({ "status": "ok" }))
 }
 
-/// The database and the queue answer, and a worker process has a consumer taking messages; a
-/// load balancer stops sending webhooks, and an orchestrator reports the pod, when they do not.
+/// The queue answers, the database too where the process needs it, and a worker process has a
+/// consumer taking messages; a load balancer stops sending webhooks, and an orchestrator
+/// reports the pod, when they do not. Whatever is unavailable is named with its reason.
 async fn readyz(probes: web::Data<Probes>) -> HttpResponse {
     let (database, queue) = tokio::join!(
-        bounded(probes.check_timeout, store::ping(&probes.db)),
-        bounded(probes.check_timeout, probes.queue.ping()),
+        async {
+            store::ping(&probes.db, &probes.database_endpoint, probes.check_timeout)
+                .await
+                .map_err(|e| e.to_string())
+        },
+        bounded(&probes.queue_endpoint, probes.check_timeout, probes.queue.ping()),
     );
-    if let Err(e) = &database {
-        tracing::warn!(error = %e, "readiness: database unreachable");
-    }
-    if let Err(e) = &queue {
-        tracing::warn!(error = %e, "readiness: queue unreachable");
-    }
     let status = |ok: bool| if ok { "ok" } else { "unavailable" };
     let mut body = json!({
         "database": status(database.is_ok()),
         "queue": status(queue.is_ok()),
     });
+    let mut reasons = serde_json::Map::new();
+    if let Err(e) = &database {
+        tracing::warn!(error = %e, required = probes.database_required, "readiness: database unreachable");
+        reasons.insert("database".into(), e.as_str().into());
+    }
+    if let Err(e) = &queue {
+        tracing::warn!(error = %e, "readiness: queue unreachable");
+        reasons.insert("queue".into(), e.as_str().into());
+    }
+    if !reasons.is_empty() {
+        body["reasons"] = reasons.into();
+    }
     if let Some(watch) = &probes.webhooks {
         body["clickup_webhooks"] = watch.detail();
     }
@@ -76,7 +96,8 @@ async fn readyz(probes: web::Data<Probes>) -> HttpResponse {
     if let Some(report) = &consumers {
         body["worker"] = worker_detail(report);
     }
-    if database.is_ok() && queue.is_ok() && consumers.as_ref().is_none_or(ConsumerReport::is_ready) {
+    let database_ok = database.is_ok() || !probes.database_required;
+    if database_ok && queue.is_ok() && consumers.as_ref().is_none_or(ConsumerReport::is_ready) {
         HttpResponse::Ok().json(body)
     } else {
         HttpResponse::ServiceUnavailable().json(body)
@@ -90,10 +111,17 @@ fn worker_detail(report: &ConsumerReport) -> serde_json::Value {
         "live_consumers": report.live,
         "consumers": report.wanted,
         "restarts": report.restarts,
+        "waiting_for_database": report.waiting_for_database,
     });
     if let Some(problem) = report.problem() {
         tracing::warn!(%problem, last_failure = ?report.last_failure, "readiness: worker not consuming");
         detail["detail"] = problem.into();
+    } else if report.waiting_for_database > 0 {
+        detail["detail"] = format!(
+            "{} consumers hold their messages until the database answers again",
+            report.waiting_for_database
+        )
+        .into();
     }
     detail
 }
@@ -124,6 +152,9 @@ mod tests {
         });
         let probes = Probes {
             db,
+            database_endpoint: ":memory:".into(),
+            database_required: true,
+            queue_endpoint: "a test queue".into(),
             queue,
             webhooks: None,
             consumers: Some(worker.consumers()),

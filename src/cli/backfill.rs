@@ -48,9 +48,7 @@ pub fn parse_since(text: &str) -> Result<i64, String> {
 /// Runs the backfill; Ctrl-C or SIGTERM stops it after the page in hand, and the next run
 /// resumes there.
 pub async fn backfill(config: &Config, args: &BackfillArgs) -> anyhow::Result<()> {
-    let db = store::connect(&config.database)
-        .await
-        .context("connecting to the database")?;
+    let db = store::connect(&config.database).await?;
     store::migrate(&db).await.context("running migrations")?;
     let apis = Apis::from_config(config).context("building the API clients")?;
     let mut backfill = Backfill::new(

@@ -4,7 +4,7 @@
 
 use std::{collections::HashMap, path::PathBuf, time::Instant};
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::{
@@ -123,9 +123,7 @@ pub fn check_key_pairs(
 pub async fn fit(config: &Config, args: &FitArgs) -> anyhow::Result<()> {
     let started = Instant::now();
     let matching = config.matching.matching()?;
-    let db = store::connect(&config.database)
-        .await
-        .context("connecting to the database")?;
+    let db = store::connect(&config.database).await?;
     let (mut hubspot, mut clickup) = (Vec::new(), Vec::new());
     let mut after = 0;
     loop {

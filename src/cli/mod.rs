@@ -34,6 +34,10 @@ pub struct Cli {
     /// TOML configuration file; environment variables `CLIENTSYNC_SECTION__KEY` override it.
     #[arg(long, global = true, env = "CLIENTSYNC_CONFIG")]
     pub config: Option<PathBuf>,
+    /// On failure, print the backtrace after the error (also `CLIENTSYNC_BACKTRACE=1`); without
+    /// it a failure is one `error: …` line, whatever `RUST_BACKTRACE` says.
+    #[arg(long, global = true, env = "CLIENTSYNC_BACKTRACE", value_parser = clap::builder::BoolishValueParser::new())]
+    pub backtrace: bool,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,

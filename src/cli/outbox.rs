@@ -83,9 +83,7 @@ pub enum OutboxCliError {
 
 /// Runs `outbox` against the configured store and prints what it found or did.
 pub async fn outbox(config: &Config, args: &OutboxArgs) -> anyhow::Result<()> {
-    let db = store::connect(&config.database)
-        .await
-        .context("connecting to the database")?;
+    let db = store::connect(&config.database).await?;
     store::migrate(&db).await.context("running migrations")?;
     for line in run(&db, &args.command).await? {
         println!("{line}");

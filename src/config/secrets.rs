@@ -95,9 +95,54 @@ pub fn redact_password(url: &str) -> String {
     }
 }
 
+/// Where a URL points, as `host:port` (the scheme's port when none is given), or a SQLite file's
+/// path: what an operator needs to see in a connection error, and never the password.
+pub fn endpoint(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://").or_else(|| url.split_once(':')) else {
+        return "(unparsable URL)".to_owned();
+    };
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    if scheme == "sqlite" {
+        let path = rest.split('?').next().unwrap_or_default();
+        return if path.is_empty() {
+            "(in memory)".to_owned()
+        } else {
+            path.to_owned()
+        };
+    }
+    let authority = &rest[..authority_end];
+    let host = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
+    let has_port = match host.rfind(']') {
+        Some(bracket) => host[bracket..].contains(':'),
+        None => host.contains(':'),
+    };
+    let default_port = match scheme {
+        "postgres" | "postgresql" => Some(5432),
+        "amqp" => Some(5672),
+        "amqps" => Some(5671),
+        _ => None,
+    };
+    match (has_port, default_port) {
+        (false, Some(port)) if !host.is_empty() => format!("{host}:{port}"),
+        _ if host.is_empty() => "localhost".to_owned(),
+        _ => host.to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_endpoint_is_host_and_port_and_never_the_password() {
+        assert_eq!(endpoint("postgres://u:secretpw@127.0.0.1:1/x"), "127.0.0.1:1");
+        assert_eq!(endpoint("postgres://app:pw@db/app?sslmode=require"), "db:5432");
+        assert_eq!(endpoint("amqp://guest:guest@rabbit/%2f"), "rabbit:5672");
+        assert_eq!(endpoint("amqps://u:p@[::1]:5999/%2f"), "[::1]:5999");
+        assert_eq!(endpoint("amqps://u:p@[::1]/%2f"), "[::1]:5671");
+        assert_eq!(endpoint("sqlite://clientsync.db?mode=rwc"), "clientsync.db");
+        assert_eq!(endpoint("sqlite::memory:"), ":memory:");
+    }
 
     #[test]
     fn a_redacted_url_keeps_everything_but_the_password() {

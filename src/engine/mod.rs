@@ -102,10 +102,21 @@ impl ProcessError {
     /// Transient errors are retried through the queue with backoff; others go to the dead-letter store.
     pub fn is_transient(&self) -> bool {
         match self {
-            ProcessError::Store(StoreError::Db(_)) => true,
+            ProcessError::Store(
+                StoreError::Db(_) | StoreError::Unreachable { .. } | StoreError::Hung { .. },
+            ) => true,
             ProcessError::Store(StoreError::Corrupt(_)) => false,
             ProcessError::Source(e) => e.is_transient(),
         }
+    }
+
+    /// Whether the database itself failed (rather than the event or a source): the worker then
+    /// checks whether the database answers at all before spending one of the message's attempts.
+    pub fn is_store_failure(&self) -> bool {
+        matches!(
+            self,
+            ProcessError::Store(StoreError::Db(_) | StoreError::Unreachable { .. } | StoreError::Hung { .. })
+        )
     }
 }
 

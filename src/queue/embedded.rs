@@ -35,6 +35,8 @@ pub struct EmbeddedConfig {
     pub lease: Duration,
     /// Retry and dead-letter policy.
     pub retry: RetryPolicy,
+    /// Where the database is (`host:port` or the SQLite file), named in errors.
+    pub endpoint: String,
 }
 
 /// The database-backed queue.
@@ -57,6 +59,14 @@ impl EmbeddedQueue {
         }
     }
 
+    /// A failure of the database the queue lives in, naming where it is.
+    fn failed(&self, source: sea_orm::DbErr) -> QueueError {
+        QueueError::Store {
+            endpoint: self.config.endpoint.clone(),
+            source,
+        }
+    }
+
     /// Claims one ready message, or `None` when none is ready now.
     async fn claim(&self) -> Result<Option<Delivery>, QueueError> {
         use queue_messages::Column as C;
@@ -76,7 +86,8 @@ impl EmbeddedQueue {
             .limit(CLAIM_BATCH)
             .into_tuple()
             .all(&self.db)
-            .await?;
+            .await
+            .map_err(|e| self.failed(e))?;
         let lease_ms = i64::try_from(self.config.lease.as_millis()).unwrap_or(i64::MAX);
         for id in candidates {
             let lease = Uuid::new_v4();
@@ -92,11 +103,16 @@ impl EmbeddedQueue {
                         .add(C::LeaseUntilMs.lt(now)),
                 )
                 .exec(&self.db)
-                .await?;
+                .await
+                .map_err(|e| self.failed(e))?;
             if claimed.rows_affected != 1 {
                 continue; // another worker took it first
             }
-            let Some(row) = queue_messages::Entity::find_by_id(id).one(&self.db).await? else {
+            let Some(row) = queue_messages::Entity::find_by_id(id)
+                .one(&self.db)
+                .await
+                .map_err(|e| self.failed(e))?
+            else {
                 continue;
             };
             let attempt = u32::try_from(row.attempt).unwrap_or(u32::MAX);
@@ -131,7 +147,8 @@ impl EmbeddedQueue {
             .filter(queue_messages::Column::Id.eq(id))
             .filter(queue_messages::Column::LeaseId.eq(lease))
             .exec(&self.db)
-            .await?;
+            .await
+            .map_err(|e| self.failed(e))?;
         if result.rows_affected == 0 {
             tracing::warn!(
                 id,
@@ -161,11 +178,12 @@ impl EventQueue for EmbeddedQueue {
             created_at: Set(Utc::now()),
             ..Default::default()
         });
-        let txn = self.db.begin().await?;
+        let txn = self.db.begin().await.map_err(|e| self.failed(e))?;
         queue_messages::Entity::insert_many(rows)
             .exec_without_returning(&txn)
-            .await?;
-        txn.commit().await?;
+            .await
+            .map_err(|e| self.failed(e))?;
+        txn.commit().await.map_err(|e| self.failed(e))?;
         self.published.notify_waiters();
         Ok(())
     }
@@ -199,7 +217,8 @@ impl EventQueue for EmbeddedQueue {
             .filter(queue_messages::Column::Id.eq(id))
             .filter(queue_messages::Column::LeaseId.eq(lease))
             .exec(&self.db)
-            .await?;
+            .await
+            .map_err(|e| self.failed(e))?;
         Ok(())
     }
 
@@ -243,7 +262,8 @@ impl EventQueue for EmbeddedQueue {
             .limit(limit as u64)
             .into_tuple()
             .all(&self.db)
-            .await?;
+            .await
+            .map_err(|e| self.failed(e))?;
         if ids.is_empty() {
             return Ok(0);
         }
@@ -257,7 +277,8 @@ impl EventQueue for EmbeddedQueue {
             .filter(C::Id.is_in(ids))
             .filter(C::Status.eq(MessageStatus::Dead))
             .exec(&self.db)
-            .await?;
+            .await
+            .map_err(|e| self.failed(e))?;
         self.published.notify_waiters();
         Ok(replayed.rows_affected)
     }
@@ -267,12 +288,13 @@ impl EventQueue for EmbeddedQueue {
             .filter(queue_messages::Column::Queue.eq(&self.config.queue))
             .filter(queue_messages::Column::Status.eq(MessageStatus::Ready))
             .count(&self.db)
-            .await?;
+            .await
+            .map_err(|e| self.failed(e))?;
         Ok(Some(n))
     }
 
     async fn ping(&self) -> Result<(), QueueError> {
-        self.db.ping().await.map_err(QueueError::from)
+        self.db.ping().await.map_err(|e| self.failed(e))
     }
 }
 

@@ -19,8 +19,13 @@ pub enum QueueError {
     #[error("queue unavailable: {0}")]
     Unavailable(String),
     /// The broker refused our user or password: retrying will not help until the URL changes.
-    #[error("RabbitMQ refused the login: check the user and password in CLIENTSYNC_QUEUE__AMQP_URL")]
-    LoginRefused,
+    #[error(
+        "RabbitMQ at {endpoint} refused the login: check the user and password in CLIENTSYNC_QUEUE__AMQP_URL"
+    )]
+    LoginRefused {
+        /// `host:port` of the broker.
+        endpoint: String,
+    },
     /// The broker answered with a negative confirm.
     #[error("publish not confirmed by the broker")]
     Nacked,
@@ -31,8 +36,13 @@ pub enum QueueError {
     #[error("publish confirm timed out")]
     ConfirmTimeout,
     /// The embedded backend's database failed.
-    #[error("queue store failed: {0}")]
-    Store(#[from] sea_orm::DbErr),
+    #[error("the queue's database at {endpoint} failed: {source}")]
+    Store {
+        /// Where the database is (`host:port` or the SQLite file).
+        endpoint: String,
+        /// What it said.
+        source: sea_orm::DbErr,
+    },
 }
 
 /// One message handed to a worker, with what the backend needs to settle it.

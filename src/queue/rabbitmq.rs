@@ -24,6 +24,7 @@ use lapin::{
         BasicQosOptions, ConfirmSelectOptions, QueueDeclareOptions, QueueDeleteOptions,
     },
     types::{AMQPValue, FieldTable, LongString, ShortString},
+    uri::AMQPUri,
 };
 use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::Mutex;
@@ -32,6 +33,8 @@ use super::{Delivery, DeliveryHandle, EventQueue, QueueError, RetryOutcome, Retr
 
 /// How long a (re)connection may take before the caller gets `Unavailable`.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
+/// Heartbeat asked of the broker unless the URL or `with_heartbeat` says otherwise.
+const DEFAULT_HEARTBEAT_SECS: u16 = 10;
 const ATTEMPT_HEADER: &str = "x-attempt";
 const LAST_ERROR_HEADER: &str = "x-last-error";
 const DEAD_REASON_HEADER: &str = "x-dead-reason";
@@ -82,15 +85,13 @@ struct Consuming {
 /// The RabbitMQ-backed queue.
 pub struct RabbitQueue {
     config: RabbitConfig,
+    /// `host:port` of the broker, for errors (the URL holds a password).
+    endpoint: String,
+    heartbeat_secs: u16,
     events: String,
     dead: String,
     publisher: Mutex<Option<Link>>,
     consuming: Mutex<Option<Consuming>>,
-}
-
-fn unavailable(e: impl std::fmt::Display) -> QueueError {
-    // lapin errors name the failure (connection refused, channel closed…), never the URL.
-    QueueError::Unavailable(e.to_string())
 }
 
 impl RabbitQueue {
@@ -100,12 +101,41 @@ impl RabbitQueue {
         let events = format!("{}.events", config.queue_prefix);
         let dead = format!("{}.dead", config.queue_prefix);
         Self {
+            endpoint: crate::config::secrets::endpoint(config.url.expose_secret()),
+            heartbeat_secs: DEFAULT_HEARTBEAT_SECS,
             config,
             events,
             dead,
             publisher: Mutex::new(None),
             consuming: Mutex::new(None),
         }
+    }
+
+    /// The same queue asking the broker for a heartbeat every `secs` (the URL's `heartbeat`, if
+    /// it has one, wins): a broker that stops answering is noticed after two missed beats.
+    pub fn with_heartbeat(mut self, secs: u16) -> Self {
+        self.heartbeat_secs = secs;
+        self
+    }
+
+    /// A broker failure, naming the broker (lapin's errors name the failure, never the host).
+    fn unavailable(&self, e: impl std::fmt::Display) -> QueueError {
+        QueueError::Unavailable(format!("RabbitMQ at {}: {e}", self.endpoint))
+    }
+
+    /// The URL with our heartbeat unless it sets its own; a URL that does not parse is reported
+    /// without echoing it (it holds the password).
+    fn uri(&self) -> Result<AMQPUri, QueueError> {
+        let mut uri: AMQPUri = self.config.url.expose_secret().parse().map_err(|_| {
+            QueueError::Unavailable(
+                "CLIENTSYNC_QUEUE__AMQP_URL is not a valid amqp:// URL (value not shown: it holds a password)"
+                    .into(),
+            )
+        })?;
+        if uri.query.heartbeat.is_none() {
+            uri.query.heartbeat = Some(self.heartbeat_secs);
+        }
+        Ok(uri)
     }
 
     /// Every retry delay the policy can produce, one queue each.
@@ -124,24 +154,32 @@ impl RabbitQueue {
     async fn open(&self, role: &str) -> Result<Link, QueueError> {
         let properties = ConnectionProperties::default()
             .with_connection_name(format!("clientsync-{role}-{}", self.config.queue_prefix).into());
-        let connection = tokio::time::timeout(
-            CONNECT_TIMEOUT,
-            Connection::connect(self.config.url.expose_secret(), properties),
-        )
-        .await
-        .map_err(|_| QueueError::Unavailable("connecting to the broker timed out".into()))?
-        .map_err(|e| {
-            if e.to_string().contains("ACCESS_REFUSED") {
-                QueueError::LoginRefused
-            } else {
-                unavailable(e)
-            }
-        })?;
-        let channel = connection.create_channel().await.map_err(unavailable)?;
+        let connection =
+            tokio::time::timeout(CONNECT_TIMEOUT, Connection::connect_uri(self.uri()?, properties))
+                .await
+                .map_err(|_| {
+                    QueueError::Unavailable(format!(
+                        "RabbitMQ at {}: no answer within {CONNECT_TIMEOUT:?}",
+                        self.endpoint
+                    ))
+                })?
+                .map_err(|e| {
+                    if e.to_string().contains("ACCESS_REFUSED") {
+                        QueueError::LoginRefused {
+                            endpoint: self.endpoint.clone(),
+                        }
+                    } else {
+                        self.unavailable(e)
+                    }
+                })?;
+        let channel = connection
+            .create_channel()
+            .await
+            .map_err(|e| self.unavailable(e))?;
         channel
             .confirm_select(ConfirmSelectOptions::default())
             .await
-            .map_err(unavailable)?;
+            .map_err(|e| self.unavailable(e))?;
         self.declare_on(&channel).await?;
         Ok(Link { connection, channel })
     }
@@ -151,11 +189,11 @@ impl RabbitQueue {
         channel
             .queue_declare(self.events.as_str().into(), durable, quorum())
             .await
-            .map_err(unavailable)?;
+            .map_err(|e| self.unavailable(e))?;
         channel
             .queue_declare(self.dead.as_str().into(), durable, quorum())
             .await
-            .map_err(unavailable)?;
+            .map_err(|e| self.unavailable(e))?;
         for delay in self.retry_delays() {
             let mut args = quorum();
             let ttl = i64::try_from(delay.as_millis()).unwrap_or(i64::MAX);
@@ -167,7 +205,7 @@ impl RabbitQueue {
             channel
                 .queue_declare(self.retry_queue(delay).as_str().into(), durable, args)
                 .await
-                .map_err(unavailable)?;
+                .map_err(|e| self.unavailable(e))?;
         }
         Ok(())
     }
@@ -219,11 +257,11 @@ impl RabbitQueue {
                 let confirm = channel
                     .basic_publish("".into(), queue.into(), options, body, properties)
                     .await
-                    .map_err(unavailable)?;
+                    .map_err(|e| self.unavailable(e))?;
                 confirms.push(confirm);
             }
             for confirm in confirms {
-                match confirm.await.map_err(unavailable)? {
+                match confirm.await.map_err(|e| self.unavailable(e))? {
                     Confirmation::Ack(None) => {}
                     Confirmation::Ack(Some(_)) => return Err(QueueError::Unroutable),
                     Confirmation::Nack(_) | Confirmation::NotRequested => return Err(QueueError::Nacked),
@@ -251,7 +289,7 @@ impl RabbitQueue {
         link.channel
             .basic_qos(self.config.prefetch, BasicQosOptions::default())
             .await
-            .map_err(unavailable)?;
+            .map_err(|e| self.unavailable(e))?;
         let tag = format!("clientsync-{}", uuid::Uuid::new_v4().simple());
         let consumer = link
             .channel
@@ -262,7 +300,7 @@ impl RabbitQueue {
                 FieldTable::default(),
             )
             .await
-            .map_err(unavailable)?;
+            .map_err(|e| self.unavailable(e))?;
         Ok(Consuming { link, consumer })
     }
 
@@ -280,7 +318,7 @@ impl RabbitQueue {
             channel
                 .queue_delete(name.as_str().into(), QueueDeleteOptions::default())
                 .await
-                .map_err(unavailable)?;
+                .map_err(|e| self.unavailable(e))?;
         }
         Ok(())
     }
@@ -300,7 +338,10 @@ impl RabbitQueue {
                 .await;
             return Err(e);
         }
-        acker.ack(BasicAckOptions::default()).await.map_err(unavailable)?;
+        acker
+            .ack(BasicAckOptions::default())
+            .await
+            .map_err(|e| self.unavailable(e))?;
         Ok(())
     }
 }
@@ -370,7 +411,7 @@ impl EventQueue for RabbitQueue {
             Ok(Some(Err(e))) => {
                 tracing::warn!(error = %e, "consumer failed; reconnecting on the next receive");
                 *guard = None;
-                Err(unavailable(e))
+                Err(self.unavailable(e))
             }
             Ok(None) => {
                 tracing::warn!("consumer stream ended; reconnecting on the next receive");
@@ -384,7 +425,10 @@ impl EventQueue for RabbitQueue {
         let DeliveryHandle::Amqp(acker) = delivery.handle else {
             return Err(QueueError::Unavailable("delivery is not from RabbitMQ".into()));
         };
-        acker.ack(BasicAckOptions::default()).await.map_err(unavailable)?;
+        acker
+            .ack(BasicAckOptions::default())
+            .await
+            .map_err(|e| self.unavailable(e))?;
         Ok(())
     }
 
@@ -417,7 +461,7 @@ impl EventQueue for RabbitQueue {
                 .channel
                 .basic_get(self.dead.as_str().into(), BasicGetOptions { no_ack: false })
                 .await
-                .map_err(unavailable)?
+                .map_err(|e| self.unavailable(e))?
             else {
                 break;
             };
@@ -433,7 +477,10 @@ impl EventQueue for RabbitQueue {
                 let _ = acker.nack(requeue).await;
                 return Err(e);
             }
-            acker.ack(BasicAckOptions::default()).await.map_err(unavailable)?;
+            acker
+                .ack(BasicAckOptions::default())
+                .await
+                .map_err(|e| self.unavailable(e))?;
             replayed += 1;
         }
         let _ = link.connection.close(200, "replayed".into()).await;
@@ -447,7 +494,11 @@ impl EventQueue for RabbitQueue {
             return Err(QueueError::Unavailable("not connected".into()));
         };
         // A passive declare of a missing queue closes its channel: use a throwaway one.
-        let channel = link.connection.create_channel().await.map_err(unavailable)?;
+        let channel = link
+            .connection
+            .create_channel()
+            .await
+            .map_err(|e| self.unavailable(e))?;
         let queue = channel
             .queue_declare(
                 self.events.as_str().into(),
@@ -455,7 +506,7 @@ impl EventQueue for RabbitQueue {
                 FieldTable::default(),
             )
             .await
-            .map_err(unavailable)?;
+            .map_err(|e| self.unavailable(e))?;
         let _ = channel.close(200, "done".into()).await;
         Ok(Some(u64::from(queue.message_count())))
     }

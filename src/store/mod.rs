@@ -32,6 +32,22 @@ pub enum StoreError {
     /// A stored row no longer parses into its domain type.
     #[error("stored row is corrupt: {0}")]
     Corrupt(String),
+    /// The database cannot be reached (refused, reset, or no connection within the timeout).
+    #[error("the database at {endpoint} cannot be reached: {source}")]
+    Unreachable {
+        /// `host:port` (or the SQLite file); never the URL, which holds the password.
+        endpoint: String,
+        /// What the driver said.
+        source: DbErr,
+    },
+    /// The database took connections but did not answer in time: hung, or cut off mid-way.
+    #[error("the database at {endpoint} did not answer within {after:?}")]
+    Hung {
+        /// `host:port` (or the SQLite file).
+        endpoint: String,
+        /// How long it was given.
+        after: Duration,
+    },
 }
 
 impl StoreError {
@@ -42,7 +58,15 @@ impl StoreError {
 }
 
 /// Opens the pool; on SQLite turns on WAL so the receiver and workers do not block each other.
-pub async fn connect(config: &DatabaseConfig) -> Result<DatabaseConnection, DbErr> {
+/// A database that cannot be reached is an error naming its host and port.
+pub async fn connect(config: &DatabaseConfig) -> Result<DatabaseConnection, StoreError> {
+    open(config).await.map_err(|source| StoreError::Unreachable {
+        endpoint: config.endpoint(),
+        source,
+    })
+}
+
+async fn open(config: &DatabaseConfig) -> Result<DatabaseConnection, DbErr> {
     let url = config.url.expose_secret();
     let mut options = ConnectOptions::new(url.to_owned());
     options
@@ -51,6 +75,11 @@ pub async fn connect(config: &DatabaseConfig) -> Result<DatabaseConnection, DbEr
         .connect_timeout(Duration::from_secs(config.connect_timeout_secs))
         .acquire_timeout(Duration::from_secs(config.connect_timeout_secs))
         .sqlx_logging(false);
+    // A client cut off mid-transaction (a partition, a frozen network) leaves its session idle
+    // in the transaction, holding row locks until TCP notices, which can take hours: Postgres
+    // ends such a session after the time one of our transactions may take at most.
+    let idle_ms = config.transaction_timeout_ms;
+    options.map_sqlx_postgres_opts(move |pg| pg.options([("idle_in_transaction_session_timeout", idle_ms)]));
     let db = Database::connect(options).await?;
     if url.starts_with("sqlite:") {
         db.execute_unprepared("PRAGMA journal_mode=WAL").await?;
@@ -79,7 +108,17 @@ pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
 /// The advisory lock id that serialises migrations ("clientsy" as big-endian bytes).
 const MIGRATION_LOCK: i64 = 0x636c_6965_6e74_7379;
 
-/// Readiness: one round trip to the database.
-pub async fn ping(db: &DatabaseConnection) -> Result<(), DbErr> {
-    db.ping().await
+/// Readiness: one round trip to the database within `limit`, or why not, naming `endpoint`.
+pub async fn ping(db: &DatabaseConnection, endpoint: &str, limit: Duration) -> Result<(), StoreError> {
+    match tokio::time::timeout(limit, db.ping()).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(source)) => Err(StoreError::Unreachable {
+            endpoint: endpoint.to_owned(),
+            source,
+        }),
+        Err(_) => Err(StoreError::Hung {
+            endpoint: endpoint.to_owned(),
+            after: limit,
+        }),
+    }
 }

@@ -6,6 +6,7 @@
 pub(crate) mod doubles;
 pub mod enrich;
 pub mod guard;
+mod outage;
 pub mod supervisor;
 pub mod tally;
 
@@ -18,6 +19,8 @@ pub use crate::engine::{Outcome, ProcessError, process};
 pub use enrich::Enricher;
 pub use guard::{Panicked, guarded};
 pub use supervisor::{ConsumerHealth, ConsumerReport, RestartPolicy};
+
+use self::outage::StoreWatch;
 
 use crate::{
     domain::ids::ClientId,
@@ -60,6 +63,10 @@ pub enum WorkerError {
     /// Recording a dead event in the database failed.
     #[error("recording a dead event failed: {0}")]
     RecordDead(#[from] sea_orm::DbErr),
+    /// The consumers stopped while the database was unreachable: the message was left
+    /// unsettled, to be delivered again, rather than charged an attempt.
+    #[error("stopped while the database was unreachable ({0}); the message will be delivered again")]
+    Unsettled(String),
 }
 
 /// Everything a worker needs.
@@ -81,6 +88,8 @@ pub struct Worker {
     restart: RestartPolicy,
     /// What was settled since the last per-minute summary.
     tally: Arc<tally::Tally>,
+    /// Where the database is and how long its work may take, for outages.
+    store: StoreWatch,
 }
 
 /// Striped locks by source object, so the consumers of one process take turns on an object
@@ -134,7 +143,15 @@ impl Worker {
             consumers: ConsumerHealth::default(),
             restart: RestartPolicy::STANDARD,
             tally: Arc::default(),
+            store: StoreWatch::default(),
         }
+    }
+
+    /// The same worker bounding its transactions by `config.transaction_timeout_ms` and naming
+    /// `config`'s host and port when the database is unreachable.
+    pub fn with_database(mut self, config: &crate::config::DatabaseConfig) -> Self {
+        self.store = StoreWatch::from_config(config);
+        self
     }
 
     /// The handle readiness reads to tell whether this worker's consumers are running.
@@ -235,11 +252,16 @@ impl Worker {
     async fn settle_batch(&self, first: Delivery, max: usize) -> Result<Vec<Settled>, WorkerError> {
         let mut deliveries = vec![first];
         while deliveries.len() < max {
-            match self.queue.receive(Duration::ZERO).await {
-                Ok(Some(delivery)) => deliveries.push(delivery),
-                Ok(None) => break,
-                Err(e) => {
+            let more = tokio::time::timeout(self.store.timeout(), self.queue.receive(Duration::ZERO)).await;
+            match more {
+                Ok(Ok(Some(delivery))) => deliveries.push(delivery),
+                Ok(Ok(None)) => break,
+                Ok(Err(e)) => {
                     tracing::warn!(error = %e, "taking more of a batch failed; settling what was taken");
+                    break;
+                }
+                Err(_) => {
+                    tracing::warn!("taking more of a batch hung; settling what was taken");
                     break;
                 }
             }
@@ -286,7 +308,8 @@ impl Worker {
                     .map(|(d, env, effect)| (env, effect, d.attempt))
                     .collect();
                 let _turns = self.objects.lock_all(ready.iter().map(|(_, env, _)| env)).await;
-                guarded(crate::engine::process_batch(&self.db, &self.matching, &events)).await
+                let work = Box::pin(crate::engine::process_batch(&self.db, &self.matching, &events));
+                guarded(self.bounded(work)).await
             };
             match result {
                 Ok(Ok(outcomes)) => {
@@ -350,15 +373,22 @@ impl Worker {
         self.apply(env, effect, attempt).await
     }
 
-    /// One message's work once its effect is known: apply it, taking its object's turn.
+    /// One message's work once its effect is known: apply it, taking its object's turn, and
+    /// outlasting a database outage (`outage`).
     async fn apply(
         &self,
         env: &Envelope,
         effect: EventEffect,
         attempt: u32,
     ) -> Result<Outcome, ProcessError> {
-        let _turn = self.objects.stripe(env).lock().await;
-        process(&self.db, &self.matching, env, &effect, attempt).await
+        let effect = &effect;
+        self.outlasting(|| async move {
+            let _turn = self.objects.stripe(env).lock().await;
+            // Boxed: the engine's future is large, and debug builds copy it at every level.
+            self.bounded(Box::pin(process(&self.db, &self.matching, env, effect, attempt)))
+                .await
+        })
+        .await
     }
 
     /// Runs `work` for one message, guarded, and settles the message by its result.
@@ -396,6 +426,10 @@ impl Worker {
                     self.write_back([*client]).await;
                 }
                 return Ok(Settled::Done(outcome));
+            }
+            Ok(Err(e)) if e.is_store_failure() && self.store.stopping.is_cancelled() => {
+                tracing::info!(error = %e, "stopping while the database is unreachable; leaving the message to be delivered again");
+                return Err(WorkerError::Unsettled(e.to_string()));
             }
             Ok(Err(e)) => (e.to_string(), e.is_transient()),
             Err(panicked) => {

@@ -6,7 +6,7 @@
 use std::{
     sync::{
         Arc, Mutex, PoisonError,
-        atomic::{AtomicU8, AtomicU64, AtomicUsize, Ordering},
+        atomic::{AtomicBool, AtomicU8, AtomicU64, AtomicUsize, Ordering},
     },
     time::{Duration, Instant},
 };
@@ -14,7 +14,7 @@ use std::{
 use tokio_util::sync::CancellationToken;
 
 use super::{Worker, guard::guarded};
-use crate::metrics;
+use crate::{metrics, queue::QueueError};
 
 /// How a consumer that ended unexpectedly is restarted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,6 +67,10 @@ struct State {
     last_failure: Mutex<Option<String>>,
     /// The queue trouble last logged, shared by every consumer so one outage is one line.
     trouble: Mutex<Option<String>>,
+    /// Consumers holding a message until the database answers again.
+    waiting_for_database: AtomicUsize,
+    /// Whether a database outage has been logged and not yet its end.
+    database_down: AtomicBool,
 }
 
 /// The worker's consumers as readiness sees them; a cheap shared handle.
@@ -86,6 +90,8 @@ pub struct ConsumerReport {
     pub restarts: u64,
     /// Why the last consumer to end ended (for logs and operators; not shown on probes).
     pub last_failure: Option<String>,
+    /// Consumers holding a message until the database answers again.
+    pub waiting_for_database: usize,
 }
 
 impl ConsumerReport {
@@ -124,7 +130,24 @@ impl ConsumerHealth {
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
                 .clone(),
+            waiting_for_database: self.0.waiting_for_database.load(Ordering::SeqCst),
         }
+    }
+
+    /// Counts a consumer as waiting for the database while the guard lives.
+    pub(super) fn waiting_for_database(&self) -> WaitingForDatabase {
+        self.0.waiting_for_database.fetch_add(1, Ordering::SeqCst);
+        WaitingForDatabase(self.clone())
+    }
+
+    /// The database stopped answering: `true` for the first consumer to notice (it logs it).
+    pub(super) fn database_lost(&self) -> bool {
+        !self.0.database_down.swap(true, Ordering::SeqCst)
+    }
+
+    /// The database answers again: `true` for the first consumer to notice (it logs it).
+    pub(super) fn database_back(&self) -> bool {
+        self.0.database_down.swap(false, Ordering::SeqCst)
     }
 
     fn supervising(&self, wanted: usize) -> Supervising {
@@ -152,6 +175,15 @@ struct Supervising(ConsumerHealth);
 impl Drop for Supervising {
     fn drop(&mut self) {
         self.0.0.phase.store(Phase::Stopped as u8, Ordering::SeqCst);
+    }
+}
+
+/// Counts one consumer as waiting for the database while it exists.
+pub(super) struct WaitingForDatabase(ConsumerHealth);
+
+impl Drop for WaitingForDatabase {
+    fn drop(&mut self) {
+        self.0.0.waiting_for_database.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -189,7 +221,14 @@ impl ConsumerHealth {
 impl Worker {
     /// Runs `concurrency` supervised consumers until `shutdown` fires; each finishes its
     /// in-flight messages first. A consumer that ends before that is restarted.
-    pub async fn run(self, concurrency: usize, batch: usize, poll: Duration, shutdown: CancellationToken) {
+    pub async fn run(
+        mut self,
+        concurrency: usize,
+        batch: usize,
+        poll: Duration,
+        shutdown: CancellationToken,
+    ) {
+        self.store.stopping = shutdown.clone();
         let _supervising = self.consumers.supervising(concurrency);
         let tally = self.tally.clone();
         // Stopped after the consumers, so the last summary includes what they drained.
@@ -244,10 +283,15 @@ impl Worker {
     /// failing) is logged and waited out, never the end of the loop.
     async fn consume(&self, n: usize, batch: usize, poll: Duration, shutdown: CancellationToken) {
         let mut backoff = Duration::from_millis(200);
+        // A queue that hangs (a broker, or the embedded queue's database, holding connections
+        // open and answering nothing) counts as failing once the wait is well over.
+        let hung = poll + self.store.timeout();
         while !shutdown.is_cancelled() {
             let next = tokio::select! {
                 () = shutdown.cancelled() => break,
-                next = self.queue.receive(poll) => next,
+                next = tokio::time::timeout(hung, self.queue.receive(poll)) => next.unwrap_or_else(|_| {
+                    Err(QueueError::Unavailable(format!("the queue did not answer within {hung:?}")))
+                }),
             };
             let result = match next {
                 Ok(Some(first)) => self.settle_batch(first, batch).await.map(|_| ()),

@@ -48,6 +48,7 @@ fn embedded(db: &DatabaseConnection) -> Arc<dyn EventQueue> {
             queue: "worker-unit".into(),
             lease: Duration::from_secs(30),
             retry: retry(),
+            endpoint: "worker.db".into(),
         },
         Clock::system(),
     ))

@@ -1,104 +1,22 @@
 //! A broker that goes away and comes back: the receiver answers 503 meanwhile and recovers by
 //! itself; the worker resumes consuming without a restart; nothing accepted is lost.
 
-use std::{
-    sync::{
-        Arc, Mutex,
-        atomic::{AtomicBool, Ordering},
-    },
-    time::{Duration, Instant},
-};
+use std::time::{Duration, Instant};
 
+use clientsync::{config::secrets, startup::Role};
 use secrecy::SecretString;
 use serde_json::json;
-use tokio::{
-    net::{TcpListener, TcpStream},
-    task::AbortHandle,
+
+use crate::{
+    helpers::{Backend, TestApp, amqp_url, hubspot_property, now_ms, spawn_app_in_role, spawn_app_with},
+    proxy::Proxy,
 };
 
-use crate::helpers::{Backend, TestApp, hubspot_property, now_ms, spawn_app_with};
-
-/// A TCP proxy in front of RabbitMQ that the test can cut and restore, or freeze (sockets stay
-/// open, nothing is forwarded: a hung broker).
-struct Proxy {
-    port: u16,
-    open: Arc<AtomicBool>,
-    frozen: Arc<AtomicBool>,
-    links: Arc<Mutex<Vec<AbortHandle>>>,
-}
-
-impl Proxy {
-    async fn start(upstream: String) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let open = Arc::new(AtomicBool::new(true));
-        let frozen = Arc::new(AtomicBool::new(false));
-        let links: Arc<Mutex<Vec<AbortHandle>>> = Arc::default();
-        let (accept_open, accept_links, accept_frozen) = (open.clone(), links.clone(), frozen.clone());
-        tokio::spawn(async move {
-            while let Ok((mut inbound, _)) = listener.accept().await {
-                if !accept_open.load(Ordering::SeqCst) {
-                    continue; // dropped: the broker is "down"
-                }
-                let upstream = upstream.clone();
-                let frozen = accept_frozen.clone();
-                let task = tokio::spawn(async move {
-                    if let Ok(outbound) = TcpStream::connect(upstream).await {
-                        let (from_client, to_client) = inbound.split();
-                        let (from_broker, to_broker) = outbound.into_split();
-                        let _ = tokio::join!(
-                            pump(from_client, to_broker, frozen.clone()),
-                            pump(from_broker, to_client, frozen),
-                        );
-                    }
-                });
-                accept_links.lock().unwrap().push(task.abort_handle());
-            }
-        });
-        Self {
-            port,
-            open,
-            frozen,
-            links,
-        }
-    }
-
-    fn freeze(&self) {
-        self.frozen.store(true, Ordering::SeqCst);
-    }
-
-    fn cut(&self) {
-        self.open.store(false, Ordering::SeqCst);
-        for link in self.links.lock().unwrap().drain(..) {
-            link.abort();
-        }
-    }
-
-    fn restore(&self) {
-        self.open.store(true, Ordering::SeqCst);
-    }
-}
-
-/// Forwards bytes until either side closes; while frozen, holds what it read.
-async fn pump(
-    mut from: impl tokio::io::AsyncRead + Unpin,
-    mut to: impl tokio::io::AsyncWrite + Unpin,
-    frozen: Arc<AtomicBool>,
-) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut buf = vec![0u8; 16 * 1024];
-    loop {
-        let n = match from.read(&mut buf).await {
-            Ok(0) | Err(_) => return,
-            Ok(n) => n,
-        };
-        if frozen.load(Ordering::SeqCst) {
-            std::future::pending::<()>().await;
-        }
-        if to.write_all(&buf[..n]).await.is_err() {
-            return;
-        }
-    }
+/// A proxy in front of the test broker, and the AMQP URL through it.
+async fn broker_behind_proxy() -> (Proxy, String) {
+    let proxy = Proxy::start(secrets::endpoint(&amqp_url())).await;
+    let url = proxy.url_for(&amqp_url());
+    (proxy, url)
 }
 
 async fn post_one(app: &TestApp, id: i64) -> u16 {
@@ -126,15 +44,7 @@ async fn process_until(app: &TestApp, expected: u64) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_receiver_answers_503_while_the_broker_is_away_and_both_sides_recover_by_themselves() {
-    let authority = crate::helpers::amqp_url();
-    let upstream = authority
-        .split('@')
-        .nth(1)
-        .and_then(|rest| rest.split('/').next())
-        .unwrap_or("127.0.0.1:5672")
-        .to_owned();
-    let proxy = Proxy::start(upstream).await;
-    let url = format!("amqp://guest:guest@127.0.0.1:{}/%2f", proxy.port);
+    let (proxy, url) = broker_behind_proxy().await;
     let app = spawn_app_with(Backend::Production, |c| {
         c.queue.amqp_url = Some(SecretString::from(url))
     })
@@ -167,15 +77,7 @@ async fn the_receiver_answers_503_while_the_broker_is_away_and_both_sides_recove
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hung_broker_gets_senders_a_503_within_the_confirm_timeout_and_readiness_still_answers() {
-    let authority = crate::helpers::amqp_url();
-    let upstream = authority
-        .split('@')
-        .nth(1)
-        .and_then(|rest| rest.split('/').next())
-        .unwrap_or("127.0.0.1:5672")
-        .to_owned();
-    let proxy = Proxy::start(upstream).await;
-    let url = format!("amqp://guest:guest@127.0.0.1:{}/%2f", proxy.port);
+    let (proxy, url) = broker_behind_proxy().await;
     let app = spawn_app_with(Backend::Production, |c| {
         c.queue.amqp_url = Some(SecretString::from(url));
         c.queue.confirm_timeout_ms = 1_000;
@@ -215,6 +117,59 @@ async fn a_hung_broker_gets_senders_a_503_within_the_confirm_timeout_and_readine
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_stuck_on_a_frozen_broker_notices_by_heartbeat_and_resumes_on_a_new_connection() {
+    let (proxy, url) = broker_behind_proxy().await;
+    let app = spawn_app_in_role(Backend::Production, Role::All, |c| {
+        c.queue.amqp_url = Some(SecretString::from(url));
+        c.queue.confirm_timeout_ms = 1_000;
+        c.queue.heartbeat_secs = 1;
+        c.worker.concurrency = 2;
+        c.worker.poll_ms = 100;
+    })
+    .await;
+    assert_eq!(post_one(&app, 1).await, 200);
+    wait_for_inbox(&app, 1).await;
+
+    // The consumer's connection goes silent for good (a failover leaves it blackholed): only the
+    // heartbeat gets the worker off it. New connections work.
+    proxy.freeze();
+    proxy.restore();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while post_one(&app, 2).await != 200 {
+        assert!(Instant::now() < deadline, "the receiver did not reconnect");
+    }
+
+    wait_for_inbox(&app, 2).await;
+    assert_eq!(app.clients().await.len(), 2);
+    let ready: serde_json::Value = app
+        .client
+        .get(format!("{}/readyz", app.address))
+        .send()
+        .await
+        .expect("readiness")
+        .json()
+        .await
+        .expect("readiness body");
+    assert_eq!(
+        ready["worker"]["restarts"], 0,
+        "recovered without a restart: {ready}"
+    );
+}
+
+/// Waits (with a deadline) until the service's own consumers have applied `expected` events.
+async fn wait_for_inbox(app: &TestApp, expected: u64) {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while app.inbox_count().await < expected {
+        assert!(
+            Instant::now() < deadline,
+            "the worker did not resume: {} of {expected}",
+            app.inbox_count().await
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn wrong_amqp_credentials_name_the_setting_to_fix() {
     use clientsync::queue::{
         EventQueue, QueueError, RetryPolicy,
@@ -233,7 +188,7 @@ async fn wrong_amqp_credentials_name_the_setting_to_fix() {
         },
     });
     let err = queue.ping().await.expect_err("the broker refuses the login");
-    assert!(matches!(err, QueueError::LoginRefused), "{err}");
+    assert!(matches!(err, QueueError::LoginRefused { .. }), "{err}");
     let text = err.to_string();
     assert!(text.contains("CLIENTSYNC_QUEUE__AMQP_URL"), "{text}");
     assert!(!text.contains("not-the-password"), "{text}");

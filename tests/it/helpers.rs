@@ -134,15 +134,33 @@ pub async fn spawn_app_with(backend: Backend, tweak: impl FnOnce(&mut Config)) -
 /// Like `spawn_app_with`, running the service in `role` (a worker role also runs its own
 /// consumers beside the worker the test drives).
 pub async fn spawn_app_in_role(backend: Backend, role: Role, tweak: impl FnOnce(&mut Config)) -> TestApp {
+    spawn(backend, role, None, tweak).await
+}
+
+/// A second process on another's Postgres database (`database_url`, which the other drops): a
+/// worker beside a receiver, as deployed.
+pub async fn spawn_beside(database_url: &str, role: Role, tweak: impl FnOnce(&mut Config)) -> TestApp {
+    spawn(Backend::Production, role, Some(database_url), tweak).await
+}
+
+async fn spawn(
+    backend: Backend,
+    role: Role,
+    shared_database: Option<&str>,
+    tweak: impl FnOnce(&mut Config),
+) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     let mut config = test_config(&dir);
     if backend == Backend::Production {
-        config.database.url = SecretString::from(fresh_postgres_database().await);
+        config.database.url = SecretString::from(match shared_database {
+            Some(url) => url.to_owned(),
+            None => fresh_postgres_database().await,
+        });
         config.queue.amqp_url = Some(SecretString::from(amqp_url()));
     }
     tweak(&mut config);
     let cleanup = Cleanup {
-        database: (backend == Backend::Production)
+        database: (backend == Backend::Production && shared_database.is_none())
             .then(|| {
                 config
                     .database
@@ -175,7 +193,8 @@ pub async fn spawn_app_in_role(backend: Backend, role: Role, tweak: impl FnOnce(
         .with_matching(matching)
         .with_mapping(mapping)
         .with_enricher(clientsync::worker::Enricher::new(&apis).with_own_writes(worker_config.own_writes()))
-        .with_write_back_from(&worker_config, &apis, &db);
+        .with_write_back_from(&worker_config, &apis, &db)
+        .with_database(&worker_config.database);
     let shutdown = CancellationToken::new();
     tokio::spawn(app.run_until(shutdown.clone()));
     TestApp {

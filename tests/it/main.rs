@@ -15,6 +15,7 @@ macro_rules! on_both_backends {
 }
 
 mod broker_outage;
+mod cli_errors;
 mod concurrency;
 mod config;
 mod convergence;
@@ -34,6 +35,8 @@ mod match_keys;
 mod metrics;
 mod operator;
 mod outbox;
+mod postgres_outage;
+mod proxy;
 mod receiver_limits;
 mod receiver_rejects;
 mod saas;
