@@ -959,7 +959,7 @@ mod tests {
             None,
             env(&[
                 ("CLIENTSYNC_HUBSPOT__CLIENT_SECRET", ""),
-                ("CLIENTSYNC_SERVER__OPERATOR_TOKEN", "   "),
+                ("CLIENTSYNC_SERVER__BOOTSTRAP_TOKEN", "   "),
                 ("CLIENTSYNC_CLICKUP__API_TOKEN", ""),
                 ("CLIENTSYNC_CLICKUP__TEAM_ID", " "),
             ]),
@@ -1000,7 +1000,7 @@ mod tests {
     fn placeholder_secrets_are_refused_at_start_up() {
         for (var, value) in [
             ("CLIENTSYNC_HUBSPOT__CLIENT_SECRET", "CHANGE-ME"),
-            ("CLIENTSYNC_SERVER__OPERATOR_TOKEN", "changeme"),
+            ("CLIENTSYNC_SERVER__BOOTSTRAP_TOKEN", "changeme"),
             ("CLIENTSYNC_CLICKUP__WEBHOOK_SECRETS", "WEBHOOK-ID=CHANGE-ME"),
             ("CLIENTSYNC_CLICKUP__API_TOKEN", "xxx"),
             ("CLIENTSYNC_HUBSPOT__ACCESS_TOKEN", "secret"),
@@ -1028,7 +1028,7 @@ mod tests {
                     "w1=7x1PK3mISQG0jBqeNYuhWn8alZdRtf5E",
                 ),
                 (
-                    "CLIENTSYNC_SERVER__OPERATOR_TOKEN",
+                    "CLIENTSYNC_SERVER__BOOTSTRAP_TOKEN",
                     "4f2b8c1d9e7a6b5c4d3e2f1a0b9c8d7e",
                 ),
             ]),

@@ -84,7 +84,7 @@ impl From<entity::audit_log::Model> for AuditOut {
 
 /// The audit log, newest first.
 #[utoipa::path(
-    get, path = "/api/v1/audit", tag = "audit", params(AuditQuery),
+    operation_id = "audit_list", get, path = "/api/v1/audit", tag = "audit", params(AuditQuery),
     security(("token" = ["viewer"])),
     responses(
         (status = 200, description = "A page of audit rows", body = Page<AuditOut>),

@@ -58,7 +58,7 @@ pub struct ClientOut {
 
 /// One client's golden values, provenance, pins and linked records.
 #[utoipa::path(
-    get, path = "/api/v1/clients/{id}", tag = "clients",
+    operation_id = "clients_show", get, path = "/api/v1/clients/{id}", tag = "clients",
     params(("id" = Uuid, Path, description = "Client id")),
     security(("token" = ["viewer"])),
     responses(
@@ -113,7 +113,7 @@ pub async fn show(
 
 /// Clears a pin: the field goes back to the sources' value (HubSpot's first).
 #[utoipa::path(
-    delete, path = "/api/v1/clients/{id}/pins/{field}", tag = "clients",
+    operation_id = "clients_unpin", delete, path = "/api/v1/clients/{id}/pins/{field}", tag = "clients",
     params(("id" = Uuid, Path, description = "Client id"), ("field" = String, Path, description = "Field name")),
     security(("token" = ["steward"])),
     responses(

@@ -125,7 +125,7 @@ impl From<ResolutionIn> for Resolution {
 
 /// Lists conflicts, oldest first, a page at a time.
 #[utoipa::path(
-    get, path = "/api/v1/conflicts", tag = "conflicts", params(ListQuery),
+    operation_id = "conflicts_list", get, path = "/api/v1/conflicts", tag = "conflicts", params(ListQuery),
     security(("token" = ["viewer"])),
     responses(
         (status = 200, description = "A page of conflicts", body = Page<ConflictOut>),
@@ -169,7 +169,7 @@ pub fn parse_kind(raw: &str) -> Result<ConflictKind, ApiError> {
 
 /// One conflict.
 #[utoipa::path(
-    get, path = "/api/v1/conflicts/{id}", tag = "conflicts",
+    operation_id = "conflicts_show", get, path = "/api/v1/conflicts/{id}", tag = "conflicts",
     params(("id" = Uuid, Path, description = "Conflict id")),
     security(("token" = ["viewer"])),
     responses(
@@ -191,7 +191,7 @@ pub async fn show(
 
 /// Resolves an open conflict; the client is re-derived in the same transaction.
 #[utoipa::path(
-    post, path = "/api/v1/conflicts/{id}/resolve", tag = "conflicts",
+    operation_id = "conflicts_resolve", post, path = "/api/v1/conflicts/{id}/resolve", tag = "conflicts",
     params(("id" = Uuid, Path, description = "Conflict id")),
     request_body = ResolutionIn,
     security(("token" = ["steward"])),

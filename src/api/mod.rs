@@ -32,14 +32,17 @@ pub struct ApiState {
 
 /// Mounts `/api/v1` and its docs.
 pub fn v1(cfg: &mut web::ServiceConfig) {
-    cfg.service(openapi::docs()).service(
-        web::scope("/api/v1")
-            .configure(error::extractors)
-            .wrap(ErrorHandlers::new().default_handler(error::json_body))
-            .configure(conflicts::routes)
-            .configure(clients::routes)
-            .configure(operators::routes)
-            .configure(audit::routes)
-            .default_service(web::to(error::not_found)),
-    );
+    // NormalizePath trims the trailing slash, so `/api/v1/docs/` arrives here too.
+    cfg.route("/api/v1/docs", web::get().to(openapi::docs_home))
+        .service(openapi::docs())
+        .service(
+            web::scope("/api/v1")
+                .configure(error::extractors)
+                .wrap(ErrorHandlers::new().default_handler(error::json_body))
+                .configure(conflicts::routes)
+                .configure(clients::routes)
+                .configure(operators::routes)
+                .configure(audit::routes)
+                .default_service(web::to(error::not_found)),
+        );
 }

@@ -77,3 +77,10 @@ pub fn document() -> String {
 pub fn docs() -> SwaggerUi {
     SwaggerUi::new("/api/v1/docs/{_:.*}").url("/api/v1/openapi.json", ApiDoc::openapi())
 }
+
+/// Sends `/api/v1/docs` to the page itself.
+pub async fn docs_home() -> actix_web::HttpResponse {
+    actix_web::HttpResponse::Found()
+        .insert_header((actix_web::http::header::LOCATION, "/api/v1/docs/index.html"))
+        .finish()
+}

@@ -84,7 +84,7 @@ pub struct TokenOut {
 
 /// Every operator, revoked ones included.
 #[utoipa::path(
-    get, path = "/api/v1/operators", tag = "operators",
+    operation_id = "operators_list", get, path = "/api/v1/operators", tag = "operators",
     security(("token" = ["admin"])),
     responses(
         (status = 200, description = "Operators by name", body = Vec<OperatorOut>),
@@ -99,7 +99,7 @@ pub async fn list(caller: Caller<Admin>, state: web::Data<ApiState>) -> Result<H
 /// Adds an operator and returns their first token. The bootstrap token may call this only to
 /// create the first admin.
 #[utoipa::path(
-    post, path = "/api/v1/operators", tag = "operators", request_body = OperatorIn,
+    operation_id = "operators_add", post, path = "/api/v1/operators", tag = "operators", request_body = OperatorIn,
     security(("token" = ["admin"]), ("bootstrap" = [])),
     responses(
         (status = 201, description = "Created; the token is shown once", body = TokenOut),
@@ -124,7 +124,7 @@ pub async fn add(
 
 /// Revokes an operator and all their tokens.
 #[utoipa::path(
-    delete, path = "/api/v1/operators/{name}", tag = "operators",
+    operation_id = "operators_revoke", delete, path = "/api/v1/operators/{name}", tag = "operators",
     params(("name" = String, Path, description = "Operator name")),
     security(("token" = ["admin"])),
     responses(
@@ -144,7 +144,7 @@ pub async fn revoke(
 
 /// Changes an operator's role.
 #[utoipa::path(
-    put, path = "/api/v1/operators/{name}/role", tag = "operators", request_body = RoleIn,
+    operation_id = "operators_set_role", put, path = "/api/v1/operators/{name}/role", tag = "operators", request_body = RoleIn,
     params(("name" = String, Path, description = "Operator name")),
     security(("token" = ["admin"])),
     responses(
@@ -168,7 +168,7 @@ pub async fn set_role(
 /// Issues another token for an operator (to rotate: issue, switch, then revoke the operator's
 /// old tokens by revoking and re-adding, or keep both).
 #[utoipa::path(
-    post, path = "/api/v1/operators/{name}/tokens", tag = "operators",
+    operation_id = "operators_issue_token", post, path = "/api/v1/operators/{name}/tokens", tag = "operators",
     params(("name" = String, Path, description = "Operator name")),
     security(("token" = ["admin"])),
     responses(

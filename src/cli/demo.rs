@@ -342,6 +342,6 @@ fn print_summary(s: &DemoSummary, args: &DemoArgs, port: u16, seconds: f64) {
     let db = args.database.display();
     let port = if args.port == 0 { 8080 } else { port };
     say!(
-        "\nThe database is left in {db} for you to look at, for example:\n  sqlite3 {db} \"select given_name, family_name, email, phone from clients limit 10\"\n  sqlite3 {db} \"select kind, field, hubspot_value, clickup_value from conflicts where status = 'open' limit 10\"\nor serve it with the operator API on port {port}:\n  CLIENTSYNC_SERVER__OPERATOR_TOKEN=… CLIENTSYNC_DATABASE__URL=sqlite://{db} clientsync serve"
+        "\nThe database is left in {db} for you to look at, for example:\n  sqlite3 {db} \"select given_name, family_name, email, phone from clients limit 10\"\n  sqlite3 {db} \"select kind, field, hubspot_value, clickup_value from conflicts where status = 'open' limit 10\"\nor serve it with the operator API on port {port}:\n  export CLIENTSYNC_DATABASE__URL=sqlite://{db}\n  clientsync operators add me --role admin   # prints your token\n  clientsync serve"
     );
 }

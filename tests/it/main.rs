@@ -14,6 +14,8 @@ macro_rules! on_both_backends {
     };
 }
 
+mod api_access;
+mod api_shape;
 mod broker_outage;
 mod cli_errors;
 mod concurrency;

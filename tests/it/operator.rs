@@ -28,7 +28,7 @@ on_both_backends!(
     a_decision_that_does_not_fit_the_conflict_is_refused_and_changes_nothing,
 );
 
-async fn operator_app(backend: Backend) -> OperatedApp {
+pub(crate) async fn operator_app(backend: Backend) -> OperatedApp {
     let app = spawn_app_with(backend, |_| {}).await;
     let token = app.add_operator("alice", Role::Steward).await;
     OperatedApp { app, token }
@@ -79,7 +79,7 @@ impl OperatedApp {
 }
 
 /// One person in both systems, with phones that disagree: one field_mismatch conflict.
-async fn phones_disagree(app: &OperatedApp, t: i64) {
+pub(crate) async fn phones_disagree(app: &OperatedApp, t: i64) {
     let contact = json!([
         hubspot_property(1, "email", "eva@example.com", t),
         hubspot_property(1, "phone", "+34 611 111 111", t + 1),
