@@ -10,6 +10,7 @@ mod m20261125_000005_write_back;
 mod m20261202_000006_create_decisions;
 mod m20261202_000007_record_keys;
 mod m20261202_000008_create_outbox;
+mod m20261203_000009_retention;
 
 /// Every migration in order; `clientsync migrate` and start-up run `Migrator::up`.
 pub struct Migrator;
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000006_create_decisions::Migration),
             Box::new(m20261202_000007_record_keys::Migration),
             Box::new(m20261202_000008_create_outbox::Migration),
+            Box::new(m20261203_000009_retention::Migration),
         ]
     }
 }

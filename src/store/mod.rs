@@ -8,6 +8,7 @@ pub mod inbox;
 pub mod match_keys;
 pub mod outbox;
 pub mod provenance;
+pub mod prune;
 pub mod records;
 pub mod write_log;
 
