@@ -51,6 +51,8 @@ async fn main() -> anyhow::Result<()> {
         Command::Fit(args) => cli::fit(&config, &args).await,
         Command::Backfill(args) => cli::backfill(&config, &args).await,
         Command::Outbox(args) => cli::outbox(&config, &args).await,
+        Command::Prune(args) => cli::prune(&config, &args).await,
+        Command::PurgeDead(args) => cli::purge_dead(&config, &args).await,
         Command::ReplayDead { limit } => {
             let db = startup::connect(&config).await?;
             let queue = startup::build_queue(&config, &db, &Clock::system());

@@ -10,6 +10,7 @@ mod fit;
 mod matching;
 mod outbox;
 mod probe;
+mod prune;
 mod simulate;
 
 pub use backfill::{BackfillArgs, backfill};
@@ -18,6 +19,7 @@ pub use fit::{FitArgs, fit};
 pub use matching::{EvaluateArgs, GenerateArgs, MatchArgs, evaluate, generate, run_match};
 pub use outbox::{OutboxArgs, OutboxCliError, OutboxCommand, StatusArg, outbox, run as run_outbox};
 pub use probe::{ProbeArgs, probe};
+pub use prune::{PruneArgs, PurgeDeadArgs, prune, purge_dead, run_prune, run_purge_dead};
 pub use simulate::{SimulateArgs, simulate};
 
 use crate::{
@@ -71,8 +73,13 @@ pub enum Command {
         #[arg(long, default_value_t = 1000)]
         limit: usize,
     },
+    /// Delete dead-lettered events (inbox rows and queued copies) for good: age never does.
+    PurgeDead(PurgeDeadArgs),
     /// See planned write-backs (pending, sent, failed with their reason) and retry failed ones.
     Outbox(OutboxArgs),
+    /// Remove finished data past its `[retention]` cut-off (event payloads and rows, resolved
+    /// conflicts, sent write-backs) and print what went per category.
+    Prune(PruneArgs),
     /// Exit 0 when the service's HTTP port answers 200 (a health check for shell-less images).
     Probe(ProbeArgs),
     /// Run fake HubSpot and ClickUp APIs with seeded clients, for demos and end-to-end tests.
