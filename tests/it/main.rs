@@ -36,6 +36,7 @@ mod operator;
 mod outbox;
 mod receiver_limits;
 mod receiver_rejects;
+mod retention;
 mod saas;
 mod sign_cli;
 mod unicode_names;
