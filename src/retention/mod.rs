@@ -10,9 +10,8 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, TimeDelta, Utc};
 use entity::{conflicts, inbox_events, outbox};
-use sea_orm::{ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait, TryGetableMany, Value};
+use sea_orm::{ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait};
 use tokio_util::sync::CancellationToken;
-use uuid::Uuid;
 
 use crate::{
     clock::Clock,
@@ -188,29 +187,29 @@ impl Pruner {
                     which = which.add(Inbox::ReceivedAt.gte(rows));
                 }
                 let change = Change::Update(inbox::cleared_payload(now));
-                self.change::<inbox_events::Entity, String>(&which, Inbox::Id, &change, mode)
+                self.change::<inbox_events::Entity>(&which, Inbox::Id, &change, mode)
                     .await
             }
             Category::InboxRows => {
                 let which = inbox::finished_before(cutoff);
-                self.change::<inbox_events::Entity, String>(&which, Inbox::Id, &Change::Delete, mode)
+                self.change::<inbox_events::Entity>(&which, Inbox::Id, &Change::Delete, mode)
                     .await
             }
             Category::ResolvedConflicts => {
                 let which = conflict_store::resolved_before(cutoff);
-                self.change::<conflicts::Entity, Uuid>(&which, conflicts::Column::Id, &Change::Delete, mode)
+                self.change::<conflicts::Entity>(&which, conflicts::Column::Id, &Change::Delete, mode)
                     .await
             }
             Category::SentOutboxRows => {
                 let which = outbox_store::sent_before(cutoff);
-                self.change::<outbox::Entity, Uuid>(&which, outbox::Column::Id, &Change::Delete, mode)
+                self.change::<outbox::Entity>(&which, outbox::Column::Id, &Change::Delete, mode)
                     .await
             }
         }
     }
 
     /// Changes (or counts) the rows of `E` that `which` selects.
-    async fn change<E, V>(
+    async fn change<E>(
         &self,
         which: &Condition,
         id: E::Column,
@@ -220,13 +219,10 @@ impl Pruner {
     where
         E: EntityTrait,
         E::Model: Sync,
-        V: TryGetableMany + Into<Value> + Send + Sync,
     {
         match mode {
             Mode::Count => prune::count::<E>(&self.db, which).await,
-            Mode::Prune => {
-                prune::in_batches::<E, V>(&self.db, which, id, change, self.config.batch_size).await
-            }
+            Mode::Prune => prune::in_batches::<E>(&self.db, which, id, change, self.config.batch_size).await,
         }
     }
 

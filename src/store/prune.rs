@@ -4,7 +4,7 @@
 
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect,
-    TryGetableMany, Value, sea_query::SimpleExpr,
+    QueryTrait, sea_query::SimpleExpr,
 };
 
 /// What a prune does to each row it selects.
@@ -16,10 +16,13 @@ pub enum Change<C> {
     Update(Vec<(C, SimpleExpr)>),
 }
 
-/// Applies `change` to every row of `E` that `which` selects, `batch` rows per statement, and
-/// returns how many rows changed. Each statement re-checks `which`, so a row that changed since
-/// it was selected (a dead event replayed meanwhile) is left alone.
-pub async fn in_batches<E, V>(
+/// Applies `change` to every row of `E` that `which` selects, at most `batch` rows per
+/// statement, and returns how many rows changed. Each statement picks its own batch in a
+/// subquery (`id IN (SELECT id … LIMIT batch)`), never a list of ids bound as parameters: a
+/// generic Postgres plan over 1,000 bound ids scanned the whole cut-off range per batch (3.3 s a
+/// batch on 100,000 rows, against 26 ms). `which` is checked again on each row changed, so a row
+/// that changed meanwhile is left alone.
+pub async fn in_batches<E>(
     db: &impl ConnectionTrait,
     which: &Condition,
     id: E::Column,
@@ -28,25 +31,18 @@ pub async fn in_batches<E, V>(
 ) -> Result<u64, DbErr>
 where
     E: EntityTrait,
-    V: TryGetableMany + Into<Value> + Send + Sync,
 {
     let batch = batch.max(1);
     let mut changed = 0;
     loop {
-        let ids: Vec<V> = E::find()
+        let chosen = E::find()
             .select_only()
             .column(id)
             .filter(which.clone())
             .limit(batch)
-            .into_tuple()
-            .all(db)
-            .await?;
-        let selected = ids.len() as u64;
-        if selected == 0 {
-            break;
-        }
-        let these = Condition::all().add(id.is_in(ids)).add(which.clone());
-        changed += match change {
+            .into_query();
+        let these = Condition::all().add(id.in_subquery(chosen)).add(which.clone());
+        let n = match change {
             Change::Delete => E::delete_many().filter(these).exec(db).await?.rows_affected,
             Change::Update(sets) => {
                 let mut update = E::update_many();
@@ -56,11 +52,13 @@ where
                 update.filter(these).exec(db).await?.rows_affected
             }
         };
-        if selected < batch {
-            break;
+        changed += n;
+        // A short batch means the selection ran dry (or rows changed under us: the next run
+        // takes those).
+        if n < batch {
+            return Ok(changed);
         }
     }
-    Ok(changed)
 }
 
 /// How many rows of `E` a prune selecting `which` would change (a dry run).
