@@ -1,8 +1,11 @@
 //! Configuration: built-in defaults, then an optional TOML file, then `CLIENTSYNC_SECTION__KEY`
 //! environment variables; secrets are read from the environment only.
 
+pub mod retention;
 pub mod secrets;
 pub mod sources;
+
+pub use retention::RetentionConfig;
 
 use std::{collections::HashMap, path::Path, time::Duration};
 
@@ -113,6 +116,9 @@ pub struct Config {
     pub api: ApiConfig,
     /// How planned write-backs are retried from the outbox.
     pub outbox: OutboxConfig,
+    /// How long finished data (event payloads and rows, resolved conflicts, sent write-backs)
+    /// is kept before it is pruned.
+    pub retention: RetentionConfig,
 }
 
 /// The write-back outbox: how often its drainer looks for due writes and how a failed write is
@@ -748,7 +754,7 @@ impl Config {
         if self.api.attempts == 0 {
             return bad("api.attempts", "must be at least 1");
         }
-        Ok(())
+        self.retention.validate()
     }
 
     /// Who we are at each source, to recognise our own writes' echoes.

@@ -17,6 +17,7 @@ pub mod metrics;
 pub mod queue;
 pub mod receiver;
 pub mod reconcile;
+pub mod retention;
 pub mod saas;
 pub mod simulator;
 pub mod sources;

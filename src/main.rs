@@ -105,6 +105,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Backfill(args) => cli::backfill(&config, &args).await,
         Command::Outbox(args) => cli::outbox(&config, &args).await,
         Command::Operators(args) => cli::operators(&config, &args).await,
+        Command::Prune(args) => cli::prune(&config, &args).await,
+        Command::PurgeDead(args) => cli::purge_dead(&config, &args).await,
         Command::ReplayDead { limit } => {
             let db = startup::connect(&config).await?;
             let queue = startup::build_queue(&config, &db, &Clock::system());

@@ -65,6 +65,12 @@ pub fn outbox_rows(pending: u64, failed: u64) {
     metrics::gauge!("clientsync_outbox_rows", "status" => "failed").set(failed as f64);
 }
 
+/// Rows retention removed or cleared, by what they were (`payloads`, `inbox_rows`,
+/// `resolved_conflicts`, `sent_outbox_rows`, `dead_events`).
+pub fn pruned(what: &'static str, count: u64) {
+    metrics::counter!("clientsync_pruned_total", "what" => what).increment(count);
+}
+
 /// What a worker did with one message (its stable outcome name), and how long it took.
 pub fn settled(outcome: &'static str, elapsed: Duration) {
     metrics::counter!("clientsync_worker_messages_total", "outcome" => outcome).increment(1);

@@ -23,6 +23,7 @@ use crate::{
         rabbitmq::{RabbitConfig, RabbitQueue},
     },
     receiver::{self, ReceiverState, signature::Legacy},
+    retention::Pruner,
     saas::{Apis, webhook_health::WebhookWatch},
     store,
     worker::{Enricher, Worker},
@@ -56,6 +57,8 @@ pub struct Application {
     webhook_watch: Option<WebhookWatch>,
     /// Sends due write-backs from the outbox, in the worker role with write-back on.
     drainer: Option<Drainer>,
+    /// Prunes finished data on `retention.interval_secs`, in the worker role.
+    pruner: Option<Pruner>,
 }
 
 /// The queue backend the configuration asks for: RabbitMQ when an AMQP URL is set, else embedded.
@@ -96,6 +99,10 @@ impl Application {
         let db = connect(&config).await?;
         store::migrate(&db).await.context("running migrations")?;
         let queue = build_queue(&config, &db, &clock);
+        let prunes = matches!(role, Role::Worker | Role::All)
+            && config.retention.interval_secs > 0
+            && config.retention.prunes_anything();
+        let pruner = prunes.then(|| Pruner::new(db.clone(), &config.retention, clock.clone()));
         let listener = TcpListener::bind((config.server.host.as_str(), config.server.port))
             .with_context(|| format!("binding {}:{}", config.server.host, config.server.port))?;
         let port = listener.local_addr()?.port();
@@ -209,6 +216,7 @@ impl Application {
             apis,
             webhook_watch,
             drainer,
+            pruner,
         })
     }
 
@@ -255,6 +263,10 @@ impl Application {
         if let Some(drainer) = self.drainer {
             let every = Duration::from_millis(self.config.outbox.interval_ms);
             tokio::spawn(drainer.run(every, shutdown.child_token()));
+        }
+        if let Some(pruner) = self.pruner {
+            let every = Duration::from_secs(self.config.retention.interval_secs);
+            tokio::spawn(pruner.run(every, shutdown.child_token()));
         }
         shutdown.cancelled().await;
         tracing::info!("shutting down: draining requests and in-flight messages");

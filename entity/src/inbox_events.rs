@@ -36,6 +36,8 @@ pub struct Model {
     pub attempts: i32,
     pub last_error: Option<String>,
     pub updated_at: DateTimeUtc,
+    /// When retention cleared `payload` (then JSON `null`); the row itself is kept longer.
+    pub payload_pruned_at: Option<DateTimeUtc>,
 }
 
 /// Inbox rows stand alone.

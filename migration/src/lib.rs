@@ -11,6 +11,7 @@ mod m20261202_000006_create_decisions;
 mod m20261202_000007_record_keys;
 mod m20261202_000008_create_outbox;
 mod m20261202_000010_operators_and_audit;
+mod m20261203_000009_retention;
 
 /// Every migration in order; `clientsync migrate` and start-up run `Migrator::up`.
 pub struct Migrator;
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000006_create_decisions::Migration),
             Box::new(m20261202_000007_record_keys::Migration),
             Box::new(m20261202_000008_create_outbox::Migration),
+            Box::new(m20261203_000009_retention::Migration),
             Box::new(m20261202_000010_operators_and_audit::Migration),
         ]
     }

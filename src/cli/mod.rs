@@ -11,6 +11,7 @@ mod matching;
 mod operators;
 mod outbox;
 mod probe;
+mod prune;
 mod simulate;
 
 pub use backfill::{BackfillArgs, backfill};
@@ -20,6 +21,7 @@ pub use matching::{EvaluateArgs, GenerateArgs, MatchArgs, evaluate, generate, ru
 pub use operators::{OperatorsArgs, OperatorsCommand, RoleArg, operators, run as run_operators};
 pub use outbox::{OutboxArgs, OutboxCliError, OutboxCommand, StatusArg, outbox, run as run_outbox};
 pub use probe::{ProbeArgs, probe};
+pub use prune::{PruneArgs, PurgeDeadArgs, prune, purge_dead, run_prune, run_purge_dead};
 pub use simulate::{SimulateArgs, simulate};
 
 use crate::{
@@ -77,6 +79,8 @@ pub enum Command {
         #[arg(long, default_value_t = 1000)]
         limit: usize,
     },
+    /// Delete dead-lettered events (inbox rows and queued copies) for good: age never does.
+    PurgeDead(PurgeDeadArgs),
     /// See planned write-backs (pending, sent, failed with their reason) and retry failed ones.
     Outbox(OutboxArgs),
     /// Manage operators of the API and console: add (prints a token once), list, revoke,
@@ -84,6 +88,9 @@ pub enum Command {
     Operators(OperatorsArgs),
     /// Print the operator API's OpenAPI 3.1 document (as committed in docs/openapi.json).
     Openapi,
+    /// Remove finished data past its `[retention]` cut-off (event payloads and rows, resolved
+    /// conflicts, sent write-backs) and print what went per category.
+    Prune(PruneArgs),
     /// Exit 0 when the service's HTTP port answers 200 (a health check for shell-less images).
     Probe(ProbeArgs),
     /// Run fake HubSpot and ClickUp APIs with seeded clients, for demos and end-to-end tests.

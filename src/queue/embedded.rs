@@ -18,13 +18,15 @@ use sea_orm::{
 use tokio::sync::Notify;
 use uuid::Uuid;
 
-use super::{Delivery, DeliveryHandle, EventQueue, QueueError, RetryOutcome, RetryPolicy};
+use super::{Delivery, DeliveryHandle, Doomed, EventQueue, QueueError, RetryOutcome, RetryPolicy};
 use crate::clock::Clock;
 
 /// How often a waiting receiver re-checks the table when no in-process publish woke it.
 const POLL: Duration = Duration::from_millis(500);
 /// How many ready rows one claim round looks at.
 const CLAIM_BATCH: u64 = 8;
+/// Dead rows one purge statement looks at (bodies are read to decide, so pages stay small).
+const PURGE_PAGE: u64 = 500;
 
 /// Settings of the embedded backend.
 #[derive(Debug, Clone)]
@@ -281,6 +283,48 @@ impl EventQueue for EmbeddedQueue {
             .map_err(|e| self.failed(e))?;
         self.published.notify_waiters();
         Ok(replayed.rows_affected)
+    }
+
+    async fn purge_dead(&self, doomed: &Doomed<'_>) -> Result<u64, QueueError> {
+        use queue_messages::Column as C;
+        let mut purged = 0;
+        let mut after = i64::MIN;
+        loop {
+            let page: Vec<(i64, Vec<u8>)> = queue_messages::Entity::find()
+                .select_only()
+                .column(C::Id)
+                .column(C::Body)
+                .filter(C::Queue.eq(&self.config.queue))
+                .filter(C::Status.eq(MessageStatus::Dead))
+                .filter(C::Id.gt(after))
+                .order_by_asc(C::Id)
+                .limit(PURGE_PAGE)
+                .into_tuple()
+                .all(&self.db)
+                .await
+                .map_err(|e| self.failed(e))?;
+            let Some((last, _)) = page.last() else {
+                return Ok(purged);
+            };
+            after = *last;
+            let ids: Vec<i64> = page
+                .iter()
+                .filter(|(_, body)| doomed(body))
+                .map(|(id, _)| *id)
+                .collect();
+            if !ids.is_empty() {
+                purged += queue_messages::Entity::delete_many()
+                    .filter(C::Id.is_in(ids))
+                    .filter(C::Status.eq(MessageStatus::Dead))
+                    .exec(&self.db)
+                    .await
+                    .map_err(|e| self.failed(e))?
+                    .rows_affected;
+            }
+            if (page.len() as u64) < PURGE_PAGE {
+                return Ok(purged);
+            }
+        }
     }
 
     async fn depth(&self) -> Result<Option<u64>, QueueError> {

@@ -98,6 +98,9 @@ impl RetryPolicy {
     }
 }
 
+/// Which dead-lettered message bodies a purge deletes.
+pub type Doomed<'a> = dyn Fn(&[u8]) -> bool + Send + Sync + 'a;
+
 /// The queue seam: the receiver publishes, workers receive and settle.
 #[async_trait]
 pub trait EventQueue: Send + Sync + 'static {
@@ -121,6 +124,10 @@ pub trait EventQueue: Send + Sync + 'static {
     /// (after the cause was fixed); returns how many moved. Each is confirmed on the work queue
     /// before it leaves the dead-letter store, so a failure midway loses nothing.
     async fn replay_dead(&self, limit: usize) -> Result<u64, QueueError>;
+
+    /// Deletes the dead-lettered messages whose body `doomed` accepts (an operator's purge)
+    /// and returns how many went; the others stay dead-lettered, in the store they were in.
+    async fn purge_dead(&self, doomed: &Doomed<'_>) -> Result<u64, QueueError>;
 
     /// Messages waiting, where the backend can tell.
     async fn depth(&self) -> Result<Option<u64>, QueueError>;

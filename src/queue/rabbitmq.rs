@@ -29,7 +29,7 @@ use lapin::{
 use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::Mutex;
 
-use super::{Delivery, DeliveryHandle, EventQueue, QueueError, RetryOutcome, RetryPolicy};
+use super::{Delivery, DeliveryHandle, Doomed, EventQueue, QueueError, RetryOutcome, RetryPolicy};
 
 /// How long a (re)connection may take before the caller gets `Unavailable`.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(3);
@@ -485,6 +485,58 @@ impl EventQueue for RabbitQueue {
         }
         let _ = link.connection.close(200, "replayed".into()).await;
         Ok(replayed)
+    }
+
+    async fn purge_dead(&self, doomed: &Doomed<'_>) -> Result<u64, QueueError> {
+        // Declares the topology, so the passive declare below cannot close its channel.
+        self.publisher_channel().await?;
+        let link = self.open("purge").await?;
+        let waiting = link
+            .channel
+            .queue_declare(
+                self.dead.as_str().into(),
+                QueueDeclareOptions::durable().passive(),
+                FieldTable::default(),
+            )
+            .await
+            .map_err(|e| self.unavailable(e))?
+            .message_count();
+        // Each message that was dead when the purge began is looked at once: those kept go to
+        // the back (confirmed before the original is acked), behind any that arrive meanwhile.
+        let mut purged = 0;
+        for _ in 0..waiting {
+            let Some(message) = link
+                .channel
+                .basic_get(self.dead.as_str().into(), BasicGetOptions { no_ack: false })
+                .await
+                .map_err(|e| self.unavailable(e))?
+            else {
+                break;
+            };
+            let acker = message.delivery.acker.clone();
+            if doomed(&message.delivery.data) {
+                purged += 1;
+            } else {
+                let headers = message.delivery.properties.headers().clone().unwrap_or_default();
+                if let Err(e) = self
+                    .publish_to(&self.dead, &[&message.delivery.data], &headers)
+                    .await
+                {
+                    let requeue = BasicNackOptions {
+                        requeue: true,
+                        ..BasicNackOptions::default()
+                    };
+                    let _ = acker.nack(requeue).await;
+                    return Err(e);
+                }
+            }
+            acker
+                .ack(BasicAckOptions::default())
+                .await
+                .map_err(|e| self.unavailable(e))?;
+        }
+        let _ = link.connection.close(200, "purged".into()).await;
+        Ok(purged)
     }
 
     async fn depth(&self) -> Result<Option<u64>, QueueError> {

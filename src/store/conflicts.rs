@@ -299,3 +299,20 @@ pub async fn resolve(
     active.updated_at = Set(now);
     Ok(active.update(db).await?)
 }
+
+/// Conflicts resolved before `cutoff` that nothing reads any more. Open conflicts are never
+/// selected, nor an operator's decision on a field_mismatch while its client exists: the worker
+/// reads those so that it does not ask again about values an operator already decided (keeping
+/// HubSpot's value leaves no pin behind).
+pub fn resolved_before(cutoff: chrono::DateTime<Utc>) -> sea_orm::Condition {
+    use conflicts::Column as C;
+    let not_a_standing_decision = sea_orm::Condition::any()
+        .add(C::Kind.ne(ConflictKind::FieldMismatch))
+        .add(C::ResolvedBy.is_null())
+        .add(C::ResolvedBy.eq(SYSTEM))
+        .add(C::ClientId.is_null());
+    sea_orm::Condition::all()
+        .add(C::Status.eq(ConflictStatus::Resolved))
+        .add(C::ResolvedAt.lt(cutoff))
+        .add(not_a_standing_decision)
+}

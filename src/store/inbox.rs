@@ -1,8 +1,12 @@
 //! The inbox: every event by its dedup key, so a redelivered or re-sent event is a no-op.
 
-use chrono::Utc;
-use entity::inbox_events::{self, InboxStatus};
-use sea_orm::{ActiveValue::Set, ConnectionTrait, DbErr, EntityTrait, sea_query::OnConflict};
+use chrono::{DateTime, Utc};
+use entity::inbox_events::{self, Column as C, InboxStatus};
+use sea_orm::{
+    ActiveValue::Set,
+    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    sea_query::{Expr, OnConflict},
+};
 use sha2::{Digest, Sha256};
 
 use crate::domain::event::Envelope;
@@ -34,6 +38,8 @@ fn row(
         attempts: Set(i32::try_from(attempts).unwrap_or(i32::MAX)),
         last_error: Set(error),
         updated_at: Set(Utc::now()),
+        // Whatever was stored before, the row holds this event's payload again.
+        payload_pruned_at: Set(None),
     }
 }
 
@@ -92,10 +98,9 @@ pub async fn record_undecodable(
     attempts: u32,
     reason: &str,
 ) -> Result<(), DbErr> {
-    let digest = hex::encode(Sha256::digest(body));
     let now = Utc::now();
     let model = inbox_events::ActiveModel {
-        id: Set(format!("undecodable:{digest}")),
+        id: Set(undecodable_key(body)),
         // Not an envelope, so its source is not known.
         source: Set("unknown".into()),
         event_type: Set("undecodable".into()),
@@ -109,12 +114,87 @@ pub async fn record_undecodable(
         attempts: Set(i32::try_from(attempts).unwrap_or(i32::MAX)),
         last_error: Set(Some(truncate(reason, 2000))),
         updated_at: Set(now),
+        payload_pruned_at: Set(None),
     };
     upsert_dead(db, model).await
 }
 
+/// The inbox id a poison body is kept under: a hash of its bytes, as it has no event id.
+fn undecodable_key(body: &[u8]) -> String {
+    format!("undecodable:{}", hex::encode(Sha256::digest(body)))
+}
+
+/// The inbox id of the event a queued message body carries (its envelope's id, or the poison
+/// body's hash), so the queue's dead-letter copy of an inbox row can be found.
+pub fn key_of(body: &[u8]) -> String {
+    match Envelope::from_bytes(body) {
+        Ok(env) => env.id.as_str().to_owned(),
+        Err(_) => undecodable_key(body),
+    }
+}
+
+/// Statuses of events the worker is done with: applied, or nothing to apply. Pending
+/// enrichment and dead events are not done, so retention never selects them.
+const FINISHED: [InboxStatus; 2] = [InboxStatus::Processed, InboxStatus::Ignored];
+
+/// Finished events received before `cutoff` whose payload is still stored.
+pub fn payloads_before(cutoff: DateTime<Utc>) -> Condition {
+    Condition::all()
+        .add(C::PayloadPrunedAt.is_null())
+        .add(C::Status.is_in(FINISHED))
+        .add(C::ReceivedAt.lt(cutoff))
+}
+
+/// What clearing a payload writes: JSON `null` and when, so the row is not selected again.
+pub fn cleared_payload(now: DateTime<Utc>) -> Vec<(C, sea_orm::sea_query::SimpleExpr)> {
+    vec![
+        (C::Payload, Expr::value(serde_json::Value::Null)),
+        (C::PayloadPrunedAt, Expr::value(now)),
+    ]
+}
+
+/// Finished events received before `cutoff`.
+pub fn finished_before(cutoff: DateTime<Utc>) -> Condition {
+    Condition::all()
+        .add(C::Status.is_in(FINISHED))
+        .add(C::ReceivedAt.lt(cutoff))
+}
+
+/// Dead events dead-lettered (last) before `cutoff`, as `(id, last error)`, a page at a time
+/// in id order: pass the last id of a page as `after`.
+pub async fn dead_before(
+    db: &impl ConnectionTrait,
+    cutoff: DateTime<Utc>,
+    after: Option<&str>,
+    limit: u64,
+) -> Result<Vec<(String, Option<String>)>, DbErr> {
+    let mut query = inbox_events::Entity::find()
+        .select_only()
+        .column(C::Id)
+        .column(C::LastError)
+        .filter(C::Status.eq(InboxStatus::Dead))
+        .filter(C::UpdatedAt.lt(cutoff));
+    if let Some(after) = after {
+        query = query.filter(C::Id.gt(after));
+    }
+    query.order_by_asc(C::Id).limit(limit).into_tuple().all(db).await
+}
+
+/// Deletes the given events while they are still dead (a replay may have applied one
+/// meanwhile); returns how many went.
+pub async fn delete_dead(db: &impl ConnectionTrait, ids: &[String]) -> Result<u64, DbErr> {
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    let deleted = inbox_events::Entity::delete_many()
+        .filter(C::Id.is_in(ids.iter().map(String::as_str)))
+        .filter(C::Status.eq(InboxStatus::Dead))
+        .exec(db)
+        .await?;
+    Ok(deleted.rows_affected)
+}
+
 async fn upsert_dead(db: &impl ConnectionTrait, model: inbox_events::ActiveModel) -> Result<(), DbErr> {
-    use inbox_events::Column as C;
     inbox_events::Entity::insert(model)
         .on_conflict(
             OnConflict::column(C::Id)

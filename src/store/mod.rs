@@ -10,6 +10,7 @@ pub mod match_keys;
 pub mod operators;
 pub mod outbox;
 pub mod provenance;
+pub mod prune;
 pub mod records;
 pub mod write_log;
 

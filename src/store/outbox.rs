@@ -315,3 +315,11 @@ pub async fn backlog(db: &impl ConnectionTrait) -> Result<(u64, u64), DbErr> {
         count(OutboxStatus::Failed).await?,
     ))
 }
+
+/// Rows written to their source before `cutoff` (a sent row's `updated_at` is when it was
+/// sent). Pending and failed rows are never selected: they still have work or a reason to show.
+pub fn sent_before(cutoff: DateTime<Utc>) -> sea_orm::Condition {
+    sea_orm::Condition::all()
+        .add(C::Status.eq(OutboxStatus::Sent))
+        .add(C::UpdatedAt.lt(cutoff))
+}

@@ -81,6 +81,10 @@ impl EventQueue for UnrulyQueue {
         Err(unused())
     }
 
+    async fn purge_dead(&self, _doomed: &crate::queue::Doomed<'_>) -> Result<u64, QueueError> {
+        Err(unused())
+    }
+
     async fn depth(&self) -> Result<Option<u64>, QueueError> {
         Ok(Some(0))
     }

@@ -41,6 +41,7 @@ mod postgres_outage;
 mod proxy;
 mod receiver_limits;
 mod receiver_rejects;
+mod retention;
 mod saas;
 mod sign_cli;
 mod unicode_names;

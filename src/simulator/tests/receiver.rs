@@ -42,6 +42,9 @@ impl EventQueue for Recorded {
     async fn replay_dead(&self, _: usize) -> Result<u64, QueueError> {
         Ok(0)
     }
+    async fn purge_dead(&self, _: &crate::queue::Doomed<'_>) -> Result<u64, QueueError> {
+        Ok(0)
+    }
     async fn depth(&self) -> Result<Option<u64>, QueueError> {
         Ok(None)
     }
