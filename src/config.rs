@@ -1,10 +1,12 @@
 //! Configuration: built-in defaults, then an optional TOML file, then `CLIENTSYNC_SECTION__KEY`
 //! environment variables; secrets are read from the environment only.
 
+pub mod console;
 pub mod retention;
 pub mod secrets;
 pub mod sources;
 
+pub use console::ConsoleConfig;
 pub use retention::RetentionConfig;
 
 use std::{collections::HashMap, path::Path, time::Duration};
@@ -119,6 +121,8 @@ pub struct Config {
     /// How long finished data (event payloads and rows, resolved conflicts, sent write-backs)
     /// is kept before it is pruned.
     pub retention: RetentionConfig,
+    /// The operator console's sessions.
+    pub console: ConsoleConfig,
 }
 
 /// The write-back outbox: how often its drainer looks for due writes and how a failed write is
@@ -754,7 +758,8 @@ impl Config {
         if self.api.attempts == 0 {
             return bad("api.attempts", "must be at least 1");
         }
-        self.retention.validate()
+        self.retention.validate()?;
+        self.console.validate()
     }
 
     /// Who we are at each source, to recognise our own writes' echoes.
