@@ -953,6 +953,32 @@ mod tests {
         assert_eq!(token.expose_secret(), "12345678901234567890");
     }
 
+    #[test]
+    fn the_password_operators_passwd_reads_is_not_taken_for_a_setting() {
+        let config = Config::load_from(
+            None,
+            env(&[("CLIENTSYNC_PASSWORD", "correct horse battery staple")]),
+        );
+        assert!(config.is_ok(), "{:?}", config.err());
+    }
+
+    #[test]
+    fn console_sessions_must_last_and_their_cap_must_cover_the_idle_time() {
+        let config = Config::load_from(None, env(&[("CLIENTSYNC_CONSOLE__SESSION_IDLE_MINUTES", "0")]));
+        assert!(config.is_err());
+        let config = Config::load_from(
+            None,
+            env(&[
+                ("CLIENTSYNC_CONSOLE__SESSION_IDLE_MINUTES", "120"),
+                ("CLIENTSYNC_CONSOLE__SESSION_MAX_HOURS", "1"),
+            ]),
+        );
+        assert!(config.is_err());
+        let lifetime = Config::load_from(None, env(&[])).unwrap().console.lifetime();
+        assert_eq!(lifetime.idle.as_secs(), 3600);
+        assert_eq!(lifetime.absolute.as_secs(), 12 * 3600);
+    }
+
     fn env(pairs: &[(&str, &str)]) -> EnvSettings {
         EnvSettings::from_vars(pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())))
     }

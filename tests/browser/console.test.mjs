@@ -159,7 +159,7 @@ test('a viewer sees no action buttons and their POST is 403', async () => {
   const viewer = await signInWithToken(context, token);
   await viewer.goto(`${base}/console/conflicts?kind=field_mismatch`);
   assert.ok(await viewer.locator('tbody tr').count() > 0, 'the viewer sees the conflicts');
-  assert.equal(await viewer.locator('main button, main form[method=post]').count(), 0, 'but no actions');
+  assert.equal(await viewer.locator('main form[method=post], main table button').count(), 0, 'but no actions');
   assert.equal(await viewer.getByRole('link', { name: 'Operators' }).count(), 0);
   await shot(viewer, 'conflicts-as-viewer');
   const id = (await viewer.locator('tbody tr').first().getAttribute('id')).replace('conflict-', '');
@@ -174,7 +174,7 @@ test('a viewer sees no action buttons and their POST is 403', async () => {
 test('an operator signs in with the password set by `clientsync operators passwd`', async () => {
   execFileSync(bin, ['operators', 'passwd', 'vera'], {
     env: { ...process.env, CLIENTSYNC_DATABASE__URL: `sqlite://${database}`, CLIENTSYNC_PASSWORD: 'correct horse battery staple' },
-    stdio: 'ignore',
+    stdio: ['ignore', 'ignore', 'inherit'],
   });
   const context = await browser.newContext();
   const page = await context.newPage();
@@ -194,7 +194,12 @@ test('first render of a page of 50 conflicts', async () => {
     await page.goto(`${base}/console/conflicts`);
     runs.push(await page.evaluate(() => {
       const [nav] = performance.getEntriesByType('navigation');
-      return { server: nav.responseEnd - nav.requestStart, render: nav.loadEventEnd - nav.startTime };
+      return {
+        server: nav.responseEnd - nav.requestStart,
+        parsed: nav.domInteractive - nav.startTime,
+        ready: nav.domContentLoadedEventEnd - nav.startTime,
+        load: nav.loadEventEnd - nav.startTime,
+      };
     }));
   }
   assert.equal(await page.locator('tbody tr').count(), 50);
@@ -203,8 +208,10 @@ test('first render of a page of 50 conflicts', async () => {
     rows: 50,
     runs: runs.length,
     median_response_ms: median(runs.map((r) => r.server)),
-    median_load_ms: median(runs.map((r) => r.render)),
-    max_load_ms: Math.max(...runs.map((r) => r.render)),
+    median_html_parsed_ms: median(runs.map((r) => r.parsed)),
+    median_dom_content_loaded_ms: median(runs.map((r) => r.ready)),
+    median_load_ms: median(runs.map((r) => r.load)),
+    max_load_ms: Math.max(...runs.map((r) => r.load)),
   };
   writeFileSync(join(shots, 'timings.json'), JSON.stringify(timing, null, 2));
   console.log(`first render of 50 conflicts: ${JSON.stringify(timing)}`);
