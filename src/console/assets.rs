@@ -1,5 +1,5 @@
 //! The console's static files, embedded in the binary so it works offline and needs no build
-//! step: one stylesheet and vendored htmx (see `assets/vendor/README.md`). Each is served under
+//! step: one stylesheet, an icon and vendored htmx (see `assets/vendor/README.md`). Each is served under
 //! a name carrying a hash of its content, so it can be cached for a year and a new build is
 //! fetched at once; the hash is also its ETag.
 
@@ -40,8 +40,10 @@ impl Asset {
 struct Assets {
     css: Asset,
     htmx: Asset,
+    icon: Asset,
     css_href: String,
     htmx_href: String,
+    icon_href: String,
 }
 
 static ASSETS: LazyLock<Assets> = LazyLock::new(|| {
@@ -57,11 +59,19 @@ static ASSETS: LazyLock<Assets> = LazyLock::new(|| {
         "text/javascript; charset=utf-8",
         include_bytes!("../../assets/vendor/htmx.min.js"),
     );
+    let icon = Asset::new(
+        "icon",
+        "svg",
+        "image/svg+xml",
+        include_bytes!("../../assets/icon.svg"),
+    );
     Assets {
         css_href: css.href(),
         htmx_href: htmx.href(),
+        icon_href: icon.href(),
         css,
         htmx,
+        icon,
     }
 });
 
@@ -75,13 +85,18 @@ pub fn htmx() -> &'static str {
     &ASSETS.htmx_href
 }
 
+/// The icon's path (browsers ask for one; without it every page logs a 404).
+pub fn icon() -> &'static str {
+    &ASSETS.icon_href
+}
+
 /// Mounts `/console/assets/{name}`.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/assets/{name}", web::get().to(serve));
 }
 
 async fn serve(req: HttpRequest, name: web::Path<String>) -> HttpResponse {
-    let Some(asset) = [&ASSETS.css, &ASSETS.htmx]
+    let Some(asset) = [&ASSETS.css, &ASSETS.htmx, &ASSETS.icon]
         .into_iter()
         .find(|a| a.name == name.as_str())
     else {

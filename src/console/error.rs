@@ -51,6 +51,7 @@ struct ErrorPage<'a> {
     title: &'a str,
     detail: String,
     css: &'a str,
+    icon: &'a str,
 }
 
 /// The fragment htmx swaps into the alert area.
@@ -99,6 +100,7 @@ impl ResponseError for ConsoleError {
             title: status.canonical_reason().unwrap_or("Error"),
             detail: self.to_string(),
             css: super::assets::stylesheet(),
+            icon: super::assets::icon(),
         };
         html(status, page.render())
     }

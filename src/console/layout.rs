@@ -48,6 +48,8 @@ pub struct Chrome {
     pub css: &'static str,
     /// htmx's path.
     pub htmx: &'static str,
+    /// The icon's path.
+    pub icon: &'static str,
     /// Which page this is.
     pub nav: Nav,
 }
@@ -64,6 +66,7 @@ impl Chrome {
             csrf: session.csrf.clone(),
             css: assets::stylesheet(),
             htmx: assets::htmx(),
+            icon: assets::icon(),
             nav,
         }
     }

@@ -28,6 +28,7 @@ let base;
 let adminToken;
 let browser;
 let admin; // the admin's page, signed in by the first scenario
+const pageErrors = []; // console errors on any page: a CSP refusal shows up here
 
 /** Starts the demo and waits for the line that says where the console is. */
 function startDemo() {
@@ -68,8 +69,14 @@ function postFromPage(page, path, fields) {
   }, [path, fields]);
 }
 
+function watch(page) {
+  page.on('console', (msg) => { if (msg.type() === 'error') pageErrors.push(`${page.url()}: ${msg.text()}`); });
+  page.on('pageerror', (error) => pageErrors.push(`${page.url()}: ${error.message}`));
+  return page;
+}
+
 async function signInWithToken(context, token) {
-  const page = await context.newPage();
+  const page = watch(await context.newPage());
   await page.goto(`${base}/console/login`);
   await page.getByLabel('API token').fill(token);
   await page.getByRole('button', { name: 'Sign in' }).click();
@@ -97,7 +104,7 @@ after(async () => {
 
 test('an admin signs in with the token the demo printed, by keyboard alone', async () => {
   const context = await browser.newContext({ viewport: { width: 1360, height: 900 } });
-  const page = await context.newPage();
+  const page = watch(await context.newPage());
   await page.goto(`${base}/console/login`);
   await assertLabelled(page);
   await shot(page, 'login');
@@ -215,6 +222,12 @@ test('first render of a page of 50 conflicts', async () => {
   };
   writeFileSync(join(shots, 'timings.json'), JSON.stringify(timing, null, 2));
   console.log(`first render of 50 conflicts: ${JSON.stringify(timing)}`);
+});
+
+test('no page logged an error (a CSP refusal of htmx or the stylesheet would)', () => {
+  // The refused POSTs of the scenarios above are the only expected failures.
+  const unexpected = pageErrors.filter((e) => !/status of 403/.test(e) && !/status of 409/.test(e));
+  assert.deepEqual(unexpected, []);
 });
 
 test('signing out ends the session', async () => {

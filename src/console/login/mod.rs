@@ -28,6 +28,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 #[template(path = "console/login/page.html")]
 struct LoginPage {
     css: &'static str,
+    icon: &'static str,
     message: Option<String>,
 }
 
@@ -49,6 +50,7 @@ struct Nothing {}
 fn login_page(status: StatusCode, message: Option<String>) -> HttpResponse {
     let page = LoginPage {
         css: assets::stylesheet(),
+        icon: assets::icon(),
         message,
     };
     html(status, page.render())
