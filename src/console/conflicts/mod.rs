@@ -8,7 +8,6 @@ use std::collections::HashMap;
 use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
 use askama::Template;
 use entity::conflicts::{ConflictKind, ConflictStatus};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -22,8 +21,12 @@ use crate::{
         ApiState,
         auth::{Steward, Viewer},
     },
+    domain::ids::ClientId,
     steward::{self, Resolution},
-    store::conflicts::{self, ConflictFilter, kind_name},
+    store::{
+        clients,
+        conflicts::{self, ConflictFilter, kind_name},
+    },
 };
 
 /// Conflicts on one page: enough to work through, few enough to render at once.
@@ -51,6 +54,24 @@ struct Row {
     hubspot: String,
     clickup: String,
     raised: String,
+}
+
+impl Row {
+    fn of(c: entity::conflicts::Model, names: &HashMap<Uuid, String>) -> Self {
+        Self {
+            id: c.id,
+            kind: kind_name(c.kind),
+            kind_label: kind_label(c.kind),
+            client: c
+                .client_id
+                .and_then(|id| names.get(&id).cloned())
+                .unwrap_or_else(|| c.external_id.clone()),
+            field: c.field.unwrap_or_default(),
+            hubspot: c.hubspot_value.unwrap_or_default(),
+            clickup: c.clickup_value.unwrap_or_default(),
+            raised: when(Some(c.created_at)),
+        }
+    }
 }
 
 #[derive(Template)]
@@ -110,22 +131,7 @@ async fn list(
     let next = (found.len() as u64 == PAGE)
         .then(|| found.last().map(|c| c.id))
         .flatten();
-    let rows = found
-        .into_iter()
-        .map(|c| Row {
-            id: c.id,
-            kind: kind_name(c.kind),
-            kind_label: kind_label(c.kind),
-            client: c
-                .client_id
-                .and_then(|id| names.get(&id).cloned())
-                .unwrap_or_else(|| c.external_id.clone()),
-            field: c.field.unwrap_or_default(),
-            hubspot: c.hubspot_value.unwrap_or_default(),
-            clickup: c.clickup_value.unwrap_or_default(),
-            raised: when(Some(c.created_at)),
-        })
-        .collect();
+    let rows = found.into_iter().map(|c| Row::of(c, &names)).collect();
     let page = Page {
         chrome: Chrome::new(&visit.session, Nav::Conflicts),
         kind: kind.map(kind_name).unwrap_or_default().to_owned(),
@@ -140,32 +146,26 @@ async fn client_names(
     state: &ApiState,
     rows: &[entity::conflicts::Model],
 ) -> Result<HashMap<Uuid, String>, ConsoleError> {
-    let ids: Vec<Uuid> = rows.iter().filter_map(|c| c.client_id).collect();
-    if ids.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let clients = entity::clients::Entity::find()
-        .filter(entity::clients::Column::Id.is_in(ids))
-        .all(&state.db)
-        .await
-        .map_err(|e| ConsoleError::Internal(e.to_string()))?;
-    Ok(clients
+    let ids: Vec<ClientId> = rows
+        .iter()
+        .filter_map(|c| c.client_id.map(ClientId::from_uuid))
+        .collect();
+    let found = clients::load_many(&state.db, &ids).await?;
+    Ok(found.into_iter().map(|c| (c.id, display_name(c))).collect())
+}
+
+/// How a client is named in lists: company or person name, else email, else id.
+fn display_name(c: entity::clients::Model) -> String {
+    let person = [c.given_name.as_deref(), c.family_name.as_deref()]
         .into_iter()
-        .map(|c| {
-            let person = [c.given_name.as_deref(), c.family_name.as_deref()]
-                .into_iter()
-                .flatten()
-                .collect::<Vec<_>>()
-                .join(" ");
-            let name = c
-                .name
-                .filter(|n| !n.is_empty())
-                .or_else(|| (!person.is_empty()).then_some(person))
-                .or(c.email)
-                .unwrap_or_else(|| c.id.to_string());
-            (c.id, name)
-        })
-        .collect())
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" ");
+    c.name
+        .filter(|n| !n.is_empty())
+        .or_else(|| (!person.is_empty()).then_some(person))
+        .or(c.email)
+        .unwrap_or_else(|| c.id.to_string())
 }
 
 async fn resolve(
