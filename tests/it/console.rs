@@ -24,6 +24,7 @@ on_both_backends!(
     an_idle_session_expires_and_so_does_one_past_its_cap,
     the_needs_attention_page_counts_stored_rows_by_source,
     admins_add_reassign_and_revoke_operators_from_the_console_and_revoking_ends_their_sessions,
+    the_console_sessions_migration_rolls_back_and_forward,
 );
 
 /// A form's fields, in order.
@@ -665,4 +666,36 @@ async fn assets_are_served_under_a_content_hash_with_long_caching_and_an_etag() 
     }
     let (missing, _) = browser.get("/console/assets/console-0000.css").await;
     assert_eq!(missing, StatusCode::NOT_FOUND);
+}
+
+async fn the_console_sessions_migration_rolls_back_and_forward(backend: Backend) {
+    use migration::{Migrator, MigratorTrait};
+    let app = operator_app(backend).await;
+    let mut browser = Browser::new(&app);
+    browser.sign_in_with_token(&app.token).await;
+
+    let names: Vec<String> = Migrator::migrations()
+        .iter()
+        .map(|m| m.name().to_owned())
+        .collect();
+    let position = names
+        .iter()
+        .position(|n| n == "m20261203_000013_console_sessions")
+        .expect("the sessions migration is listed");
+    let back = u32::try_from(names.len() - position).unwrap();
+    Migrator::down(&app.db, Some(back))
+        .await
+        .expect("000013 rolls back");
+    assert!(
+        console_sessions::Entity::find().all(&app.db).await.is_err(),
+        "the table is gone"
+    );
+    Migrator::up(&app.db, None).await.expect("000013 applies again");
+    assert_eq!(
+        browser.get("/console/attention").await.0,
+        StatusCode::SEE_OTHER,
+        "sessions went with the table"
+    );
+    browser.sign_in_with_token(&app.token).await;
+    assert_eq!(browser.get("/console/attention").await.0, StatusCode::OK);
 }
