@@ -1,10 +1,12 @@
 //! Configuration: built-in defaults, then an optional TOML file, then `CLIENTSYNC_SECTION__KEY`
 //! environment variables; secrets are read from the environment only.
 
+pub mod console;
 pub mod retention;
 pub mod secrets;
 pub mod sources;
 
+pub use console::ConsoleConfig;
 pub use retention::RetentionConfig;
 
 use std::{collections::HashMap, path::Path, time::Duration};
@@ -119,6 +121,8 @@ pub struct Config {
     /// How long finished data (event payloads and rows, resolved conflicts, sent write-backs)
     /// is kept before it is pruned.
     pub retention: RetentionConfig,
+    /// The operator console's sessions.
+    pub console: ConsoleConfig,
 }
 
 /// The write-back outbox: how often its drainer looks for due writes and how a failed write is
@@ -754,7 +758,8 @@ impl Config {
         if self.api.attempts == 0 {
             return bad("api.attempts", "must be at least 1");
         }
-        self.retention.validate()
+        self.retention.validate()?;
+        self.console.validate()
     }
 
     /// Who we are at each source, to recognise our own writes' echoes.
@@ -946,6 +951,32 @@ mod tests {
         .unwrap();
         let token = config.server.bootstrap_token.unwrap();
         assert_eq!(token.expose_secret(), "12345678901234567890");
+    }
+
+    #[test]
+    fn the_password_operators_passwd_reads_is_not_taken_for_a_setting() {
+        let config = Config::load_from(
+            None,
+            env(&[("CLIENTSYNC_PASSWORD", "correct horse battery staple")]),
+        );
+        assert!(config.is_ok(), "{:?}", config.err());
+    }
+
+    #[test]
+    fn console_sessions_must_last_and_their_cap_must_cover_the_idle_time() {
+        let config = Config::load_from(None, env(&[("CLIENTSYNC_CONSOLE__SESSION_IDLE_MINUTES", "0")]));
+        assert!(config.is_err());
+        let config = Config::load_from(
+            None,
+            env(&[
+                ("CLIENTSYNC_CONSOLE__SESSION_IDLE_MINUTES", "120"),
+                ("CLIENTSYNC_CONSOLE__SESSION_MAX_HOURS", "1"),
+            ]),
+        );
+        assert!(config.is_err());
+        let lifetime = Config::load_from(None, env(&[])).unwrap().console.lifetime();
+        assert_eq!(lifetime.idle.as_secs(), 3600);
+        assert_eq!(lifetime.absolute.as_secs(), 12 * 3600);
     }
 
     fn env(pairs: &[(&str, &str)]) -> EnvSettings {

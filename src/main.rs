@@ -79,10 +79,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Simulate(args) => return cli::simulate(args).await,
         Command::Demo(args) => {
-            // The demo prints its own story; logs only for what goes wrong.
+            // The demo prints its own story; logs only for what goes wrong (a refused console
+            // request is the visitor's news, not the demo's, as in the default filter).
             telemetry::init(&clientsync::config::TelemetryConfig {
                 format: clientsync::config::LogFormat::Pretty,
-                filter: "warn,sqlx=error,sea_orm=error".into(),
+                filter: "warn,sqlx=error,sea_orm=error,lapin=off,tracing_actix_web::middleware=off".into(),
             });
             return cli::demo(args).await.map(drop);
         }

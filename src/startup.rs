@@ -172,6 +172,9 @@ impl Application {
                 bootstrap: config.server.bootstrap_token.clone(),
             })
         });
+        let console = operator_api
+            .is_some()
+            .then(|| web::Data::new(crate::console::ConsoleState::from_config(&config)));
         let server = HttpServer::new(move || {
             let mut app = App::new()
                 .wrap(middleware::NormalizePath::trim())
@@ -188,6 +191,9 @@ impl Application {
             }
             if let Some(state) = &operator_api {
                 app = app.app_data(state.clone()).configure(api::v1);
+            }
+            if let Some(console) = &console {
+                app = app.app_data(console.clone()).configure(crate::console::routes);
             }
             if let Some(state) = &receiver {
                 app = app.app_data(state.clone()).configure(receiver::routes);
@@ -322,7 +328,8 @@ pub async fn connect(config: &Config) -> anyhow::Result<DatabaseConnection> {
     }
 }
 
-async fn wait_for_signal() {
+/// Waits for SIGTERM or Ctrl-C (the demo waits on it too while it serves the console).
+pub async fn wait_for_signal() {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};

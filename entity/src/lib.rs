@@ -4,6 +4,7 @@ pub mod audit_log;
 pub mod backfill_cursors;
 pub mod clients;
 pub mod conflicts;
+pub mod console_sessions;
 pub mod decisions;
 pub mod field_provenance;
 pub mod inbox_events;

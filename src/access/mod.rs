@@ -3,6 +3,7 @@
 //! with its audit row; the API, the console and the CLI all come through these functions.
 
 pub mod passwords;
+pub mod sessions;
 pub mod tokens;
 
 use chrono::Utc;
@@ -199,6 +200,7 @@ pub async fn revoke(db: &DatabaseConnection, actor: &Actor, name: &str) -> Resul
         return Err(AccessError::LastAdmin);
     }
     let tokens = rows::revoke_tokens(&txn, operator.id).await?;
+    let sessions = crate::store::sessions::delete_for_operator(&txn, operator.id).await?;
     let name = operator.name.clone();
     let mut row = operator.into_active_model();
     row.revoked_at = Set(Some(Utc::now()));
@@ -210,7 +212,7 @@ pub async fn revoke(db: &DatabaseConnection, actor: &Actor, name: &str) -> Resul
             action: "operator.revoke",
             target_kind: "operator",
             target_id: name.clone(),
-            after: Some(json!({ "revoked": true, "tokens_revoked": tokens })),
+            after: Some(json!({ "revoked": true, "tokens_revoked": tokens, "sessions_ended": sessions })),
             ..Entry::default()
         },
     )

@@ -207,7 +207,7 @@ pub fn bearer_token(value: &str) -> Option<&str> {
 
 /// The peer address; behind an ingress this is the ingress, which then limits as one client
 /// (documented: put the per-client limit at the ingress there).
-fn client_ip(req: &HttpRequest) -> IpAddr {
+pub fn client_ip(req: &HttpRequest) -> IpAddr {
     req.peer_addr()
         .map(|a| a.ip())
         .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))

@@ -50,6 +50,10 @@ pub struct DemoArgs {
     /// Seed: the same seed gives the same run.
     #[arg(long, default_value_t = 7)]
     pub seed: u64,
+    /// Exit when the story is told instead of serving the operator console on the demo
+    /// database (CI and scripts use this).
+    #[arg(long)]
+    pub exit: bool,
 }
 
 /// What the demo ended with.
@@ -202,10 +206,32 @@ pub async fn demo(args: &DemoArgs) -> anyhow::Result<DemoSummary> {
         written_back,
     };
     print_summary(&summary, args, port, started.elapsed().as_secs_f64());
+    if !args.exit {
+        let token = console_admin(&db).await?;
+        say!(
+            "\nThe operator console is serving this database at http://127.0.0.1:{port}/console\n  \
+             sign in with the admin token of `{DEMO_ADMIN}` (shown this once; revoke it on the Operators page):\n  \
+             {token}\nStop with Ctrl-C."
+        );
+        crate::startup::wait_for_signal().await;
+    }
     shutdown.cancel();
     let _ = service.await;
     sim.stop().await;
     Ok(summary)
+}
+
+/// The admin the demo creates so the console can be opened at once.
+pub const DEMO_ADMIN: &str = "demo-admin";
+
+/// Creates the demo's admin and returns their fresh token (the demo database is new each run).
+async fn console_admin(db: &DatabaseConnection) -> anyhow::Result<String> {
+    use secrecy::ExposeSecret;
+    let actor = crate::domain::Actor::cli(Some("demo"));
+    let (_, issued) = crate::access::add(db, &actor, DEMO_ADMIN, entity::operators::Role::Admin)
+        .await
+        .context("creating the console's admin")?;
+    Ok(issued.secret.expose_secret().to_owned())
 }
 
 /// The embedded default, pointed at the simulator with its local demo credentials.
@@ -341,6 +367,12 @@ fn print_summary(s: &DemoSummary, args: &DemoArgs, port: u16, seconds: f64) {
     );
     let db = args.database.display();
     let port = if args.port == 0 { 8080 } else { port };
+    if !args.exit {
+        say!(
+            "\nThe database is left in {db} for you to look at, for example:\n  sqlite3 {db} \"select kind, field, hubspot_value, clickup_value from conflicts where status = 'open' limit 10\""
+        );
+        return;
+    }
     say!(
         "\nThe database is left in {db} for you to look at, for example:\n  sqlite3 {db} \"select given_name, family_name, email, phone from clients limit 10\"\n  sqlite3 {db} \"select kind, field, hubspot_value, clickup_value from conflicts where status = 'open' limit 10\"\nor serve it with the operator API on port {port}:\n  export CLIENTSYNC_DATABASE__URL=sqlite://{db}\n  clientsync operators add me --role admin   # prints your token\n  clientsync serve"
     );

@@ -12,9 +12,9 @@ use serde::{Deserialize, Deserializer, de};
 /// Prefix of every setting's environment variable.
 pub const ENV_PREFIX: &str = "CLIENTSYNC_";
 
-/// Variables under the prefix that are not settings, read by the CLI: the config file's path, and
-/// whether a failing command prints a backtrace.
-const NOT_SETTINGS: [&str; 2] = ["CLIENTSYNC_CONFIG", "CLIENTSYNC_BACKTRACE"];
+/// Variables under the prefix that are not settings, read by the CLI: the config file's path,
+/// whether a failing command prints a backtrace, and the password `operators passwd` sets.
+const NOT_SETTINGS: [&str; 3] = ["CLIENTSYNC_CONFIG", "CLIENTSYNC_BACKTRACE", "CLIENTSYNC_PASSWORD"];
 
 /// `CLIENTSYNC_SECTION__KEY` variables with blank values left out; errors name the variable.
 #[derive(Debug, Clone)]

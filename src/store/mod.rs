@@ -1,5 +1,6 @@
 //! The SeaORM store: connection, migrations, and Model <-> domain conversions per table.
 
+pub mod attention;
 pub mod audit;
 pub mod clients;
 pub mod conflicts;
@@ -12,6 +13,7 @@ pub mod outbox;
 pub mod provenance;
 pub mod prune;
 pub mod records;
+pub mod sessions;
 pub mod write_log;
 
 use std::time::Duration;

@@ -13,6 +13,7 @@ async fn the_demo_ends_with_the_clients_and_collisions_its_scenario_was_built_wi
         database: database.clone(),
         port: 0,
         seed: 11,
+        exit: true,
     })
     .await
     .expect("the demo runs");

@@ -20,6 +20,7 @@ mod broker_outage;
 mod cli_errors;
 mod concurrency;
 mod config;
+mod console;
 mod convergence;
 mod dead_letters;
 mod decisions;

@@ -1,0 +1,240 @@
+// The operator console in real headless Chromium (Debian's /usr/bin/chromium, driven by
+// playwright-core; nothing downloads a browser), on the demo's data: `clientsync demo` runs
+// and serves the console, and these scenarios use it as an operator would. Screenshots of
+// each page go to target/console-screenshots/, first-render timings to
+// target/console-screenshots/timings.json.
+//
+// Run from the repository root after `cargo build --locked`:
+//   (cd tests/browser && npm ci && npm test)
+// CLIENTSYNC_BIN and CHROMIUM override the binary and the browser.
+
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const bin = process.env.CLIENTSYNC_BIN || join(root, 'target/debug/clientsync');
+const shots = join(root, 'target/console-screenshots');
+const dir = mkdtempSync(join(tmpdir(), 'clientsync-console-'));
+const database = join(dir, 'demo.db');
+
+let demo;
+let base;
+let adminToken;
+let browser;
+let admin; // the admin's page, signed in by the first scenario
+const pageErrors = []; // console errors on any page: a CSP refusal shows up here
+
+/** Starts the demo and waits for the line that says where the console is. */
+function startDemo() {
+  return new Promise((resolve, reject) => {
+    demo = spawn(bin, ['demo', '--clients', '300', '--arrivals', '10', '--seed', '11', '--port', '0',
+      '--database', database], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`the demo did not serve the console in time:\n${out}`)), 300_000);
+    demo.stdout.on('data', (chunk) => {
+      out += chunk.toString();
+      const url = out.match(/serving this database at (http:\/\/[^\s]+\/console)/);
+      const token = out.match(/\n\s+(cs_[A-Za-z0-9_-]{43})\n/);
+      if (url && token) {
+        clearTimeout(timer);
+        resolve({ url: url[1].replace(/\/console$/, ''), token: token[1] });
+      }
+    });
+    demo.on('exit', (code) => reject(new Error(`the demo exited (${code}) before serving:\n${out}`)));
+  });
+}
+
+async function shot(page, name, mask = []) {
+  await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true, mask });
+}
+
+/** Every visible form control has a label a screen reader can announce. */
+async function assertLabelled(page) {
+  const unlabelled = await page.$$eval('input:not([type=hidden]), select, textarea',
+    (els) => els.filter((el) => el.labels.length === 0 && !el.getAttribute('aria-label')).map((el) => el.outerHTML));
+  assert.deepEqual(unlabelled, [], `unlabelled controls on ${page.url()}`);
+}
+
+/** POSTs from inside the page, as a script on it would (same origin, the session's cookie). */
+function postFromPage(page, path, fields) {
+  return page.evaluate(async ([path, fields]) => {
+    const response = await fetch(path, { method: 'POST', body: new URLSearchParams(fields) });
+    return response.status;
+  }, [path, fields]);
+}
+
+function watch(page) {
+  page.on('console', (msg) => { if (msg.type() === 'error') pageErrors.push(`${page.url()}: ${msg.text()}`); });
+  page.on('pageerror', (error) => pageErrors.push(`${page.url()}: ${error.message}`));
+  return page;
+}
+
+async function signInWithToken(context, token) {
+  const page = watch(await context.newPage());
+  await page.goto(`${base}/console/login`);
+  await page.getByLabel('API token').fill(token);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL('**/console/attention');
+  return page;
+}
+
+before(async () => {
+  mkdirSync(shots, { recursive: true });
+  const started = await startDemo();
+  base = started.url;
+  adminToken = started.token;
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-dev-shm-usage'],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  demo?.kill('SIGTERM');
+  rmSync(dir, { recursive: true, force: true });
+});
+
+test('an admin signs in with the token the demo printed, by keyboard alone', async () => {
+  const context = await browser.newContext({ viewport: { width: 1360, height: 900 } });
+  const page = watch(await context.newPage());
+  await page.goto(`${base}/console/login`);
+  await assertLabelled(page);
+  await shot(page, 'login');
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'name', 'the name field has focus');
+  await page.keyboard.press('Tab');
+  await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'token');
+  await page.keyboard.type(adminToken);
+  await page.keyboard.press('Enter');
+  await page.waitForURL('**/console/attention');
+  await assertLabelled(page);
+  const mismatches = Number(await page.locator('#group-field_mismatch td[data-count]').getAttribute('data-count'));
+  assert.ok(mismatches > 50, `the demo leaves field mismatches to review (${mismatches})`);
+  await shot(page, 'attention');
+  admin = page;
+});
+
+test('resolving a field mismatch takes it out of the list', async () => {
+  const page = admin;
+  await page.goto(`${base}/console/conflicts?kind=field_mismatch`);
+  await assertLabelled(page);
+  await shot(page, 'conflicts');
+  const row = page.locator('tbody tr').first();
+  const id = await row.getAttribute('id');
+  await row.getByRole('button', { name: 'Accept ClickUp' }).click();
+  await page.locator(`#${id}`).waitFor({ state: 'detached' });
+  await page.locator('#flash .flash.ok').waitFor();
+  assert.match(await page.locator('#flash').innerText(), /Resolved/);
+  await page.reload();
+  assert.equal(await page.locator(`#${id}`).count(), 0, 'still gone after a reload');
+  await page.goto(`${base}/console/audit?action=conflict.resolve`);
+  await assertLabelled(page);
+  assert.equal(await page.locator('tbody tr').count(), 1, 'one audit row for the decision');
+  assert.match(await page.locator('tbody tr').first().innerText(), /console/);
+  await shot(page, 'audit');
+});
+
+test('a POST without the CSRF token is refused and changes nothing', async () => {
+  const page = admin;
+  await page.goto(`${base}/console/conflicts?kind=field_mismatch`);
+  const id = (await page.locator('tbody tr').first().getAttribute('id')).replace('conflict-', '');
+  const status = await postFromPage(page, `/console/conflicts/${id}/resolve`, { action: 'keep_hubspot' });
+  assert.equal(status, 403);
+  await page.reload();
+  assert.equal(await page.locator(`#conflict-${id}`).count(), 1, 'the conflict is still open');
+});
+
+test('a viewer sees no action buttons and their POST is 403', async () => {
+  await admin.goto(`${base}/console/operators`);
+  await assertLabelled(admin);
+  await admin.getByLabel('Name', { exact: true }).fill('vera');
+  await admin.getByLabel('Role', { exact: true }).selectOption('viewer');
+  await admin.getByRole('button', { name: 'Add and show token' }).click();
+  const token = (await admin.locator('#new-token').innerText()).trim();
+  assert.match(token, /^cs_/);
+  await shot(admin, 'operators', [admin.locator('#new-token')]);
+
+  const context = await browser.newContext({ viewport: { width: 1360, height: 900 } });
+  const viewer = await signInWithToken(context, token);
+  await viewer.goto(`${base}/console/conflicts?kind=field_mismatch`);
+  assert.ok(await viewer.locator('tbody tr').count() > 0, 'the viewer sees the conflicts');
+  assert.equal(await viewer.locator('main form[method=post], main table button').count(), 0, 'but no actions');
+  assert.equal(await viewer.getByRole('link', { name: 'Operators' }).count(), 0);
+  await shot(viewer, 'conflicts-as-viewer');
+  const id = (await viewer.locator('tbody tr').first().getAttribute('id')).replace('conflict-', '');
+  const csrf = await viewer.locator('meta[name=csrf-token]').getAttribute('content');
+  const status = await postFromPage(viewer, `/console/conflicts/${id}/resolve`, { csrf, action: 'keep_hubspot' });
+  assert.equal(status, 403);
+  await viewer.reload();
+  assert.equal(await viewer.locator(`#conflict-${id}`).count(), 1, 'nothing changed');
+  await context.close();
+});
+
+test('an operator signs in with the password set by `clientsync operators passwd`', async () => {
+  execFileSync(bin, ['operators', 'passwd', 'vera'], {
+    env: { ...process.env, CLIENTSYNC_DATABASE__URL: `sqlite://${database}`, CLIENTSYNC_PASSWORD: 'correct horse battery staple' },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(`${base}/console/login`);
+  await page.getByLabel('Name').fill('vera');
+  await page.getByLabel('Password').fill('correct horse battery staple');
+  await page.getByLabel('Password').press('Enter');
+  await page.waitForURL('**/console/attention');
+  assert.match(await page.locator('.who').innerText(), /vera/);
+  await context.close();
+});
+
+test('first render of a page of 50 conflicts', async () => {
+  const page = admin;
+  const runs = [];
+  for (let i = 0; i < 21; i++) {
+    await page.goto(`${base}/console/conflicts`);
+    runs.push(await page.evaluate(() => {
+      const [nav] = performance.getEntriesByType('navigation');
+      return {
+        server: nav.responseEnd - nav.requestStart,
+        parsed: nav.domInteractive - nav.startTime,
+        ready: nav.domContentLoadedEventEnd - nav.startTime,
+        load: nav.loadEventEnd - nav.startTime,
+      };
+    }));
+  }
+  assert.equal(await page.locator('tbody tr').count(), 50);
+  const median = (xs) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const timing = {
+    rows: 50,
+    runs: runs.length,
+    median_response_ms: median(runs.map((r) => r.server)),
+    median_html_parsed_ms: median(runs.map((r) => r.parsed)),
+    median_dom_content_loaded_ms: median(runs.map((r) => r.ready)),
+    median_load_ms: median(runs.map((r) => r.load)),
+    max_load_ms: Math.max(...runs.map((r) => r.load)),
+  };
+  writeFileSync(join(shots, 'timings.json'), JSON.stringify(timing, null, 2));
+  console.log(`first render of 50 conflicts: ${JSON.stringify(timing)}`);
+});
+
+test('no page logged an error (a CSP refusal of htmx or the stylesheet would)', () => {
+  // The refused POSTs of the scenarios above are the only expected failures.
+  const unexpected = pageErrors.filter((e) => !/status of 403/.test(e) && !/status of 409/.test(e));
+  assert.deepEqual(unexpected, []);
+});
+
+test('signing out ends the session', async () => {
+  const page = admin;
+  await page.goto(`${base}/console/attention`);
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.waitForURL('**/console/login');
+  await page.goto(`${base}/console/attention`);
+  assert.match(page.url(), /\/console\/login$/, 'back to sign-in');
+});
