@@ -1,6 +1,10 @@
 //! What an operator decides: resolving conflicts (keep HubSpot's value, accept ClickUp's, pin a
 //! value, link a doubtful record to a client) and clearing pins. Each decision is one
 //! transaction that also re-derives the client, so the golden record shows it at once.
+//!
+//! - `placement`: moving a record to another or a new client (split, unlink), which sticks.
+//! - `writebacks`: retrying a failed write-back.
+//! - `undo`: reversing a resolution, move or unpin from the state its audit row recorded.
 
 use entity::conflicts::{self as conflict_rows, ConflictKind, ConflictStatus};
 use entity::operators::Role;
@@ -9,6 +13,14 @@ use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
 
+mod placement;
+mod undo;
+mod writebacks;
+
+pub use placement::{Destination, Moved, move_record};
+pub use undo::undo;
+pub use writebacks::{retry_writeback, status_name};
+
 use crate::{
     access::{self, AccessError},
     domain::{
@@ -16,12 +28,15 @@ use crate::{
         ids::ClientId,
         source::{ObjectKind, Source},
     },
-    engine::{ProcessError, recompute},
+    engine::{self, Outcome, ProcessError, recompute},
     reconcile::{Field, Matching, normalize::Normalized},
     store::{
         StoreError,
         audit::{self, Entry},
-        clients, conflicts, provenance, records,
+        clients, conflicts,
+        exclusions::{self, RecordRef},
+        provenance,
+        records::{self, SourceRecord},
     },
 };
 
@@ -43,6 +58,9 @@ pub enum Resolution {
         /// The client the record joins.
         client_id: Uuid,
     },
+    /// ambiguous_match or key_collision: the record is none of the clients offered; it is
+    /// never linked to their records again, and is placed anew without them.
+    NotAMatch,
 }
 
 impl Resolution {
@@ -52,6 +70,7 @@ impl Resolution {
             Resolution::AcceptClickup => "accept_clickup",
             Resolution::Pin { .. } => "pin",
             Resolution::Link { .. } => "link",
+            Resolution::NotAMatch => "not_a_match",
         }
     }
 }
@@ -76,6 +95,9 @@ pub enum StewardError {
     /// A value or name that cannot be used.
     #[error("{0}")]
     Invalid(String),
+    /// The state changed since the action being undone or retried; nothing was done.
+    #[error("{0}")]
+    Stale(String),
     /// The actor may not do this.
     #[error(transparent)]
     Access(#[from] AccessError),
@@ -120,6 +142,7 @@ pub async fn resolve(
         action: resolution.name(),
         kind: conflicts::kind_name(row.kind),
     };
+    let mut place_afterwards = None;
     let note = match (&row.kind, &resolution) {
         (ConflictKind::FieldMismatch, Resolution::KeepHubspot) => "kept HubSpot's value".to_owned(),
         (ConflictKind::FieldMismatch, Resolution::AcceptClickup) => {
@@ -147,10 +170,26 @@ pub async fn resolve(
             link(&txn, matching, &row, ClientId::from_uuid(*client_id), by).await?;
             format!("linked to client {client_id}")
         }
+        (ConflictKind::AmbiguousMatch | ConflictKind::KeyCollision, Resolution::NotAMatch) => {
+            let (record, told) = not_a_match(&txn, &row, by).await?;
+            place_afterwards = Some(record);
+            format!("not a match for the {told} record(s) of the clients offered")
+        }
         _ => return Err(not_applicable()),
     };
     let before = json!({ "status": "open", "client_id": row.client_id });
     let row = conflicts::resolve(&txn, row, &note, by.name()).await?;
+    // After the conflict closed, so a placement that raises another one raises a new row.
+    let placed = match place_afterwards {
+        Some(mut record) => {
+            let event = format!("operator:{}", by.name());
+            match engine::place_again(&txn, matching, &mut record, &event).await? {
+                Outcome::Linked(client) => Some(client),
+                _ => None,
+            }
+        }
+        None => None,
+    };
     audit::append(
         &txn,
         by,
@@ -164,6 +203,7 @@ pub async fn resolve(
                 "action": resolution.name(),
                 "resolution": row.resolution,
                 "client_id": row.client_id,
+                "placed_on": placed,
             })),
             ..Entry::default()
         },
@@ -285,21 +325,7 @@ async fn link(
     target: ClientId,
     by: &Actor,
 ) -> Result<(), StewardError> {
-    let source: Source = row
-        .source
-        .parse()
-        .map_err(|_| StewardError::NotFound(format!("source `{}`", row.source)))?;
-    let kind: ObjectKind = row
-        .external_id
-        .split(':')
-        .next()
-        .unwrap_or_default()
-        .parse()
-        .map_err(|_| StewardError::NotFound(format!("record {}", row.external_id)))?;
-    let mut record = records::load_or_new(txn, source, &row.external_id, kind).await?;
-    if !record.is_stored() {
-        return Err(StewardError::NotFound(format!("record {}", row.external_id)));
-    }
+    let mut record = stored_record(txn, &conflict_record(row)?).await?;
     if !clients::lock(txn, target).await? {
         return Err(StewardError::NotFound(format!("client {target}")));
     }
@@ -316,6 +342,72 @@ async fn link(
         }
     }
     Ok(())
+}
+
+/// The record a match conflict is about.
+fn conflict_record(row: &conflict_rows::Model) -> Result<RecordRef, StewardError> {
+    let source: Source = row
+        .source
+        .parse()
+        .map_err(|_| StewardError::NotFound(format!("source `{}`", row.source)))?;
+    Ok(RecordRef {
+        source,
+        external_id: row.external_id.clone(),
+    })
+}
+
+/// A stored record, locked for the rest of the transaction.
+async fn stored_record(txn: &DatabaseTransaction, which: &RecordRef) -> Result<SourceRecord, StewardError> {
+    let kind: ObjectKind = which
+        .external_id
+        .split(':')
+        .next()
+        .unwrap_or_default()
+        .parse()
+        .map_err(|_| StewardError::NotFound(format!("record {which}")))?;
+    let record = records::load_or_new(txn, which.source, &which.external_id, kind).await?;
+    if !record.is_stored() {
+        return Err(StewardError::NotFound(format!("record {which}")));
+    }
+    Ok(record)
+}
+
+/// Remembers that a doubtful record is none of the clients its conflict offered: it is told
+/// apart from every record they hold now. Returns the record and how many records it was told
+/// apart from.
+async fn not_a_match(
+    txn: &DatabaseTransaction,
+    row: &conflict_rows::Model,
+    by: &Actor,
+) -> Result<(SourceRecord, usize), StewardError> {
+    let record = stored_record(txn, &conflict_record(row)?).await?;
+    let me = RecordRef::of(&record);
+    let offered: Vec<ClientId> = row
+        .candidates
+        .as_array()
+        .map(|all| {
+            all.iter()
+                .filter_map(|c| c.get("client_id")?.as_str()?.parse::<Uuid>().ok())
+                .map(ClientId::from_uuid)
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut others = Vec::new();
+    for client in offered.into_iter().filter(|c| Some(*c) != record.client_id) {
+        for held in records::linked_active(txn, client).await? {
+            let other = RecordRef::of(&held);
+            if other != me && !others.contains(&other) {
+                others.push(other);
+            }
+        }
+    }
+    if others.is_empty() {
+        return Err(StewardError::Invalid(
+            "the clients this conflict offered hold no records any more; nothing to tell apart".into(),
+        ));
+    }
+    exclusions::exclude(txn, &me, &others, by.name()).await?;
+    Ok((record, others.len()))
 }
 
 #[cfg(test)]

@@ -2,10 +2,12 @@
 
 pub mod attention;
 pub mod audit;
+pub mod bulk_jobs;
 pub mod clients;
 pub mod conflicts;
 pub mod cursors;
 pub mod decisions;
+pub mod exclusions;
 pub mod inbox;
 pub mod match_keys;
 pub mod operators;
