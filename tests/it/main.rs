@@ -48,5 +48,6 @@ mod receiver_rejects;
 mod retention;
 mod saas;
 mod sign_cli;
+mod undo;
 mod unicode_names;
 mod write_back;
