@@ -15,7 +15,7 @@ use entity::{
 use governor::{Quota, RateLimiter};
 use sea_orm::{
     ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, QueryTrait, TransactionTrait,
+    QuerySelect, QueryTrait,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -238,7 +238,7 @@ impl Runner {
     ) -> Result<bulk_jobs::Model, BulkError> {
         access::require(by, Role::Admin)?;
         let total = plan.count(&self.db).await?;
-        let txn = self.db.begin().await?;
+        let txn = crate::store::begin_write(&self.db).await?;
         let job = jobs::create(&txn, plan.action.name(), request.clone(), total, by.name()).await?;
         audit::append(
             &txn,
@@ -361,7 +361,7 @@ impl Runner {
 /// Asks a job to stop before its next rows, with the admin's audit row; returns the job.
 pub async fn cancel(db: &DatabaseConnection, id: Uuid, by: &Actor) -> Result<bulk_jobs::Model, BulkError> {
     access::require(by, Role::Admin)?;
-    let txn = db.begin().await?;
+    let txn = crate::store::begin_write(db).await?;
     let job = jobs::get(&txn, id).await?.ok_or(BulkError::NotFound(id))?;
     if !jobs::request_cancel(&txn, id).await? {
         return Err(BulkError::Ended(id));

@@ -6,7 +6,7 @@
 use std::collections::HashSet;
 
 use entity::{inbox_events, operators::Role};
-use sea_orm::{DatabaseConnection, DbErr, TransactionTrait};
+use sea_orm::{DatabaseConnection, DbErr};
 use serde_json::json;
 
 use crate::{
@@ -100,7 +100,7 @@ pub async fn replay_rows(
     // Confirmed on the work queue first: a failure below leaves a second copy at worst, which
     // the inbox applies once.
     queue.publish(&bodies).await?;
-    let txn = db.begin().await?;
+    let txn = crate::store::begin_write(db).await?;
     for row in &replayed {
         audit::append(
             &txn,

@@ -8,7 +8,7 @@
 
 use entity::conflicts::{self as conflict_rows, ConflictKind, ConflictStatus};
 use entity::operators::Role;
-use sea_orm::{DatabaseConnection, DatabaseTransaction, DbErr, TransactionTrait};
+use sea_orm::{DatabaseConnection, DatabaseTransaction, DbErr};
 use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
@@ -122,6 +122,29 @@ impl From<ProcessError> for StewardError {
     }
 }
 
+/// How many times an operator's change is run again after losing a race with a worker.
+const RACE_RETRIES: u32 = 5;
+
+/// Runs an operator's change (one transaction), again when it lost a race with a concurrent
+/// worker or operator: the rerun sees what the winner committed and decides on that.
+pub(crate) async fn retrying<T, F>(what: &str, mut run: impl FnMut() -> F) -> Result<T, StewardError>
+where
+    F: std::future::Future<Output = Result<T, StewardError>>,
+{
+    let mut tries = 0;
+    loop {
+        match run().await {
+            Err(StewardError::Store(e)) if e.is_lost_race() && tries < RACE_RETRIES => {
+                tries += 1;
+                tracing::info!(what, tries, error = %e, "operator change lost a race; running it again");
+                let pause = 5 * u64::from(tries) + fastrand::u64(..10);
+                tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
+            }
+            other => return other,
+        }
+    }
+}
+
 /// Applies an operator's decision to an open conflict and closes it.
 pub async fn resolve(
     db: &DatabaseConnection,
@@ -131,7 +154,20 @@ pub async fn resolve(
     by: &Actor,
 ) -> Result<conflict_rows::Model, StewardError> {
     access::require(by, Role::Steward)?;
-    let txn = db.begin().await?;
+    retrying("conflict.resolve", || {
+        resolve_once(db, matching, id, resolution.clone(), by)
+    })
+    .await
+}
+
+async fn resolve_once(
+    db: &DatabaseConnection,
+    matching: &Matching,
+    id: Uuid,
+    resolution: Resolution,
+    by: &Actor,
+) -> Result<conflict_rows::Model, StewardError> {
+    let txn = crate::store::begin_write(db).await?;
     let row = conflicts::get_for_update(&txn, id)
         .await?
         .ok_or_else(|| StewardError::NotFound(format!("conflict {id}")))?;
@@ -223,7 +259,17 @@ pub async fn clear_pin(
     by: &Actor,
 ) -> Result<(), StewardError> {
     access::require(by, Role::Steward)?;
-    let txn = db.begin().await?;
+    retrying("client.unpin", || clear_pin_once(db, matching, client, field, by)).await
+}
+
+async fn clear_pin_once(
+    db: &DatabaseConnection,
+    matching: &Matching,
+    client: ClientId,
+    field: Field,
+    by: &Actor,
+) -> Result<(), StewardError> {
+    let txn = crate::store::begin_write(db).await?;
     let Some((row, pins)) = clients::find_with_provenance(&txn, client).await? else {
         return Err(StewardError::NotFound(format!("client {client}")));
     };

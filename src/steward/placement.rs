@@ -3,7 +3,7 @@
 //! it there, and it is told apart from the records it left, so no key or score brings it back.
 
 use entity::{conflicts::ConflictKind, operators::Role, source_records::RecordStatus};
-use sea_orm::{DatabaseConnection, DatabaseTransaction, TransactionTrait};
+use sea_orm::{DatabaseConnection, DatabaseTransaction};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -58,7 +58,21 @@ pub async fn move_record(
     by: &Actor,
 ) -> Result<Moved, StewardError> {
     access::require(by, Role::Steward)?;
-    let txn = db.begin().await?;
+    super::retrying("record.move", || {
+        move_once(db, matching, record, to, reason.clone(), by)
+    })
+    .await
+}
+
+async fn move_once(
+    db: &DatabaseConnection,
+    matching: &Matching,
+    record: &RecordRef,
+    to: Destination,
+    reason: Option<String>,
+    by: &Actor,
+) -> Result<Moved, StewardError> {
+    let txn = crate::store::begin_write(db).await?;
     let mut loaded = stored_record(&txn, record).await?;
     if loaded.status == RecordStatus::Deleted {
         return Err(StewardError::Invalid(format!(

@@ -2,7 +2,7 @@
 //! only while nothing has changed it since; the undo writes its own audit row pointing at it.
 
 use entity::{conflicts::ConflictStatus, operators::Role};
-use sea_orm::{DatabaseConnection, DatabaseTransaction, TransactionTrait};
+use sea_orm::{DatabaseConnection, DatabaseTransaction};
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -28,7 +28,17 @@ pub async fn undo(
     by: &Actor,
 ) -> Result<Uuid, StewardError> {
     access::require(by, Role::Steward)?;
-    let txn = db.begin().await?;
+    super::retrying("audit.undo", || undo_once(db, matching, id, reason.clone(), by)).await
+}
+
+async fn undo_once(
+    db: &DatabaseConnection,
+    matching: &Matching,
+    id: Uuid,
+    reason: Option<String>,
+    by: &Actor,
+) -> Result<Uuid, StewardError> {
+    let txn = crate::store::begin_write(db).await?;
     let row = audit::get(&txn, id)
         .await?
         .ok_or_else(|| StewardError::NotFound(format!("audit row {id}")))?;

@@ -2,7 +2,7 @@
 
 use chrono::Utc;
 use entity::{operators::Role, outbox::OutboxStatus};
-use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait, TransactionTrait};
+use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -20,7 +20,7 @@ use crate::{
 /// or a newer write of the same field already carries the current value.
 pub async fn retry_writeback(db: &DatabaseConnection, id: Uuid, by: &Actor) -> Result<(), StewardError> {
     access::require(by, Role::Steward)?;
-    let txn = db.begin().await?;
+    let txn = crate::store::begin_write(db).await?;
     retry_in(&txn, id, by).await?;
     txn.commit().await?;
     Ok(())

@@ -7,7 +7,7 @@ use sea_orm::{EntityTrait, PaginatorTrait};
 use serde_json::{Value, json};
 
 use crate::{
-    helpers::{Backend, clickup_task_update, hubspot_property, now_ms},
+    helpers::{Backend, clickup_task_update, hubspot_property, now_ms, spawn_app_in_role},
     operator::{OperatedApp, operator_app, phones_disagree},
 };
 
@@ -17,6 +17,7 @@ on_both_backends!(
     a_record_moved_to_a_new_client_stays_there_whatever_events_follow,
     a_record_moved_back_to_a_client_stays_there_and_is_told_apart_no_more,
     a_move_that_cannot_be_done_is_refused_and_changes_nothing,
+    records_moved_while_the_workers_apply_their_events_stay_where_they_were_put,
 );
 
 impl OperatedApp {
@@ -302,4 +303,91 @@ async fn a_move_that_cannot_be_done_is_refused_and_changes_nothing(backend: Back
     );
     assert_eq!(app.clients().await.len(), 1);
     assert_eq!(app.client_of("task:t1").await, Some(shared));
+}
+
+/// Polls until `ready` holds, failing after a minute.
+async fn eventually<F: std::future::Future<Output = bool>>(what: &str, mut ready: impl FnMut() -> F) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !ready().await {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{what} did not happen in time"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+async fn records_moved_while_the_workers_apply_their_events_stay_where_they_were_put(backend: Backend) {
+    const N: i64 = 8;
+    const ROUNDS: i64 = 3;
+    let app = spawn_app_in_role(backend, clientsync::startup::Role::All, |_| {}).await;
+    let token = app.add_operator("alice", entity::operators::Role::Steward).await;
+    let app = OperatedApp { app, token };
+    let t = now_ms() - 600_000;
+    for i in 0..N {
+        let email = format!("p{i}@example.com");
+        let contact = json!([hubspot_property(100 + i, "email", &email, t + i)]);
+        assert_eq!(app.post_hubspot(&contact).await.status(), 200);
+        let task = clickup_task_update(&format!("t{i}"), &[(&format!("h0{i}"), "Email", &email)], t + i);
+        assert_eq!(app.post_clickup(&task).await.status(), 200);
+    }
+    eventually("every pair linked", || async {
+        let records = app.source_records().await;
+        records.len() == 2 * N as usize
+            && records.iter().all(|r| r.client_id.is_some())
+            && app.clients().await.len() == N as usize
+    })
+    .await;
+
+    // Events keep arriving for every record while a steward splits each task off its contact.
+    let events = async {
+        for round in 1..=ROUNDS {
+            for i in 0..N {
+                let at = t + 1_000 * round + 10 * i;
+                let email = format!("p{i}@example.com");
+                let contact = json!([
+                    hubspot_property(100 + i, "firstname", &format!("Round{round}"), at),
+                    hubspot_property(100 + i, "email", &email, at + 1),
+                ]);
+                assert_eq!(app.post_hubspot(&contact).await.status(), 200);
+                let (phone, mail) = (format!("h{round}{i}p"), format!("h{round}{i}e"));
+                let task = clickup_task_update(
+                    &format!("t{i}"),
+                    &[
+                        (&phone, "Phone", &format!("+34 600 000 {round}{i:02}")),
+                        (&mail, "Email", &email),
+                    ],
+                    at + 2,
+                );
+                assert_eq!(app.post_clickup(&task).await.status(), 200);
+            }
+        }
+    };
+    let moves = async {
+        for i in 0..N {
+            let (status, body) = app.move_record("clickup", &format!("task:t{i}"), "new").await;
+            assert_eq!(status, StatusCode::OK, "task {i}: {body}");
+        }
+    };
+    tokio::join!(events, moves);
+    // A ClickUp request is one event whatever its history items; a HubSpot one, one per item.
+    let expected = (2 * N + 3 * N * ROUNDS) as u64;
+    eventually("every event applied", || async {
+        let inbox = app.inbox().await;
+        inbox.len() as u64 == expected
+            && inbox
+                .iter()
+                .all(|e| e.status == entity::inbox_events::InboxStatus::Processed)
+    })
+    .await;
+    for i in 0..N {
+        let contact = app
+            .client_of(&format!("contact:{}", 100 + i))
+            .await
+            .expect("contact linked");
+        let task = app.client_of(&format!("task:t{i}")).await.expect("task linked");
+        assert_ne!(contact, task, "task {i} stays where the steward put it");
+    }
+    assert_eq!(app.clients().await.len(), 2 * N as usize);
+    assert!(app.open_conflicts("key_collision").await.is_empty());
 }
