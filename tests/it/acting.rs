@@ -7,7 +7,9 @@ use sea_orm::{EntityTrait, PaginatorTrait};
 use serde_json::{Value, json};
 
 use crate::{
-    helpers::{Backend, clickup_task_update, hubspot_property, now_ms, spawn_app_in_role},
+    helpers::{
+        Backend, SimApp, clickup_task_update, hubspot_property, now_ms, spawn_app_in_role, spawn_app_with_sim,
+    },
     operator::{OperatedApp, operator_app, phones_disagree},
 };
 
@@ -18,6 +20,7 @@ on_both_backends!(
     a_record_moved_back_to_a_client_stays_there_and_is_told_apart_no_more,
     a_move_that_cannot_be_done_is_refused_and_changes_nothing,
     records_moved_while_the_workers_apply_their_events_stay_where_they_were_put,
+    a_record_said_to_be_no_match_stays_apart_through_a_full_backfill,
 );
 
 impl OperatedApp {
@@ -389,5 +392,58 @@ async fn records_moved_while_the_workers_apply_their_events_stay_where_they_were
         assert_ne!(contact, task, "task {i} stays where the steward put it");
     }
     assert_eq!(app.clients().await.len(), 2 * N as usize);
+    assert!(app.open_conflicts("key_collision").await.is_empty());
+}
+
+async fn a_record_said_to_be_no_match_stays_apart_through_a_full_backfill(backend: Backend) {
+    use clientsync::backfill::{Backfill, Scope, Since};
+    let SimApp { app, sim, config } = spawn_app_with_sim(backend).await;
+    let db = app.db.clone();
+    let backfill = || {
+        Backfill::new(
+            db.clone(),
+            config.matching.matching().expect("matching"),
+            config.mapping.field_mapping().expect("mapping"),
+            clientsync::saas::Apis::from_config(&config).expect("API clients"),
+            config.clickup.list_ids.clone(),
+        )
+    };
+    let list = sim.clickup_list_id();
+    sim.create_task(&list, "Firm A", &[("Tax ID", "12345678Z")])
+        .expect("task A");
+    sim.create_contact(&[("email", "b@example.com")]);
+    let c = sim
+        .create_task(
+            &list,
+            "Firm C",
+            &[("Tax ID", "12345678Z"), ("Email", "b@example.com")],
+        )
+        .expect("task C");
+    let cancel = tokio_util::sync::CancellationToken::new();
+    backfill()
+        .run(Scope::All, Since::Everything, &cancel)
+        .await
+        .expect("backfill");
+    let token = app.add_operator("alice", entity::operators::Role::Steward).await;
+    let app = OperatedApp { app, token };
+    let collisions = app.open_conflicts("key_collision").await;
+    assert_eq!(collisions.len(), 1, "{collisions:?}");
+    let (status, body) = app
+        .resolve(
+            collisions[0]["id"].as_str().expect("id"),
+            json!({"action": "not_a_match"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let own = app.client_of(&format!("task:{c}")).await.expect("its own client");
+
+    // The task changes at the source and everything is read again: it stays apart.
+    sim.set_field(&c, "Last name", "Ruiz").expect("edit");
+    backfill()
+        .run(Scope::All, Since::Everything, &cancel)
+        .await
+        .expect("second backfill");
+    assert_eq!(app.client_of(&format!("task:{c}")).await, Some(own));
+    assert_eq!(app.clients().await.len(), 3);
     assert!(app.open_conflicts("key_collision").await.is_empty());
 }
