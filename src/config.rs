@@ -688,6 +688,10 @@ impl Config {
             ("outbox.interval_ms", self.outbox.interval_ms),
             ("outbox.lease_secs", self.outbox.lease_secs),
             ("outbox.batch_size", self.outbox.batch_size),
+            (
+                "server.bulk_rows_per_sec",
+                u64::from(self.server.bulk_rows_per_sec),
+            ),
         ] {
             if value == 0 {
                 return bad(key, "must be at least 1");
