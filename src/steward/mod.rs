@@ -2,6 +2,7 @@
 //! value, link a doubtful record to a client) and clearing pins. Each decision is one
 //! transaction that also re-derives the client, so the golden record shows it at once.
 //!
+//! - `matches`: deciding where a doubtful record goes (link, not a match).
 //! - `placement`: moving a record to another or a new client (split, unlink), which sticks.
 //! - `writebacks`: retrying a failed write-back.
 //! - `undo`: reversing a resolution, move or unpin from the state its audit row recorded.
@@ -13,6 +14,7 @@ use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
 
+mod matches;
 mod placement;
 mod undo;
 mod writebacks;
@@ -21,22 +23,17 @@ pub use placement::{Destination, Moved, move_record};
 pub use undo::undo;
 pub use writebacks::{retry_writeback, status_name};
 
+use matches::{link, not_a_match};
+
 use crate::{
     access::{self, AccessError},
-    domain::{
-        Actor,
-        ids::ClientId,
-        source::{ObjectKind, Source},
-    },
+    domain::{Actor, ids::ClientId},
     engine::{self, Outcome, ProcessError, recompute},
     reconcile::{Field, Matching, normalize::Normalized},
     store::{
         StoreError,
         audit::{self, Entry},
-        clients, conflicts,
-        exclusions::{self, RecordRef},
-        provenance,
-        records::{self, SourceRecord},
+        clients, conflicts, provenance, records,
     },
 };
 
@@ -361,99 +358,6 @@ async fn refresh(
         recompute(txn, matching, client, trigger, &format!("operator:{}", by.name())).await?;
     }
     Ok(())
-}
-
-/// Moves a doubtful record onto the client the operator chose; a client it alone fed goes.
-async fn link(
-    txn: &DatabaseTransaction,
-    matching: &Matching,
-    row: &conflict_rows::Model,
-    target: ClientId,
-    by: &Actor,
-) -> Result<(), StewardError> {
-    let mut record = stored_record(txn, &conflict_record(row)?).await?;
-    if !clients::lock(txn, target).await? {
-        return Err(StewardError::NotFound(format!("client {target}")));
-    }
-    let previous = record.client_id.filter(|c| *c != target);
-    record.client_id = Some(target);
-    records::save(txn, &mut record).await?;
-    let event = format!("operator:{}", by.name());
-    recompute(txn, matching, target, &record, &event).await?;
-    if let Some(previous) = previous {
-        if records::count_linked(txn, previous).await? == 0 {
-            clients::delete(txn, previous).await?;
-        } else {
-            refresh(txn, matching, previous, by).await?;
-        }
-    }
-    Ok(())
-}
-
-/// The record a match conflict is about.
-fn conflict_record(row: &conflict_rows::Model) -> Result<RecordRef, StewardError> {
-    let source: Source = row
-        .source
-        .parse()
-        .map_err(|_| StewardError::NotFound(format!("source `{}`", row.source)))?;
-    Ok(RecordRef {
-        source,
-        external_id: row.external_id.clone(),
-    })
-}
-
-/// A stored record, locked for the rest of the transaction.
-async fn stored_record(txn: &DatabaseTransaction, which: &RecordRef) -> Result<SourceRecord, StewardError> {
-    let kind: ObjectKind = which
-        .external_id
-        .split(':')
-        .next()
-        .unwrap_or_default()
-        .parse()
-        .map_err(|_| StewardError::NotFound(format!("record {which}")))?;
-    let record = records::load_or_new(txn, which.source, &which.external_id, kind).await?;
-    if !record.is_stored() {
-        return Err(StewardError::NotFound(format!("record {which}")));
-    }
-    Ok(record)
-}
-
-/// Remembers that a doubtful record is none of the clients its conflict offered: it is told
-/// apart from every record they hold now. Returns the record and how many records it was told
-/// apart from.
-async fn not_a_match(
-    txn: &DatabaseTransaction,
-    row: &conflict_rows::Model,
-    by: &Actor,
-) -> Result<(SourceRecord, usize), StewardError> {
-    let record = stored_record(txn, &conflict_record(row)?).await?;
-    let me = RecordRef::of(&record);
-    let offered: Vec<ClientId> = row
-        .candidates
-        .as_array()
-        .map(|all| {
-            all.iter()
-                .filter_map(|c| c.get("client_id")?.as_str()?.parse::<Uuid>().ok())
-                .map(ClientId::from_uuid)
-                .collect()
-        })
-        .unwrap_or_default();
-    let mut others = Vec::new();
-    for client in offered.into_iter().filter(|c| Some(*c) != record.client_id) {
-        for held in records::linked_active(txn, client).await? {
-            let other = RecordRef::of(&held);
-            if other != me && !others.contains(&other) {
-                others.push(other);
-            }
-        }
-    }
-    if others.is_empty() {
-        return Err(StewardError::Invalid(
-            "the clients this conflict offered hold no records any more; nothing to tell apart".into(),
-        ));
-    }
-    exclusions::exclude(txn, &me, &others, by.name()).await?;
-    Ok((record, others.len()))
 }
 
 #[cfg(test)]

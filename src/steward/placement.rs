@@ -7,7 +7,7 @@ use sea_orm::{DatabaseConnection, DatabaseTransaction};
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{StewardError, stored_record};
+use super::{StewardError, matches::stored_record};
 use crate::{
     access,
     domain::{Actor, ids::ClientId},

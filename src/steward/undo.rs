@@ -6,7 +6,7 @@ use sea_orm::{DatabaseConnection, DatabaseTransaction};
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::{StewardError, placement::Step, refresh, stored_record};
+use super::{StewardError, matches::stored_record, placement::Step, refresh};
 use crate::{
     access,
     domain::{Actor, ids::ClientId, source::Source},
