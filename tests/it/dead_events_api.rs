@@ -1,5 +1,6 @@
 //! Dead events as operators see them: listed with filters, shown with payload and last error,
-//! replayed one at a time through the queue (API and CLI), applied once.
+//! replayed one at a time through the queue (API and CLI), applied once; failed write-backs
+//! listed and retried.
 
 use clientsync::{cli::DeadCommand, domain::Actor};
 use entity::{audit_log, inbox_events::InboxStatus};
@@ -15,6 +16,7 @@ use crate::{
 on_both_backends!(
     dead_events_are_listed_by_filter_shown_whole_and_replayed_once_through_the_queue,
     the_cli_lists_shows_and_replays_dead_events_through_the_same_service,
+    failed_write_backs_are_listed_by_filter_and_retried_once_with_an_audit_row,
 );
 
 /// Three HubSpot events that die (the store is broken under the worker), then the cause is fixed.
@@ -171,5 +173,86 @@ async fn the_cli_lists_shows_and_replays_dead_events_through_the_same_service(ba
     assert!(
         run(DeadCommand::Replay { id }).await.is_err(),
         "not dead any more"
+    );
+}
+
+/// A failed write-back for client `client`, as the drainer leaves one.
+async fn failed_writeback(app: &OperatedApp, client: uuid::Uuid, source: &str, field: &str) -> uuid::Uuid {
+    use entity::outbox;
+    use sea_orm::{ActiveModelTrait, ActiveValue::Set};
+    let now = chrono::Utc::now();
+    let id = uuid::Uuid::now_v7();
+    outbox::ActiveModel {
+        id: Set(id),
+        client_id: Set(client),
+        source: Set(source.into()),
+        external_id: Set(if source == "hubspot" {
+            "contact:1"
+        } else {
+            "task:t1"
+        }
+        .into()),
+        kind: Set(if source == "hubspot" { "contact" } else { "task" }.into()),
+        field: Set(field.into()),
+        value: Set("x".into()),
+        status: Set(outbox::OutboxStatus::Failed),
+        pending_key: Set(None),
+        attempts: Set(8),
+        next_attempt_at: Set(now),
+        last_error: Set(Some("refused: 400".into())),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(&app.db)
+    .await
+    .expect("failed write-back");
+    id
+}
+
+async fn failed_write_backs_are_listed_by_filter_and_retried_once_with_an_audit_row(backend: Backend) {
+    let app = operator_app(backend).await;
+    let (one, other) = (uuid::Uuid::now_v7(), uuid::Uuid::now_v7());
+    let to_hubspot = failed_writeback(&app, one, "hubspot", "project_status").await;
+    failed_writeback(&app, other, "clickup", "phone").await;
+    let count = |body: &Value| body["items"].as_array().map_or(0, Vec::len);
+
+    let (status, all) = app.operator_get("/api/v1/outbox?status=failed").await;
+    assert_eq!(status, StatusCode::OK, "{all}");
+    assert_eq!(count(&all), 2);
+    let (_, hubspot) = app.operator_get("/api/v1/outbox?source=hubspot").await;
+    assert_eq!(count(&hubspot), 1);
+    assert_eq!(hubspot["items"][0]["id"], to_hubspot.to_string());
+    assert_eq!(hubspot["items"][0]["last_error"], "refused: 400");
+    let (_, theirs) = app
+        .operator_get(&format!("/api/v1/outbox?client_id={other}"))
+        .await;
+    assert_eq!(count(&theirs), 1);
+    let (status, _) = app.operator_get("/api/v1/outbox?status=lost").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+
+    let audits = audit_log::Entity::find().count(&app.db).await.unwrap();
+    let retry = format!("/api/v1/outbox/{to_hubspot}/retry");
+    let (status, body) = app.operator_send(Method::POST, &retry, None).await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    assert_eq!(
+        audit_log::Entity::find().count(&app.db).await.unwrap(),
+        audits + 1
+    );
+    let (_, pending) = app.operator_get("/api/v1/outbox?status=pending").await;
+    assert_eq!(count(&pending), 1);
+    assert_eq!(pending["items"][0]["attempts"], 0);
+    let (status, body) = app.operator_send(Method::POST, &retry, None).await;
+    assert_eq!(status, StatusCode::CONFLICT, "not failed any more: {body}");
+    let (status, _) = app
+        .operator_send(
+            Method::POST,
+            &format!("/api/v1/outbox/{}/retry", uuid::Uuid::now_v7()),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        audit_log::Entity::find().count(&app.db).await.unwrap(),
+        audits + 1
     );
 }
