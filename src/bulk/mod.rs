@@ -39,6 +39,10 @@ use crate::{
 /// Rows read per step; cancellation is checked between steps.
 const CHUNK: u64 = 25;
 
+/// A running job whose progress has not moved for this long has lost its runner (a step takes
+/// at most `CHUNK` seconds at the lowest rate).
+const STALLED_SECS: i64 = 120;
+
 /// What a bulk job does to each row its filter selects.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BulkAction {
@@ -365,6 +369,18 @@ pub async fn cancel(db: &DatabaseConnection, id: Uuid, by: &Actor) -> Result<bul
     let job = jobs::get(&txn, id).await?.ok_or(BulkError::NotFound(id))?;
     if !jobs::request_cancel(&txn, id).await? {
         return Err(BulkError::Ended(id));
+    }
+    // A runner records progress every few seconds; a job silent for longer lost its runner to
+    // a restart (jobs do not resume), so it ends here: the filter still selects what is left.
+    let silent = chrono::Utc::now() - job.updated_at;
+    if silent > chrono::Duration::seconds(STALLED_SECS) {
+        jobs::finish(
+            &txn,
+            id,
+            BulkStatus::Cancelled,
+            Some("its runner stopped (a restart)"),
+        )
+        .await?;
     }
     audit::append(
         &txn,

@@ -24,6 +24,7 @@ on_both_backends!(
     bulk_replay_of_a_thousand_dead_events_with_the_workers_running_loses_none_and_applies_none_twice,
     a_cancelled_bulk_job_stops_before_its_next_rows,
     a_bulk_resolve_dry_run_counts_and_the_real_run_resolves_each_conflict_with_its_own_audit_row,
+    a_job_whose_runner_stopped_with_a_restart_ends_when_cancelled,
 );
 
 async fn admin_app(app: TestApp) -> OperatedApp {
@@ -283,4 +284,31 @@ async fn a_bulk_resolve_dry_run_counts_and_the_real_run_resolves_each_conflict_w
         .operator_send(Method::POST, "/api/v1/bulk", Some(missing))
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+}
+
+async fn a_job_whose_runner_stopped_with_a_restart_ends_when_cancelled(backend: Backend) {
+    let app = admin_app(spawn_app_with(backend, |_| {}).await).await;
+    // A job a process was running when it restarted: running, its progress silent for minutes.
+    let job = clientsync::store::bulk_jobs::create(&app.db, "replay_dead", json!({}), 10, "ada")
+        .await
+        .expect("job");
+    clientsync::store::bulk_jobs::progress(&app.db, job.id, 4, 0, None)
+        .await
+        .expect("progress");
+    let mut stale: entity::bulk_jobs::ActiveModel = entity::bulk_jobs::Entity::find_by_id(job.id)
+        .one(&app.db)
+        .await
+        .expect("read")
+        .expect("job")
+        .into();
+    stale.updated_at = Set(chrono::Utc::now() - chrono::Duration::minutes(10));
+    stale.update(&app.db).await.expect("age it");
+
+    let (status, body) = app
+        .operator_send(Method::POST, &format!("/api/v1/bulk/{}/cancel", job.id), None)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["status"], "cancelled", "no runner will end it: {body}");
+    assert_eq!(body["done"], 4);
+    assert!(body["finished_at"].is_string());
 }
