@@ -80,13 +80,13 @@ pub(super) async fn stored_record(
 }
 
 /// Remembers that a doubtful record is none of the clients its conflict offered: it is told
-/// apart from every record they hold now. Returns the record and how many records it was told
-/// apart from.
+/// apart from every record they hold now. Returns the record, how many records it was told
+/// apart from, and those it had not been told apart from before (what an undo forgets).
 pub(super) async fn not_a_match(
     txn: &DatabaseTransaction,
     row: &conflict_rows::Model,
     by: &Actor,
-) -> Result<(SourceRecord, usize), StewardError> {
+) -> Result<(SourceRecord, usize, Vec<RecordRef>), StewardError> {
     let record = stored_record(txn, &conflict_record(row)?).await?;
     let me = RecordRef::of(&record);
     let offered: Vec<ClientId> = row
@@ -113,6 +113,6 @@ pub(super) async fn not_a_match(
             "the clients this conflict offered hold no records any more; nothing to tell apart".into(),
         ));
     }
-    exclusions::exclude(txn, &me, &others, by.name()).await?;
-    Ok((record, others.len()))
+    let added = exclusions::exclude(txn, &me, &others, by.name()).await?;
+    Ok((record, others.len(), added))
 }

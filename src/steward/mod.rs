@@ -176,6 +176,8 @@ async fn resolve_once(
         kind: conflicts::kind_name(row.kind),
     };
     let mut place_afterwards = None;
+    let mut placed = None;
+    let mut told_apart: Vec<String> = Vec::new();
     let note = match (&row.kind, &resolution) {
         (ConflictKind::FieldMismatch, Resolution::KeepHubspot) => "kept HubSpot's value".to_owned(),
         (ConflictKind::FieldMismatch, Resolution::AcceptClickup) => {
@@ -201,11 +203,13 @@ async fn resolve_once(
         }
         (ConflictKind::AmbiguousMatch | ConflictKind::KeyCollision, Resolution::Link { client_id }) => {
             link(&txn, matching, &row, ClientId::from_uuid(*client_id), by).await?;
+            placed = Some(ClientId::from_uuid(*client_id));
             format!("linked to client {client_id}")
         }
         (ConflictKind::AmbiguousMatch | ConflictKind::KeyCollision, Resolution::NotAMatch) => {
-            let (record, told) = not_a_match(&txn, &row, by).await?;
+            let (record, told, added) = not_a_match(&txn, &row, by).await?;
             place_afterwards = Some(record);
+            told_apart = added.iter().map(ToString::to_string).collect();
             format!("not a match for the {told} record(s) of the clients offered")
         }
         _ => return Err(not_applicable()),
@@ -213,16 +217,12 @@ async fn resolve_once(
     let before = json!({ "status": "open", "client_id": row.client_id });
     let row = conflicts::resolve(&txn, row, &note, by.name()).await?;
     // After the conflict closed, so a placement that raises another one raises a new row.
-    let placed = match place_afterwards {
-        Some(mut record) => {
-            let event = format!("operator:{}", by.name());
-            match engine::place_again(&txn, matching, &mut record, &event).await? {
-                Outcome::Linked(client) => Some(client),
-                _ => None,
-            }
+    if let Some(mut record) = place_afterwards {
+        let event = format!("operator:{}", by.name());
+        if let Outcome::Linked(client) = engine::place_again(&txn, matching, &mut record, &event).await? {
+            placed = Some(client);
         }
-        None => None,
-    };
+    }
     audit::append(
         &txn,
         by,
@@ -237,6 +237,7 @@ async fn resolve_once(
                 "resolution": row.resolution,
                 "client_id": row.client_id,
                 "placed_on": placed,
+                "told_apart": told_apart,
             })),
             ..Entry::default()
         },

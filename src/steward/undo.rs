@@ -10,12 +10,13 @@ use super::{StewardError, matches::stored_record, placement::Step, refresh};
 use crate::{
     access,
     domain::{Actor, ids::ClientId, source::Source},
+    engine::recompute,
     reconcile::{Field, Matching},
     store::{
         audit::{self, Entry},
         clients, conflicts,
-        exclusions::RecordRef,
-        provenance,
+        exclusions::{self, RecordRef},
+        provenance, records,
     },
 };
 
@@ -162,8 +163,9 @@ async fn undo_unpin(
     refresh(txn, matching, client, by).await
 }
 
-/// A field decision is taken back: the conflict opens again and a pin it set is cleared.
-/// Decisions that placed a record (link, not a match) are undone by moving the record.
+/// A decision is taken back: the conflict opens again; a pin it set is cleared, and a record it
+/// placed (link, not a match) goes back to no client, no longer told apart from the records the
+/// verdict named, so the next event places it as before.
 async fn undo_resolution(
     txn: &DatabaseTransaction,
     matching: &Matching,
@@ -175,9 +177,12 @@ async fn undo_resolution(
         .parse::<Uuid>()
         .map_err(|_| StewardError::Invalid(format!("`{target}` names no conflict")))?;
     let action = after.get("action").and_then(Value::as_str).unwrap_or_default();
-    if !matches!(action, "keep_hubspot" | "accept_clickup" | "pin") {
+    if !matches!(
+        action,
+        "keep_hubspot" | "accept_clickup" | "pin" | "link" | "not_a_match"
+    ) {
         return Err(StewardError::Invalid(format!(
-            "a `{action}` resolution placed a record; move the record instead"
+            "a `{action}` resolution cannot be undone"
         )));
     }
     let row = conflicts::get_for_update(txn, id)
@@ -185,6 +190,11 @@ async fn undo_resolution(
         .ok_or_else(|| StewardError::Stale(format!("conflict {id} is gone")))?;
     if row.status != ConflictStatus::Resolved {
         return Err(StewardError::Stale(format!("conflict {id} is open again")));
+    }
+    if matches!(action, "link" | "not_a_match") {
+        unplace(txn, matching, &row, after, by).await?;
+        conflicts::reopen(txn, row).await?;
+        return Ok(());
     }
     let (client, field) = super::mismatch_target(&row)?;
     if action != "keep_hubspot" {
@@ -202,4 +212,61 @@ async fn undo_resolution(
     }
     conflicts::reopen(txn, row).await?;
     refresh(txn, matching, client, by).await
+}
+
+/// The record a match decision placed leaves the client it was put on (removed when it held
+/// nothing else) and sits on no client again; a verdict's exclusions are forgotten.
+async fn unplace(
+    txn: &DatabaseTransaction,
+    matching: &Matching,
+    row: &entity::conflicts::Model,
+    after: &Value,
+    by: &Actor,
+) -> Result<(), StewardError> {
+    let Some(placed_on) = client_at(after, "placed_on") else {
+        return Err(StewardError::Invalid(
+            "the audit row does not say where the record went".into(),
+        ));
+    };
+    let source: Source = row.source.parse().map_err(StewardError::Invalid)?;
+    let which = RecordRef {
+        source,
+        external_id: row.external_id.clone(),
+    };
+    let mut record = stored_record(txn, &which).await?;
+    if record.client_id != Some(placed_on) {
+        return Err(StewardError::Stale(format!("record {which} has moved since")));
+    }
+    clients::lock(txn, placed_on).await?;
+    let named: Vec<RecordRef> = after
+        .get("told_apart")
+        .and_then(Value::as_array)
+        .map(|all| {
+            all.iter()
+                .filter_map(Value::as_str)
+                .filter_map(|r| {
+                    let (source, external_id) = r.split_once('/')?;
+                    Some(RecordRef {
+                        source: source.parse().ok()?,
+                        external_id: external_id.to_owned(),
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    exclusions::forget(txn, &which, &named).await?;
+    records::place(txn, &mut record, None, None).await?;
+    if records::count_linked(txn, placed_on).await? == 0 {
+        clients::delete(txn, placed_on).await?;
+    } else {
+        recompute(
+            txn,
+            matching,
+            placed_on,
+            &record,
+            &format!("operator:{}", by.name()),
+        )
+        .await?;
+    }
+    Ok(())
 }

@@ -35,15 +35,15 @@ impl std::fmt::Display for RecordRef {
     }
 }
 
-/// Remembers that `record` is none of `others`; returns how many pairs were new.
+/// Remembers that `record` is none of `others`; returns those it was not told apart from before.
 pub async fn exclude(
     db: &impl ConnectionTrait,
     record: &RecordRef,
     others: &[RecordRef],
     by: &str,
-) -> Result<u64, StoreError> {
+) -> Result<Vec<RecordRef>, StoreError> {
     let now = Utc::now();
-    let mut added = 0;
+    let mut added = Vec::new();
     for other in others.iter().filter(|o| *o != record) {
         for (a, b) in [(record, other), (other, record)] {
             let row = match_exclusions::ActiveModel {
@@ -65,7 +65,7 @@ pub async fn exclude(
                 .exec(db)
                 .await?;
             if matches!(inserted, sea_orm::TryInsertResult::Inserted(_)) && a == record {
-                added += 1;
+                added.push(other.clone());
             }
         }
     }

@@ -49,7 +49,7 @@ impl OperatedApp {
 
 /// Client A holds task t-a's document key, client B contact 1's email; task t-c carries both,
 /// and two tasks are two entities: a key collision.
-async fn key_collision(app: &OperatedApp, t: i64) -> Value {
+pub(crate) async fn key_collision(app: &OperatedApp, t: i64) -> Value {
     let a = clickup_task_update("t-a", &[("h1", "Tax ID", "12345678Z")], t);
     let b = json!([hubspot_property(1, "email", "b@example.com", t)]);
     assert_eq!(app.post_clickup(&a).await.status(), 200);

@@ -1,12 +1,13 @@
 //! Undo restores the before state an operator change's audit row recorded, once, writing its
 //! own audit row; it refuses when the state changed since (409) or the change is not undoable (422).
 
-use entity::audit_log;
+use entity::{audit_log, match_exclusions};
 use reqwest::{Method, StatusCode};
-use sea_orm::EntityTrait;
+use sea_orm::{EntityTrait, PaginatorTrait};
 use serde_json::{Value, json};
 
 use crate::{
+    acting::key_collision,
     helpers::{Backend, clickup_task_update, now_ms},
     operator::{OperatedApp, operator_app, phones_disagree},
 };
@@ -17,6 +18,8 @@ on_both_backends!(
     undoing_a_field_resolution_clears_its_pin_and_reopens_the_conflict,
     undoing_an_unpin_pins_the_value_again,
     a_change_that_cannot_be_undone_gets_422,
+    undoing_not_a_match_reopens_the_conflict_and_forgets_the_verdict,
+    undoing_a_link_reopens_the_conflict_and_unlinks_the_record,
 );
 
 impl OperatedApp {
@@ -181,4 +184,69 @@ async fn a_change_that_cannot_be_undone_gets_422(backend: Backend) {
         .await
         .expect("request");
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+}
+
+async fn undoing_not_a_match_reopens_the_conflict_and_forgets_the_verdict(backend: Backend) {
+    let app = operator_app(backend).await;
+    let conflict = key_collision(&app, now_ms() - 60_000).await;
+    let id = conflict["id"].as_str().expect("id").to_owned();
+    let (status, _) = app.resolve(&id, json!({"action": "not_a_match"})).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(app.clients().await.len(), 3);
+    let resolved = app.newest_audit("conflict.resolve").await;
+
+    let (status, body) = app.undo(resolved.id).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let open = app.open_conflicts("key_collision").await;
+    assert_eq!(open.len(), 1);
+    assert_eq!(open[0]["id"], id.as_str(), "the same conflict, open again");
+    assert_eq!(app.clients().await.len(), 2, "the client made for it is gone");
+    let record = app
+        .source_records()
+        .await
+        .into_iter()
+        .find(|r| r.external_id == "task:t-c")
+        .expect("record");
+    assert_eq!(record.client_id, None, "on no client, as before");
+    assert_eq!(
+        match_exclusions::Entity::find()
+            .count(&app.db)
+            .await
+            .expect("count"),
+        0,
+        "the verdict is forgotten"
+    );
+}
+
+async fn undoing_a_link_reopens_the_conflict_and_unlinks_the_record(backend: Backend) {
+    let app = operator_app(backend).await;
+    let t = now_ms() - 60_000;
+    app.post_two_anas_sharing_an_office_line(t).await;
+    let task = clickup_task_update(
+        "t9",
+        &[("h1", "name", "Ana Romero"), ("h2", "Phone", "911000111")],
+        t + 10,
+    );
+    assert_eq!(app.post_clickup(&task).await.status(), 200);
+    app.drain_worker().await;
+    let ambiguous = app.open_conflicts("ambiguous_match").await;
+    let chosen = ambiguous[0]["candidates"][0]["client_id"].clone();
+    let id = ambiguous[0]["id"].as_str().expect("id").to_owned();
+    let (status, _) = app
+        .resolve(&id, json!({"action": "link", "client_id": chosen}))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let linked = app.newest_audit("conflict.resolve").await;
+
+    let (status, body) = app.undo(linked.id).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(app.open_conflicts("ambiguous_match").await.len(), 1);
+    let record = app
+        .source_records()
+        .await
+        .into_iter()
+        .find(|r| r.external_id == "task:t9")
+        .expect("record");
+    assert_eq!(record.client_id, None);
+    assert_eq!(app.clients().await.len(), 2, "both Anas stand");
 }
