@@ -14,6 +14,7 @@ use sea_orm::{
 use serde_json::{Value, json};
 
 use crate::{
+    dead_events_api::failed_writeback,
     helpers::{
         Backend, TestApp, clickup_task_update, hubspot_property, now_ms, spawn_app_in_role, spawn_app_with,
     },
@@ -25,6 +26,7 @@ on_both_backends!(
     a_cancelled_bulk_job_stops_before_its_next_rows,
     a_bulk_resolve_dry_run_counts_and_the_real_run_resolves_each_conflict_with_its_own_audit_row,
     a_job_whose_runner_stopped_with_a_restart_ends_when_cancelled,
+    a_bulk_retry_puts_back_the_failed_write_backs_its_filter_selects,
 );
 
 async fn admin_app(app: TestApp) -> OperatedApp {
@@ -311,4 +313,38 @@ async fn a_job_whose_runner_stopped_with_a_restart_ends_when_cancelled(backend: 
     assert_eq!(body["status"], "cancelled", "no runner will end it: {body}");
     assert_eq!(body["done"], 4);
     assert!(body["finished_at"].is_string());
+}
+
+async fn a_bulk_retry_puts_back_the_failed_write_backs_its_filter_selects(backend: Backend) {
+    let app = admin_app(spawn_app_with(backend, |_| {}).await).await;
+    let client = uuid::Uuid::now_v7();
+    failed_writeback(&app, client, "hubspot", "project_status").await;
+    failed_writeback(&app, client, "hubspot", "payment_status").await;
+    failed_writeback(&app, client, "clickup", "phone").await;
+    let request = |dry_run: bool| json!({"action": "retry_writebacks", "filter": {"source": "hubspot"}, "dry_run": dry_run});
+    let (status, dry) = app
+        .operator_send(Method::POST, "/api/v1/bulk", Some(request(true)))
+        .await;
+    assert_eq!(
+        (status, dry["would_touch"].as_u64()),
+        (StatusCode::OK, Some(2)),
+        "{dry}"
+    );
+    let (status, job) = app
+        .operator_send(Method::POST, "/api/v1/bulk", Some(request(false)))
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{job}");
+    let job = until_ended(&app, job["id"].as_str().expect("id"), Duration::from_secs(30)).await;
+    assert_eq!(
+        (job["done"].as_i64(), job["failed"].as_i64()),
+        (Some(2), Some(0)),
+        "{job}"
+    );
+    let (_, failed) = app.operator_get("/api/v1/outbox?status=failed").await;
+    let left: Vec<&str> = failed["items"]
+        .as_array()
+        .map(|items| items.iter().filter_map(|i| i["source"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(left, vec!["clickup"], "only what the filter selected");
+    assert_eq!(audits(&app, "outbox.retry").await, 2);
 }

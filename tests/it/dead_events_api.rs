@@ -177,7 +177,12 @@ async fn the_cli_lists_shows_and_replays_dead_events_through_the_same_service(ba
 }
 
 /// A failed write-back for client `client`, as the drainer leaves one.
-async fn failed_writeback(app: &OperatedApp, client: uuid::Uuid, source: &str, field: &str) -> uuid::Uuid {
+pub(crate) async fn failed_writeback(
+    app: &OperatedApp,
+    client: uuid::Uuid,
+    source: &str,
+    field: &str,
+) -> uuid::Uuid {
     use entity::outbox;
     use sea_orm::{ActiveModelTrait, ActiveValue::Set};
     let now = chrono::Utc::now();
