@@ -39,6 +39,11 @@ use crate::{
 /// Rows read per step; cancellation is checked between steps.
 const CHUNK: u64 = 25;
 
+/// Most dead events replayed per step. Each step ends by purging its events' copies from the
+/// dead-letter store, which on RabbitMQ reads the whole store through, so fewer, larger steps
+/// cost less; a step still takes at most a second or so at the configured rate.
+const REPLAY_CHUNK: u64 = 200;
+
 /// A running job whose progress has not moved for this long has lost its runner (a step takes
 /// at most `CHUNK` seconds at the lowest rate).
 const STALLED_SECS: i64 = 120;
@@ -284,6 +289,10 @@ impl Runner {
         let mut last_error: Option<String> = None;
         let mut after_event: Option<String> = None;
         let mut after_id: Option<Uuid> = None;
+        let step = match plan.action {
+            BulkAction::ReplayDead => u64::from(self.rate.get()).clamp(CHUNK, REPLAY_CHUNK),
+            _ => CHUNK,
+        };
         loop {
             if jobs::cancel_requested(&self.db, id).await? {
                 jobs::progress(&self.db, id, done, failed, last_error.as_deref()).await?;
@@ -292,7 +301,7 @@ impl Runner {
             let touched = match &plan.action {
                 BulkAction::ReplayDead => {
                     let rows =
-                        inbox::dead_page(&self.db, &plan.dead_filter(after_event.clone(), CHUNK)).await?;
+                        inbox::dead_page(&self.db, &plan.dead_filter(after_event.clone(), step)).await?;
                     after_event = rows.last().map(|r| r.id.clone());
                     for _ in &rows {
                         limiter.until_ready().await;
@@ -355,7 +364,7 @@ impl Runner {
                 }
             };
             jobs::progress(&self.db, id, done, failed, last_error.as_deref()).await?;
-            if (touched as u64) < CHUNK {
+            if (touched as u64) < step {
                 return Ok(BulkStatus::Finished);
             }
         }
