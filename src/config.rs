@@ -202,6 +202,9 @@ pub struct ServerConfig {
     /// Failed operator authentications one client address may make per minute before it gets
     /// 429 for the rest of that minute, so tokens and passwords cannot be guessed at speed.
     pub auth_failures_per_minute: u32,
+    /// Rows a bulk action (resolve, replay dead events, retry write-backs) touches per second at
+    /// most, so a bulk job never starves the workers of the database or floods the queue.
+    pub bulk_rows_per_sec: u32,
 }
 
 /// Store settings.
@@ -685,6 +688,10 @@ impl Config {
             ("outbox.interval_ms", self.outbox.interval_ms),
             ("outbox.lease_secs", self.outbox.lease_secs),
             ("outbox.batch_size", self.outbox.batch_size),
+            (
+                "server.bulk_rows_per_sec",
+                u64::from(self.server.bulk_rows_per_sec),
+            ),
         ] {
             if value == 0 {
                 return bad(key, "must be at least 1");

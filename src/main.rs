@@ -105,6 +105,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Fit(args) => cli::fit(&config, &args).await,
         Command::Backfill(args) => cli::backfill(&config, &args).await,
         Command::Outbox(args) => cli::outbox(&config, &args).await,
+        Command::Dead(args) => cli::dead(&config, &args).await,
         Command::Operators(args) => cli::operators(&config, &args).await,
         Command::Prune(args) => cli::prune(&config, &args).await,
         Command::PurgeDead(args) => cli::purge_dead(&config, &args).await,

@@ -170,6 +170,13 @@ impl Application {
                 matching: matching.clone(),
                 guard: Guard::new(config.server.auth_failures_per_minute),
                 bootstrap: config.server.bootstrap_token.clone(),
+                queue: queue.clone(),
+                bulk: crate::bulk::Runner::new(
+                    db.clone(),
+                    queue.clone(),
+                    matching.clone(),
+                    config.server.bulk_rows_per_sec,
+                ),
             })
         });
         let console = operator_api

@@ -34,6 +34,8 @@ pub struct Model {
     pub document_key: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// The operator who placed the record on its client by hand; the engine keeps it there.
+    pub placed_by: Option<String>,
 }
 
 /// The client this record is linked to.

@@ -8,15 +8,19 @@ use uuid::Uuid;
 
 use super::{
     ApiState,
-    auth::{Caller, Viewer},
+    auth::{Caller, Steward, Viewer},
     error::{ApiError, ErrorOut},
     page::{self, Page},
 };
-use crate::store::audit::{self, AuditFilter};
+use crate::{
+    steward,
+    store::audit::{self, AuditFilter},
+};
 
 /// Mounts the audit route.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/audit").get(list));
+    cfg.service(web::resource("/audit").get(list))
+        .service(web::resource("/audit/{id}/undo").post(undo));
 }
 
 /// Audit filters.
@@ -110,4 +114,51 @@ pub async fn list(
     };
     let rows = audit::list(&state.db, &filter).await?;
     Ok(HttpResponse::Ok().json(Page::of(rows, limit, |r| r.id, AuditOut::from)))
+}
+
+/// Why an undo is asked for.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UndoIn {
+    /// Why, for the audit log.
+    reason: Option<String>,
+}
+
+/// What an undo wrote.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UndoneOut {
+    /// The undo's own audit row.
+    audit_id: Uuid,
+    /// The audit row it reversed.
+    undoes: Uuid,
+}
+
+/// Reverses a resolution, move or unpin, restoring the before state its audit row recorded.
+#[utoipa::path(
+    operation_id = "audit_undo", post, path = "/api/v1/audit/{id}/undo", tag = "audit",
+    params(("id" = Uuid, Path, description = "The audit row of the change to undo")),
+    request_body = UndoIn,
+    security(("token" = ["steward"])),
+    responses(
+        (status = 200, description = "Undone", body = UndoneOut),
+        (status = 400, description = "Not a UUID, or a bad body", body = ErrorOut),
+        (status = 401, description = "No valid token", body = ErrorOut),
+        (status = 403, description = "Role too low", body = ErrorOut),
+        (status = 404, description = "No such audit row", body = ErrorOut),
+        (status = 409, description = "Changed since, or already undone", body = ErrorOut),
+        (status = 422, description = "Not an undoable change", body = ErrorOut),
+    )
+)]
+pub async fn undo(
+    caller: Caller<Steward>,
+    state: web::Data<ApiState>,
+    id: web::Path<Uuid>,
+    body: web::Json<UndoIn>,
+) -> Result<HttpResponse, ApiError> {
+    let reason = body.into_inner().reason;
+    let audit_id = steward::undo(&state.db, &state.matching, *id, reason, caller.actor()).await?;
+    Ok(HttpResponse::Ok().json(UndoneOut {
+        audit_id,
+        undoes: *id,
+    }))
 }

@@ -93,7 +93,7 @@ impl From<entity::conflicts::Model> for ConflictOut {
 }
 
 /// What a steward decided about a conflict.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 #[serde(tag = "action", rename_all = "snake_case", deny_unknown_fields)]
 pub enum ResolutionIn {
     /// field_mismatch: HubSpot's value (already golden) is right.
@@ -110,6 +110,9 @@ pub enum ResolutionIn {
         /// The client the record joins.
         client_id: Uuid,
     },
+    /// ambiguous_match or key_collision: the record is none of the clients offered; it is
+    /// never linked to their records again and is placed anew without them.
+    NotAMatch,
 }
 
 impl From<ResolutionIn> for Resolution {
@@ -119,6 +122,7 @@ impl From<ResolutionIn> for Resolution {
             ResolutionIn::AcceptClickup => Resolution::AcceptClickup,
             ResolutionIn::Pin { value } => Resolution::Pin { value },
             ResolutionIn::Link { client_id } => Resolution::Link { client_id },
+            ResolutionIn::NotAMatch => Resolution::NotAMatch,
         }
     }
 }

@@ -14,7 +14,10 @@ use entity::operators::Role;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::{access::AccessError, domain::actor::role_name, steward::StewardError, store::StoreError};
+use crate::{
+    access::AccessError, dead_events::DeadEventError, domain::actor::role_name, steward::StewardError,
+    store::StoreError,
+};
 
 /// Why an operator request failed.
 #[derive(Debug, thiserror::Error)]
@@ -43,6 +46,9 @@ pub enum ApiError {
     /// Too many failed authentications from this address.
     #[error("too many failed attempts; retry in {0} s")]
     TooManyAttempts(u64),
+    /// A service we depend on (the queue) is down; retry later. The cause is logged, not sent.
+    #[error("the queue is unavailable; try again later")]
+    Unavailable(String),
     /// Something on our side failed; the detail is logged, not sent.
     #[error("internal error")]
     Internal(String),
@@ -68,6 +74,7 @@ impl ApiError {
             ApiError::Conflict(_) => "conflict",
             ApiError::Unprocessable(_) => "unprocessable",
             ApiError::TooManyAttempts(_) => "too_many_attempts",
+            ApiError::Unavailable(_) => "unavailable",
             ApiError::Internal(_) => "internal",
         }
     }
@@ -84,12 +91,13 @@ impl ResponseError for ApiError {
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::TooManyAttempts(_) => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
     fn error_response(&self) -> HttpResponse {
-        if let ApiError::Internal(cause) = self {
+        if let ApiError::Internal(cause) | ApiError::Unavailable(cause) = self {
             tracing::error!(%cause, "operator API: request failed");
         }
         let mut response = HttpResponse::build(self.status_code());
@@ -137,11 +145,24 @@ impl From<AccessError> for ApiError {
     }
 }
 
+impl From<DeadEventError> for ApiError {
+    fn from(e: DeadEventError) -> Self {
+        match e {
+            DeadEventError::NotFound(id) => ApiError::NotFound(format!("event {id}")),
+            DeadEventError::NotDead(_) => ApiError::Conflict(e.to_string()),
+            DeadEventError::Undecodable(_) => ApiError::Unprocessable(e.to_string()),
+            DeadEventError::Access(e) => e.into(),
+            DeadEventError::Queue(e) => ApiError::Unavailable(e.to_string()),
+            DeadEventError::Store(e) => ApiError::Internal(e.to_string()),
+        }
+    }
+}
+
 impl From<StewardError> for ApiError {
     fn from(e: StewardError) -> Self {
         match e {
             StewardError::NotFound(what) => ApiError::NotFound(what),
-            StewardError::AlreadyResolved(_) => ApiError::Conflict(e.to_string()),
+            StewardError::AlreadyResolved(_) | StewardError::Stale(_) => ApiError::Conflict(e.to_string()),
             StewardError::NotApplicable { .. } | StewardError::Invalid(_) => {
                 ApiError::Unprocessable(e.to_string())
             }

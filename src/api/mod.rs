@@ -3,20 +3,26 @@
 
 pub mod audit;
 pub mod auth;
+pub mod bulk;
 pub mod clients;
 pub mod conflicts;
+pub mod dead_events;
 pub mod error;
 pub mod health;
 pub mod metrics;
 pub mod openapi;
 pub mod operators;
+pub mod outbox;
 pub mod page;
+pub mod records;
 
 use actix_web::{middleware::ErrorHandlers, web};
 use sea_orm::DatabaseConnection;
 use secrecy::SecretString;
 
-use crate::reconcile::Matching;
+use std::sync::Arc;
+
+use crate::{queue::EventQueue, reconcile::Matching};
 
 /// What the operator routes share.
 pub struct ApiState {
@@ -28,6 +34,10 @@ pub struct ApiState {
     pub guard: auth::Guard,
     /// The bootstrap token, if set: it may only create the first admin.
     pub bootstrap: Option<SecretString>,
+    /// The work queue, for replaying dead events through it.
+    pub queue: Arc<dyn EventQueue>,
+    /// Runs bulk jobs in the background.
+    pub bulk: crate::bulk::Runner,
 }
 
 /// Mounts `/api/v1` and its docs.
@@ -43,6 +53,10 @@ pub fn v1(cfg: &mut web::ServiceConfig) {
                 .configure(clients::routes)
                 .configure(operators::routes)
                 .configure(audit::routes)
+                .configure(records::routes)
+                .configure(dead_events::routes)
+                .configure(outbox::routes)
+                .configure(bulk::routes)
                 .default_service(web::to(error::not_found)),
         );
 }

@@ -8,7 +8,7 @@ use utoipa::{
 };
 use utoipa_swagger_ui::SwaggerUi;
 
-use super::{audit, clients, conflicts, error, operators};
+use super::{audit, bulk, clients, conflicts, dead_events, error, operators, outbox, records};
 
 /// The operator API, as documented.
 #[derive(OpenApi)]
@@ -24,7 +24,11 @@ use super::{audit, clients, conflicts, error, operators};
         conflicts::list, conflicts::show, conflicts::resolve,
         clients::show, clients::unpin,
         operators::list, operators::add, operators::revoke, operators::set_role, operators::issue_token,
-        audit::list,
+        audit::list, audit::undo,
+        records::move_record,
+        dead_events::list, dead_events::show, dead_events::replay,
+        outbox::list, outbox::retry,
+        bulk::start, bulk::show, bulk::cancel,
     ),
     components(schemas(error::ErrorOut)),
     modifiers(&Tokens),
@@ -33,6 +37,10 @@ use super::{audit, clients, conflicts, error, operators};
         (name = "clients", description = "The golden list"),
         (name = "operators", description = "People, roles and tokens (admin)"),
         (name = "audit", description = "Every change by a person or the CLI"),
+        (name = "records", description = "Source records: moving one to another or a new client"),
+        (name = "dead-events", description = "Events that failed for good, and their replay"),
+        (name = "outbox", description = "Planned write-backs to the sources"),
+        (name = "bulk", description = "Actions over every row a filter selects (admin)"),
     )
 )]
 pub struct ApiDoc;

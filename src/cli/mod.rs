@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand, ValueEnum};
 
 mod backfill;
+mod dead;
 mod demo;
 mod fit;
 mod matching;
@@ -15,6 +16,7 @@ mod prune;
 mod simulate;
 
 pub use backfill::{BackfillArgs, backfill};
+pub use dead::{DeadArgs, DeadCommand, dead, run as run_dead};
 pub use demo::{DemoArgs, DemoSummary, demo};
 pub use fit::{FitArgs, fit};
 pub use matching::{EvaluateArgs, GenerateArgs, MatchArgs, evaluate, generate, run_match};
@@ -79,6 +81,8 @@ pub enum Command {
         #[arg(long, default_value_t = 1000)]
         limit: usize,
     },
+    /// See dead events (list with filters, show one with its payload) and replay one.
+    Dead(DeadArgs),
     /// Delete dead-lettered events (inbox rows and queued copies) for good: age never does.
     PurgeDead(PurgeDeadArgs),
     /// See planned write-backs (pending, sent, failed with their reason) and retry failed ones.

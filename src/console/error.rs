@@ -185,7 +185,9 @@ impl From<StewardError> for ConsoleError {
     fn from(e: StewardError) -> Self {
         match e {
             StewardError::NotFound(what) => ConsoleError::NotFound(what),
-            StewardError::AlreadyResolved(_) => ConsoleError::Conflict(e.to_string()),
+            StewardError::AlreadyResolved(_) | StewardError::Stale(_) => {
+                ConsoleError::Conflict(e.to_string())
+            }
             StewardError::NotApplicable { .. } | StewardError::Invalid(_) => {
                 ConsoleError::Unprocessable(e.to_string())
             }

@@ -17,6 +17,7 @@ use crate::{
     store::{
         clients, conflicts,
         decisions::{self, Decision},
+        exclusions::{self, RecordRef},
         match_keys, provenance,
         records::{self, SourceRecord},
     },
@@ -31,6 +32,10 @@ use crate::{
 /// a client before it holds enough to be recognised. When such a record (the only one feeding
 /// its client) gains or changes a value, it is matched again; if it now clearly belongs to
 /// another client it moves there and the client it alone fed is removed.
+///
+/// Operators outrank both: a record an operator placed stays on its client whatever its events
+/// say, and a record is never put (by key, merge or score) with records an operator said it is
+/// not (`store::exclusions`).
 pub(crate) async fn reconcile_record(
     txn: &impl sea_orm::ConnectionTrait,
     matching: &Matching,
@@ -41,6 +46,12 @@ pub(crate) async fn reconcile_record(
     if record.status == RecordStatus::Deleted {
         records::save(txn, record).await?;
         return Ok(Outcome::Deleted);
+    }
+    if let (Some(client), Some(_)) = (record.client_id, record.placed_by.as_deref()) {
+        // Placed by an operator: its events change its values, never its place.
+        records::save(txn, record).await?;
+        recompute(txn, matching, client, record, event).await?;
+        return Ok(Outcome::Linked(client));
     }
     let step = Placing {
         txn,
@@ -59,15 +70,17 @@ pub(crate) async fn reconcile_record(
     let maybe_alone = own.is_some() && change.new_evidence && linked_count <= 1;
     let may_revisit = own.is_some() && change.matched_changed && linked_count > 1;
     let profile = Profile::build(|f| record.fields.value(f), matching.profile);
-    let (blocking_keys, pool) = if change.keys_changed || own.is_none() || maybe_alone || may_revisit {
-        let keys = blocking::keys(&profile);
-        // Before any lookup, so a concurrent match of the same person waits for this one's
-        // commit and every read below (READ COMMITTED) sees what it committed.
-        let pool = match_keys::lock_and_find(txn, &keys, matching.max_block).await?;
-        (keys, pool)
-    } else {
-        (Vec::new(), Vec::new())
-    };
+    let (blocking_keys, pool, excluded) =
+        if change.keys_changed || own.is_none() || maybe_alone || may_revisit {
+            let keys = blocking::keys(&profile);
+            // Before any lookup, so a concurrent match of the same person waits for this one's
+            // commit and every read below (READ COMMITTED) sees what it committed.
+            let pool = match_keys::lock_and_find(txn, &keys, matching.max_block).await?;
+            let excluded = exclusions::of(txn, &RecordRef::of(record)).await?;
+            (keys, pool, excluded)
+        } else {
+            (Vec::new(), Vec::new(), Vec::new())
+        };
     let alone = match own {
         Some(client) if maybe_alone => records::count_linked(txn, client).await? <= 1,
         _ => false,
@@ -81,7 +94,7 @@ pub(crate) async fn reconcile_record(
     }
     let lookup = change.keys_changed || own.is_none();
     let placement = if lookup {
-        place_by_keys(txn, record).await?
+        place_by_keys(txn, record, &excluded).await?
     } else {
         own.map_or(Placement::Unmatched, Placement::Link)
     };
@@ -89,6 +102,7 @@ pub(crate) async fn reconcile_record(
         profile: &profile,
         pool: &pool,
         blocking_keys: &blocking_keys,
+        excluded: &excluded,
     };
     match placement {
         Placement::Unmatched => step.fuzzily(record, &found).await,
@@ -126,6 +140,8 @@ struct Found<'a> {
     pool: &'a [ClientId],
     /// Its blocking keys, which a client it founds takes.
     blocking_keys: &'a [String],
+    /// The records an operator said it is not: their clients are no candidates.
+    excluded: &'a [RecordRef],
 }
 
 /// The steps of placing one record, inside the event's transaction.
@@ -175,8 +191,7 @@ impl<C: sea_orm::ConnectionTrait> Placing<'_, C> {
     /// No key places the record: the clients sharing a blocking key are scored, and it links
     /// to one, waits for an operator, or founds a client.
     async fn fuzzily(&self, record: &mut SourceRecord, found: &Found<'_>) -> Result<Outcome, ProcessError> {
-        let (scored, candidates) =
-            fuzzy_candidates(self.txn, self.matching, found.profile, found.pool, record, None).await?;
+        let (scored, candidates) = fuzzy_candidates(self.txn, self.matching, found, record, None).await?;
         let decision = reconcile::decide_fuzzy(scored.clone(), self.matching);
         let evidence = json!({"rule": "fuzzy", "candidates": candidates});
         let top = scored.first().map(|s| s.probability);
@@ -210,7 +225,7 @@ impl<C: sea_orm::ConnectionTrait> Placing<'_, C> {
                 Ok(Outcome::Ambiguous)
             }
             MatchDecision::Create | MatchDecision::Collision { .. } => {
-                let client = create_client(self.txn, record, found.blocking_keys).await?;
+                let client = create_client(self.txn, record, found).await?;
                 self.decided(
                     DecisionKind::NewClient,
                     record,
@@ -232,15 +247,8 @@ impl<C: sea_orm::ConnectionTrait> Placing<'_, C> {
         client: ClientId,
         found: &Found<'_>,
     ) -> Result<Option<ClientId>, ProcessError> {
-        let (scored, candidates) = fuzzy_candidates(
-            self.txn,
-            self.matching,
-            found.profile,
-            found.pool,
-            record,
-            Some(client),
-        )
-        .await?;
+        let (scored, candidates) =
+            fuzzy_candidates(self.txn, self.matching, found, record, Some(client)).await?;
         let top = scored.first().map(|s| s.probability);
         let MatchDecision::Link(other) = reconcile::decide_fuzzy(scored, self.matching) else {
             return Ok(None);
@@ -404,9 +412,12 @@ async fn alone_on(
 }
 
 /// Looks up the clients holding the record's exact keys and places it among them and its own.
+/// A client holding a record an operator said this one is not is left out of the join set, and
+/// clients holding two records an operator told apart are never merged (a collision instead).
 async fn place_by_keys(
     txn: &impl sea_orm::ConnectionTrait,
     record: &SourceRecord,
+    excluded: &[RecordRef],
 ) -> Result<Placement, ProcessError> {
     let mut ids: Vec<ClientId> = record.client_id.into_iter().collect();
     for field in [Field::DocumentKey, Field::Email] {
@@ -428,10 +439,19 @@ async fn place_by_keys(
                 .into_iter()
                 .filter(|r| !(r.source == record.source && r.external_id == record.external_id))
                 .collect();
-            rows.push((*id, others));
+            let barred =
+                Some(*id) != record.client_id && others.iter().any(|o| excluded.contains(&RecordRef::of(o)));
+            if !barred {
+                rows.push((*id, others));
+            }
         }
     }
     rows.sort_by_key(|(id, _)| ids.iter().position(|i| i == id));
+    if rows.len() > 1 && told_apart(txn, &rows).await? {
+        return Ok(Placement::Collision {
+            clients: rows.iter().map(|(id, _)| *id).collect(),
+        });
+    }
     let holders: Vec<Holder<'_>> = rows
         .iter()
         .map(|(client, others)| Holder {
@@ -441,6 +461,23 @@ async fn place_by_keys(
         .collect();
     let own = record.client_id.filter(|c| rows.iter().any(|(id, _)| id == c));
     Ok(reconcile::place(member(record), own, &holders))
+}
+
+/// Whether two of these clients hold records an operator said are not one person.
+async fn told_apart(
+    txn: &impl sea_orm::ConnectionTrait,
+    rows: &[(ClientId, Vec<SourceRecord>)],
+) -> Result<bool, ProcessError> {
+    let holder: Vec<(RecordRef, ClientId)> = rows
+        .iter()
+        .flat_map(|(id, others)| others.iter().map(move |o| (RecordRef::of(o), *id)))
+        .collect();
+    let refs: Vec<RecordRef> = holder.iter().map(|(r, _)| r.clone()).collect();
+    let client_of = |r: &RecordRef| holder.iter().find(|(h, _)| h == r).map(|(_, c)| *c);
+    Ok(exclusions::among(txn, &refs)
+        .await?
+        .iter()
+        .any(|(a, b)| client_of(a) != client_of(b)))
 }
 
 fn member(record: &SourceRecord) -> Member<'_> {
@@ -465,24 +502,40 @@ fn model_version(matching: &Matching) -> String {
 }
 
 /// A new client made of the record's values, in one insert. No client holds the record's keys
-/// (that is what an unmatched placement means), so its keys are the record's.
+/// (that is what an unmatched placement means), so its keys are the record's; unless an
+/// operator kept the record off the client holding them, which keeps its keys.
 async fn create_client(
     txn: &impl sea_orm::ConnectionTrait,
     record: &mut SourceRecord,
-    blocking_keys: &[String],
+    found: &Found<'_>,
 ) -> Result<ClientId, ProcessError> {
     let only = [MergeInput {
         source: record.source,
         external_id: &record.external_id,
         fields: &record.fields,
     }];
-    let merge = reconcile::merge(&only, &BTreeMap::new());
+    let mut merge = reconcile::merge(&only, &BTreeMap::new());
+    if !found.excluded.is_empty() {
+        let mut kept = Vec::with_capacity(merge.fields.len());
+        for golden in merge.fields {
+            let held = match (golden.field, golden.value.as_deref()) {
+                (Field::Email | Field::DocumentKey, Some(v)) => {
+                    clients::find_by_key(txn, golden.field, v).await?.is_some()
+                }
+                _ => false,
+            };
+            if !held {
+                kept.push(golden);
+            }
+        }
+        merge.fields = kept;
+    }
     let values: Vec<_> = merge.fields.iter().map(|g| (g.field, g.value.clone())).collect();
     let client = clients::create(txn, &values).await?;
     record.client_id = Some(client);
     records::save(txn, record).await?;
     provenance::record(txn, client, &merge.fields).await?;
-    match_keys::insert(txn, client, blocking_keys).await?;
+    match_keys::insert(txn, client, found.blocking_keys).await?;
     Ok(client)
 }
 
@@ -509,15 +562,17 @@ async fn merge_clients(
 async fn fuzzy_candidates(
     txn: &impl sea_orm::ConnectionTrait,
     matching: &Matching,
-    profile: &Profile,
-    pool: &[ClientId],
+    found: &Found<'_>,
     record: &SourceRecord,
     moving_from: Option<ClientId>,
 ) -> Result<(Vec<Scored>, serde_json::Value), ProcessError> {
-    let ids: Vec<ClientId> = pool
+    let profile = found.profile;
+    let barred = records::clients_of(txn, found.excluded).await?;
+    let ids: Vec<ClientId> = found
+        .pool
         .iter()
         .copied()
-        .filter(|id| Some(*id) != moving_from)
+        .filter(|id| Some(*id) != moving_from && !barred.contains(id))
         .collect();
     if ids.is_empty() {
         return Ok((Vec::new(), json!([])));

@@ -272,6 +272,22 @@ async fn apply(
     Ok(outcome)
 }
 
+/// Places a stored record again as if every value it holds had just arrived, inside the
+/// caller's transaction: an operator changed what it may join (a "not a match" verdict).
+pub async fn place_again(
+    txn: &DatabaseTransaction,
+    matching: &Matching,
+    record: &mut SourceRecord,
+    event: &str,
+) -> Result<Outcome, ProcessError> {
+    let change = RecordChange {
+        keys_changed: true,
+        new_evidence: true,
+        matched_changed: true,
+    };
+    reconcile_record(txn, matching, record, change, event).await
+}
+
 /// Places again the records that sit on no client and share a key `record` now holds: had
 /// they arrived after it, that key would have placed them.
 async fn place_waiting(

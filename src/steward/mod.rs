@@ -1,22 +1,34 @@
 //! What an operator decides: resolving conflicts (keep HubSpot's value, accept ClickUp's, pin a
 //! value, link a doubtful record to a client) and clearing pins. Each decision is one
 //! transaction that also re-derives the client, so the golden record shows it at once.
+//!
+//! - `matches`: deciding where a doubtful record goes (link, not a match).
+//! - `placement`: moving a record to another or a new client (split, unlink), which sticks.
+//! - `writebacks`: retrying a failed write-back.
+//! - `undo`: reversing a resolution, move or unpin from the state its audit row recorded.
 
 use entity::conflicts::{self as conflict_rows, ConflictKind, ConflictStatus};
 use entity::operators::Role;
-use sea_orm::{DatabaseConnection, DatabaseTransaction, DbErr, TransactionTrait};
+use sea_orm::{DatabaseConnection, DatabaseTransaction, DbErr};
 use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
 
+mod matches;
+mod placement;
+mod undo;
+mod writebacks;
+
+pub use placement::{Destination, Moved, move_record};
+pub use undo::undo;
+pub use writebacks::{retry_writeback, status_name};
+
+use matches::{link, not_a_match};
+
 use crate::{
     access::{self, AccessError},
-    domain::{
-        Actor,
-        ids::ClientId,
-        source::{ObjectKind, Source},
-    },
-    engine::{ProcessError, recompute},
+    domain::{Actor, ids::ClientId},
+    engine::{self, Outcome, ProcessError, recompute},
     reconcile::{Field, Matching, normalize::Normalized},
     store::{
         StoreError,
@@ -43,6 +55,9 @@ pub enum Resolution {
         /// The client the record joins.
         client_id: Uuid,
     },
+    /// ambiguous_match or key_collision: the record is none of the clients offered; it is
+    /// never linked to their records again, and is placed anew without them.
+    NotAMatch,
 }
 
 impl Resolution {
@@ -52,6 +67,7 @@ impl Resolution {
             Resolution::AcceptClickup => "accept_clickup",
             Resolution::Pin { .. } => "pin",
             Resolution::Link { .. } => "link",
+            Resolution::NotAMatch => "not_a_match",
         }
     }
 }
@@ -76,6 +92,9 @@ pub enum StewardError {
     /// A value or name that cannot be used.
     #[error("{0}")]
     Invalid(String),
+    /// The state changed since the action being undone or retried; nothing was done.
+    #[error("{0}")]
+    Stale(String),
     /// The actor may not do this.
     #[error(transparent)]
     Access(#[from] AccessError),
@@ -100,6 +119,29 @@ impl From<ProcessError> for StewardError {
     }
 }
 
+/// How many times an operator's change is run again after losing a race with a worker.
+const RACE_RETRIES: u32 = 5;
+
+/// Runs an operator's change (one transaction), again when it lost a race with a concurrent
+/// worker or operator: the rerun sees what the winner committed and decides on that.
+pub(crate) async fn retrying<T, F>(what: &str, mut run: impl FnMut() -> F) -> Result<T, StewardError>
+where
+    F: std::future::Future<Output = Result<T, StewardError>>,
+{
+    let mut tries = 0;
+    loop {
+        match run().await {
+            Err(StewardError::Store(e)) if e.is_lost_race() && tries < RACE_RETRIES => {
+                tries += 1;
+                tracing::info!(what, tries, error = %e, "operator change lost a race; running it again");
+                let pause = 5 * u64::from(tries) + fastrand::u64(..10);
+                tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
+            }
+            other => return other,
+        }
+    }
+}
+
 /// Applies an operator's decision to an open conflict and closes it.
 pub async fn resolve(
     db: &DatabaseConnection,
@@ -109,7 +151,20 @@ pub async fn resolve(
     by: &Actor,
 ) -> Result<conflict_rows::Model, StewardError> {
     access::require(by, Role::Steward)?;
-    let txn = db.begin().await?;
+    retrying("conflict.resolve", || {
+        resolve_once(db, matching, id, resolution.clone(), by)
+    })
+    .await
+}
+
+async fn resolve_once(
+    db: &DatabaseConnection,
+    matching: &Matching,
+    id: Uuid,
+    resolution: Resolution,
+    by: &Actor,
+) -> Result<conflict_rows::Model, StewardError> {
+    let txn = crate::store::begin_write(db).await?;
     let row = conflicts::get_for_update(&txn, id)
         .await?
         .ok_or_else(|| StewardError::NotFound(format!("conflict {id}")))?;
@@ -120,6 +175,9 @@ pub async fn resolve(
         action: resolution.name(),
         kind: conflicts::kind_name(row.kind),
     };
+    let mut place_afterwards = None;
+    let mut placed = None;
+    let mut told_apart: Vec<String> = Vec::new();
     let note = match (&row.kind, &resolution) {
         (ConflictKind::FieldMismatch, Resolution::KeepHubspot) => "kept HubSpot's value".to_owned(),
         (ConflictKind::FieldMismatch, Resolution::AcceptClickup) => {
@@ -145,12 +203,26 @@ pub async fn resolve(
         }
         (ConflictKind::AmbiguousMatch | ConflictKind::KeyCollision, Resolution::Link { client_id }) => {
             link(&txn, matching, &row, ClientId::from_uuid(*client_id), by).await?;
+            placed = Some(ClientId::from_uuid(*client_id));
             format!("linked to client {client_id}")
+        }
+        (ConflictKind::AmbiguousMatch | ConflictKind::KeyCollision, Resolution::NotAMatch) => {
+            let (record, told, added) = not_a_match(&txn, &row, by).await?;
+            place_afterwards = Some(record);
+            told_apart = added.iter().map(ToString::to_string).collect();
+            format!("not a match for the {told} record(s) of the clients offered")
         }
         _ => return Err(not_applicable()),
     };
     let before = json!({ "status": "open", "client_id": row.client_id });
     let row = conflicts::resolve(&txn, row, &note, by.name()).await?;
+    // After the conflict closed, so a placement that raises another one raises a new row.
+    if let Some(mut record) = place_afterwards {
+        let event = format!("operator:{}", by.name());
+        if let Outcome::Linked(client) = engine::place_again(&txn, matching, &mut record, &event).await? {
+            placed = Some(client);
+        }
+    }
     audit::append(
         &txn,
         by,
@@ -164,6 +236,8 @@ pub async fn resolve(
                 "action": resolution.name(),
                 "resolution": row.resolution,
                 "client_id": row.client_id,
+                "placed_on": placed,
+                "told_apart": told_apart,
             })),
             ..Entry::default()
         },
@@ -183,7 +257,17 @@ pub async fn clear_pin(
     by: &Actor,
 ) -> Result<(), StewardError> {
     access::require(by, Role::Steward)?;
-    let txn = db.begin().await?;
+    retrying("client.unpin", || clear_pin_once(db, matching, client, field, by)).await
+}
+
+async fn clear_pin_once(
+    db: &DatabaseConnection,
+    matching: &Matching,
+    client: ClientId,
+    field: Field,
+    by: &Actor,
+) -> Result<(), StewardError> {
+    let txn = crate::store::begin_write(db).await?;
     let Some((row, pins)) = clients::find_with_provenance(&txn, client).await? else {
         return Err(StewardError::NotFound(format!("client {client}")));
     };
@@ -273,47 +357,6 @@ async fn refresh(
     let linked = records::linked_active(txn, client).await?;
     if let Some(trigger) = linked.first() {
         recompute(txn, matching, client, trigger, &format!("operator:{}", by.name())).await?;
-    }
-    Ok(())
-}
-
-/// Moves a doubtful record onto the client the operator chose; a client it alone fed goes.
-async fn link(
-    txn: &DatabaseTransaction,
-    matching: &Matching,
-    row: &conflict_rows::Model,
-    target: ClientId,
-    by: &Actor,
-) -> Result<(), StewardError> {
-    let source: Source = row
-        .source
-        .parse()
-        .map_err(|_| StewardError::NotFound(format!("source `{}`", row.source)))?;
-    let kind: ObjectKind = row
-        .external_id
-        .split(':')
-        .next()
-        .unwrap_or_default()
-        .parse()
-        .map_err(|_| StewardError::NotFound(format!("record {}", row.external_id)))?;
-    let mut record = records::load_or_new(txn, source, &row.external_id, kind).await?;
-    if !record.is_stored() {
-        return Err(StewardError::NotFound(format!("record {}", row.external_id)));
-    }
-    if !clients::lock(txn, target).await? {
-        return Err(StewardError::NotFound(format!("client {target}")));
-    }
-    let previous = record.client_id.filter(|c| *c != target);
-    record.client_id = Some(target);
-    records::save(txn, &mut record).await?;
-    let event = format!("operator:{}", by.name());
-    recompute(txn, matching, target, &record, &event).await?;
-    if let Some(previous) = previous {
-        if records::count_linked(txn, previous).await? == 0 {
-            clients::delete(txn, previous).await?;
-        } else {
-            refresh(txn, matching, previous, by).await?;
-        }
     }
     Ok(())
 }

@@ -316,3 +316,17 @@ pub fn resolved_before(cutoff: chrono::DateTime<Utc>) -> sea_orm::Condition {
         .add(C::ResolvedAt.lt(cutoff))
         .add(not_a_standing_decision)
 }
+
+/// Opens a resolved conflict again (an operator undid its resolution).
+pub async fn reopen(
+    db: &impl ConnectionTrait,
+    row: conflicts::Model,
+) -> Result<conflicts::Model, StoreError> {
+    let mut active = row.into_active_model();
+    active.status = Set(ConflictStatus::Open);
+    active.resolution = Set(None);
+    active.resolved_by = Set(None);
+    active.resolved_at = Set(None);
+    active.updated_at = Set(Utc::now());
+    Ok(active.update(db).await?)
+}

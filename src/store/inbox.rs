@@ -209,3 +209,92 @@ async fn upsert_dead(db: &impl ConnectionTrait, model: inbox_events::ActiveModel
 fn truncate(s: &str, max_chars: usize) -> String {
     s.chars().take(max_chars).collect()
 }
+
+/// Which dead events to list.
+#[derive(Debug, Clone, Default)]
+pub struct DeadFilter {
+    /// Only from this source (`hubspot`, `clickup`, or `unknown` for undecodable bodies).
+    pub source: Option<String>,
+    /// Only of this sender's event type.
+    pub event_type: Option<String>,
+    /// Received at or after.
+    pub since: Option<DateTime<Utc>>,
+    /// Received before.
+    pub until: Option<DateTime<Utc>>,
+    /// Whose last error contains this text.
+    pub reason: Option<String>,
+    /// About this object (HubSpot object id, ClickUp task id).
+    pub object_id: Option<String>,
+    /// Keyset paging: ids above this one.
+    pub after: Option<String>,
+    /// Page size.
+    pub limit: u64,
+}
+
+impl DeadFilter {
+    /// The filter as a condition on inbox rows (dead ones only), without paging.
+    pub fn condition(&self) -> Condition {
+        let mut all = Condition::all().add(C::Status.eq(InboxStatus::Dead));
+        if let Some(source) = &self.source {
+            all = all.add(C::Source.eq(source.as_str()));
+        }
+        if let Some(kind) = &self.event_type {
+            all = all.add(C::EventType.eq(kind.as_str()));
+        }
+        if let Some(since) = self.since {
+            all = all.add(C::ReceivedAt.gte(since));
+        }
+        if let Some(until) = self.until {
+            all = all.add(C::ReceivedAt.lt(until));
+        }
+        if let Some(reason) = &self.reason {
+            all = all.add(C::LastError.contains(reason.as_str()));
+        }
+        if let Some(object) = &self.object_id {
+            all = all.add(C::ObjectId.eq(object.as_str()));
+        }
+        all
+    }
+}
+
+/// One page of dead events in id order.
+pub async fn dead_page(
+    db: &impl ConnectionTrait,
+    filter: &DeadFilter,
+) -> Result<Vec<inbox_events::Model>, DbErr> {
+    let mut query = inbox_events::Entity::find().filter(filter.condition());
+    if let Some(after) = &filter.after {
+        query = query.filter(C::Id.gt(after.as_str()));
+    }
+    query.order_by_asc(C::Id).limit(filter.limit).all(db).await
+}
+
+/// How many dead events a filter selects (paging aside).
+pub async fn dead_count(db: &impl ConnectionTrait, filter: &DeadFilter) -> Result<u64, DbErr> {
+    use sea_orm::PaginatorTrait;
+    inbox_events::Entity::find()
+        .filter(filter.condition())
+        .count(db)
+        .await
+}
+
+/// One inbox row by id, whatever its status.
+pub async fn get(db: &impl ConnectionTrait, id: &str) -> Result<Option<inbox_events::Model>, DbErr> {
+    inbox_events::Entity::find_by_id(id.to_owned()).one(db).await
+}
+
+/// The event a stored row holds, as it was queued; `None` for an undecodable body.
+pub fn envelope_of(row: &inbox_events::Model) -> Option<Envelope> {
+    if row.event_type == "undecodable" && row.source == "unknown" {
+        return None;
+    }
+    Some(Envelope {
+        id: crate::domain::event::EventId::new(row.id.clone()),
+        source: row.source.parse().ok()?,
+        event_type: row.event_type.clone(),
+        object_id: row.object_id.clone(),
+        occurred_at_ms: row.occurred_at_ms,
+        received_at: row.received_at,
+        payload: row.payload.clone(),
+    })
+}

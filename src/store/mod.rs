@@ -2,10 +2,12 @@
 
 pub mod attention;
 pub mod audit;
+pub mod bulk_jobs;
 pub mod clients;
 pub mod conflicts;
 pub mod cursors;
 pub mod decisions;
+pub mod exclusions;
 pub mod inbox;
 pub mod match_keys;
 pub mod operators;
@@ -58,6 +60,18 @@ impl StoreError {
     pub fn is_unique_violation(&self) -> bool {
         matches!(self, StoreError::Db(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))))
     }
+
+    /// The transaction lost a race with a concurrent one (a unique index, a deadlock Postgres
+    /// broke, a serialization failure, SQLite's busy writer): running it again will see the
+    /// winner's rows and succeed.
+    pub fn is_lost_race(&self) -> bool {
+        let StoreError::Db(e) = self else { return false };
+        let text = e.to_string();
+        self.is_unique_violation()
+            || ["deadlock detected", "could not serialize", "database is locked"]
+                .iter()
+                .any(|sign| text.contains(sign))
+    }
 }
 
 /// Opens the pool; on SQLite turns on WAL so the receiver and workers do not block each other.
@@ -89,6 +103,20 @@ async fn open(config: &DatabaseConfig) -> Result<DatabaseConnection, DbErr> {
         db.execute_unprepared("PRAGMA synchronous=NORMAL").await?;
     }
     Ok(db)
+}
+
+/// Begins a transaction that will write, holding SQLite's write lock from its first statement
+/// (as the worker's inbox claim does): a SQLite transaction that reads first and writes later
+/// fails at once with `database is locked` when another connection wrote in between, since its
+/// read snapshot went stale. Postgres needs nothing: its row locks order writers.
+pub async fn begin_write(db: &DatabaseConnection) -> Result<sea_orm::DatabaseTransaction, DbErr> {
+    let txn = db.begin().await?;
+    if db.get_database_backend() == DbBackend::Sqlite {
+        // A write statement takes the lock even when it matches no row.
+        txn.execute_unprepared("DELETE FROM match_exclusions WHERE 1 = 0")
+            .await?;
+    }
+    Ok(txn)
 }
 
 /// Applies every pending migration (idempotent).

@@ -323,3 +323,48 @@ pub fn sent_before(cutoff: DateTime<Utc>) -> sea_orm::Condition {
         .add(C::Status.eq(OutboxStatus::Sent))
         .add(C::UpdatedAt.lt(cutoff))
 }
+
+/// Which write-backs to read.
+#[derive(Debug, Clone, Default)]
+pub struct OutboxFilter {
+    /// Only rows in this state.
+    pub status: Option<OutboxStatus>,
+    /// Only writes to this system.
+    pub source: Option<crate::domain::source::Source>,
+    /// Only writes for this client.
+    pub client: Option<Uuid>,
+    /// Keyset paging: rows after this id.
+    pub after: Option<Uuid>,
+    /// Page size.
+    pub limit: u64,
+}
+
+impl OutboxFilter {
+    fn condition(&self) -> sea_orm::Condition {
+        let mut all = sea_orm::Condition::all();
+        if let Some(status) = self.status {
+            all = all.add(C::Status.eq(status));
+        }
+        if let Some(source) = self.source {
+            all = all.add(C::Source.eq(source.as_str()));
+        }
+        if let Some(client) = self.client {
+            all = all.add(C::ClientId.eq(client));
+        }
+        all
+    }
+}
+
+/// One page of rows matching `filter`, in creation order.
+pub async fn page(db: &impl ConnectionTrait, filter: &OutboxFilter) -> Result<Vec<outbox::Model>, DbErr> {
+    let mut query = Outbox::find().filter(filter.condition());
+    if let Some(after) = filter.after {
+        query = query.filter(C::Id.gt(after));
+    }
+    query.order_by_asc(C::Id).limit(filter.limit).all(db).await
+}
+
+/// How many rows match `filter` (paging aside).
+pub async fn count(db: &impl ConnectionTrait, filter: &OutboxFilter) -> Result<u64, DbErr> {
+    Outbox::find().filter(filter.condition()).count(db).await
+}

@@ -35,6 +35,8 @@ pub struct SourceRecord {
     pub fields: FieldSet,
     /// Newest event time applied.
     pub last_event_at_ms: i64,
+    /// The operator who placed it on its client by hand: later events keep it there.
+    pub placed_by: Option<String>,
 }
 
 impl SourceRecord {
@@ -49,6 +51,7 @@ impl SourceRecord {
             status: RecordStatus::PendingEnrichment,
             fields: FieldSet::default(),
             last_event_at_ms: 0,
+            placed_by: None,
         }
     }
 
@@ -71,6 +74,7 @@ impl SourceRecord {
             status: m.status,
             fields,
             last_event_at_ms: m.last_event_at_ms,
+            placed_by: m.placed_by,
         })
     }
 }
@@ -128,6 +132,65 @@ pub async fn save(db: &impl ConnectionTrait, record: &mut SourceRecord) -> Resul
         }
     }
     Ok(())
+}
+
+/// Puts a stored record on `client` by an operator's hand (`by`), or hands it back to the
+/// engine (`None`); `save` leaves the mark alone, so only operators set or clear it.
+pub async fn place(
+    db: &impl ConnectionTrait,
+    record: &mut SourceRecord,
+    client: Option<ClientId>,
+    by: Option<&str>,
+) -> Result<(), StoreError> {
+    record.client_id = client;
+    save(db, record).await?;
+    let Some(id) = record.id else {
+        return Err(StoreError::Corrupt("a placed record was not stored".into()));
+    };
+    source_records::Entity::update_many()
+        .col_expr(
+            source_records::Column::PlacedBy,
+            sea_orm::sea_query::Expr::value(by.map(str::to_owned)),
+        )
+        .filter(source_records::Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    record.placed_by = by.map(str::to_owned);
+    Ok(())
+}
+
+/// The clients holding any of `records` (active ones), for keeping a record off them.
+pub async fn clients_of(
+    db: &impl ConnectionTrait,
+    records: &[super::exclusions::RecordRef],
+) -> Result<Vec<ClientId>, StoreError> {
+    if records.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows: Vec<(String, String, Option<uuid::Uuid>)> = source_records::Entity::find()
+        .select_only()
+        .columns([
+            source_records::Column::Source,
+            source_records::Column::ExternalId,
+            source_records::Column::ClientId,
+        ])
+        .filter(source_records::Column::ExternalId.is_in(records.iter().map(|r| r.external_id.as_str())))
+        .filter(source_records::Column::Status.eq(RecordStatus::Active))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut clients: Vec<ClientId> = rows
+        .into_iter()
+        .filter(|(source, id, _)| {
+            records
+                .iter()
+                .any(|r| r.source.as_str() == source && r.external_id == *id)
+        })
+        .filter_map(|(_, _, client)| client.map(ClientId::from_uuid))
+        .collect();
+    clients.sort_unstable();
+    clients.dedup();
+    Ok(clients)
 }
 
 /// Points every record of `from` at `to` (the source merged the objects behind them).

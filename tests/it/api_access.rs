@@ -6,11 +6,13 @@
 use std::collections::BTreeMap;
 
 use entity::{
-    audit_log, conflicts, field_provenance, operator_tokens,
+    audit_log, bulk_jobs, clients, conflicts, field_provenance, inbox_events, match_exclusions,
+    operator_tokens,
     operators::{self, Role},
+    outbox,
 };
 use reqwest::{Method, StatusCode};
-use sea_orm::{EntityTrait, PaginatorTrait};
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait, PaginatorTrait};
 use serde_json::{Value, json};
 
 use crate::{
@@ -55,7 +57,100 @@ async fn fingerprint(app: &TestApp) -> BTreeMap<&'static str, u64> {
         .filter(|p| p.pinned)
         .count() as u64;
     counts.insert("pins", pins);
+    counts.insert("clients", clients::Entity::find().count(db).await.unwrap_or(0));
+    counts.insert(
+        "exclusions",
+        match_exclusions::Entity::find().count(db).await.unwrap_or(0),
+    );
+    counts.insert(
+        "bulk_jobs",
+        bulk_jobs::Entity::find().count(db).await.unwrap_or(0),
+    );
+    let pending = outbox::Entity::find()
+        .all(db)
+        .await
+        .unwrap_or_default()
+        .iter()
+        .filter(|o| o.status == outbox::OutboxStatus::Pending)
+        .count() as u64;
+    counts.insert("pending_writebacks", pending);
     counts
+}
+
+/// Real ids for every kind of path parameter, so a missing check would really change something.
+struct Targets {
+    conflict: String,
+    client: String,
+    dead_event: String,
+    writeback: String,
+    bulk_job: String,
+    audit_row: String,
+}
+
+impl Targets {
+    /// A dead event, a failed write-back and a finished bulk job beside the seeded conflict;
+    /// `audit_row` is the newest change, which an undo would reverse.
+    async fn seed(app: &TestApp, conflict: String, client: String) -> Self {
+        let now = chrono::Utc::now();
+        let event = crate::helpers::hubspot_property(77, "email", "dead@example.com", now_ms());
+        inbox_events::ActiveModel {
+            id: Set("hubspot:dead-1".into()),
+            source: Set("hubspot".into()),
+            event_type: Set("contact.propertyChange".into()),
+            object_id: Set("77".into()),
+            occurred_at_ms: Set(now_ms()),
+            received_at: Set(now),
+            payload: Set(event),
+            status: Set(inbox_events::InboxStatus::Dead),
+            attempts: Set(3),
+            last_error: Set(Some("database: gone".into())),
+            updated_at: Set(now),
+            payload_pruned_at: Set(None),
+        }
+        .insert(&app.db)
+        .await
+        .expect("dead event");
+        let writeback = uuid::Uuid::now_v7();
+        outbox::ActiveModel {
+            id: Set(writeback),
+            client_id: Set(client.parse().expect("uuid")),
+            source: Set("hubspot".into()),
+            external_id: Set("contact:1".into()),
+            kind: Set("contact".into()),
+            field: Set("phone".into()),
+            value: Set("+34622222222".into()),
+            status: Set(outbox::OutboxStatus::Failed),
+            pending_key: Set(None),
+            attempts: Set(8),
+            next_attempt_at: Set(now),
+            last_error: Set(Some("refused".into())),
+            created_at: Set(now),
+            updated_at: Set(now),
+        }
+        .insert(&app.db)
+        .await
+        .expect("failed write-back");
+        let job = clientsync::store::bulk_jobs::create(&app.db, "replay_dead", json!({}), 0, "ada")
+            .await
+            .expect("job");
+        let audit_row = audit_log::Entity::find()
+            .all(&app.db)
+            .await
+            .expect("audit")
+            .into_iter()
+            .filter(|r| r.action == "conflict.resolve")
+            .max_by_key(|r| r.id)
+            .map(|r| r.id.to_string())
+            .expect("a resolution to undo");
+        Self {
+            conflict,
+            client,
+            dead_event: "hubspot:dead-1".into(),
+            writeback: writeback.to_string(),
+            bulk_job: job.id.to_string(),
+            audit_row,
+        }
+    }
 }
 
 /// The least role each documented operation declares, with its method and path.
@@ -91,7 +186,7 @@ fn operations() -> Vec<(Method, String, String, Option<Role>)> {
 }
 
 /// A path with real ids filled in, so a missing check would really change something.
-fn concrete(path: &str, conflict: &str, client: &str) -> String {
+fn concrete(path: &str, ids: &Targets) -> String {
     let mut out = path.to_owned();
     for (param, value) in [
         ("{field}", "phone"),
@@ -101,10 +196,15 @@ fn concrete(path: &str, conflict: &str, client: &str) -> String {
     ] {
         out = out.replace(param, value);
     }
-    if out.starts_with("/api/v1/clients/") {
-        out = out.replace("{id}", client);
-    }
-    out.replace("{id}", conflict)
+    let id = match out.split('/').nth(3).unwrap_or_default() {
+        "clients" => &ids.client,
+        "dead-events" => &ids.dead_event,
+        "outbox" => &ids.writeback,
+        "bulk" => &ids.bulk_job,
+        "audit" => &ids.audit_row,
+        _ => &ids.conflict,
+    };
+    out.replace("{id}", id)
 }
 
 fn body_for(operation: &str) -> Value {
@@ -112,6 +212,9 @@ fn body_for(operation: &str) -> Value {
         "conflicts_resolve" => json!({"action": "keep_hubspot"}),
         "operators_add" => json!({"name": "mallory", "role": "admin"}),
         "operators_set_role" => json!({"role": "admin"}),
+        "records_move" => json!({"to": "new", "reason": "matrix"}),
+        "bulk_start" => json!({"action": "replay_dead", "filter": {}, "dry_run": false}),
+        "audit_undo" => json!({"reason": "matrix"}),
         _ => json!({}),
     }
 }
@@ -176,12 +279,13 @@ async fn every_operation_refuses_missing_wrong_revoked_and_too_low_credentials_a
         }
     };
 
+    let ids = Targets::seed(&app, conflict, client).await;
     let operations = operations();
     assert!(operations.len() >= 10, "the document lists the API");
     let before = fingerprint(&app).await;
     for (method, path, id, role) in &operations {
         let role = role.unwrap_or_else(|| panic!("{id} ({method} {path}) declares no role"));
-        let path = concrete(path, &conflict, &client);
+        let path = concrete(path, &ids);
         let wrong = format!("cs_{}", "A".repeat(43));
         for (who, token) in [
             ("no token", None),

@@ -14,14 +14,17 @@ macro_rules! on_both_backends {
     };
 }
 
+mod acting;
 mod api_access;
 mod api_shape;
 mod broker_outage;
+mod bulk;
 mod cli_errors;
 mod concurrency;
 mod config;
 mod console;
 mod convergence;
+mod dead_events_api;
 mod dead_letters;
 mod decisions;
 mod demo;
@@ -45,5 +48,6 @@ mod receiver_rejects;
 mod retention;
 mod saas;
 mod sign_cli;
+mod undo;
 mod unicode_names;
 mod write_back;

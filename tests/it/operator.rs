@@ -35,7 +35,7 @@ pub(crate) async fn operator_app(backend: Backend) -> OperatedApp {
 }
 
 impl OperatedApp {
-    async fn operator_get(&self, path: &str) -> (StatusCode, Value) {
+    pub(crate) async fn operator_get(&self, path: &str) -> (StatusCode, Value) {
         let response = self
             .client
             .get(format!("{}{path}", self.address))
@@ -47,7 +47,7 @@ impl OperatedApp {
         (status, response.json().await.unwrap_or(Value::Null))
     }
 
-    async fn operator_send(
+    pub(crate) async fn operator_send(
         &self,
         method: reqwest::Method,
         path: &str,
@@ -65,13 +65,13 @@ impl OperatedApp {
         (status, response.json().await.unwrap_or(Value::Null))
     }
 
-    async fn resolve(&self, conflict: &str, decision: Value) -> (StatusCode, Value) {
+    pub(crate) async fn resolve(&self, conflict: &str, decision: Value) -> (StatusCode, Value) {
         let path = format!("/api/v1/conflicts/{conflict}/resolve");
         self.operator_send(reqwest::Method::POST, &path, Some(decision))
             .await
     }
 
-    async fn open_conflicts(&self, kind: &str) -> Vec<Value> {
+    pub(crate) async fn open_conflicts(&self, kind: &str) -> Vec<Value> {
         let (status, body) = self.operator_get(&format!("/api/v1/conflicts?kind={kind}")).await;
         assert_eq!(status, StatusCode::OK, "{body}");
         body["items"].as_array().cloned().unwrap_or_default()
