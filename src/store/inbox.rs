@@ -331,13 +331,11 @@ pub async fn recent_page(
     }
     if let Some((at, id)) = &filter.before {
         all = all.add(
-            Condition::any()
-                .add(C::ReceivedAt.lt(*at))
-                .add(
-                    Condition::all()
-                        .add(C::ReceivedAt.eq(*at))
-                        .add(C::Id.lt(id.as_str())),
-                ),
+            Condition::any().add(C::ReceivedAt.lt(*at)).add(
+                Condition::all()
+                    .add(C::ReceivedAt.eq(*at))
+                    .add(C::Id.lt(id.as_str())),
+            ),
         );
     }
     inbox_events::Entity::find()

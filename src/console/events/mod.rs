@@ -182,7 +182,11 @@ async fn dead(
     let DeadQuery { form, after } = query.into_inner();
     let found = inbox::dead_page(&state.db, &form.filter(after, PAGE)?).await?;
     let next = (found.len() as u64 == PAGE)
-        .then(|| found.last().map(|r| format!("{}&after={}", form.query(), urlencoding(&r.id))))
+        .then(|| {
+            found
+                .last()
+                .map(|r| format!("{}&after={}", form.query(), urlencoding(&r.id)))
+        })
         .flatten();
     let page = DeadPage {
         chrome: Chrome::new(&visit.session, Nav::Events),
