@@ -129,6 +129,11 @@ async fn dead_events_are_listed_by_filter_and_paged_and_their_payload_is_shown_e
     assert!(shown.contains("\n  &#34;"), "pretty-printed JSON: {shown}");
     assert!(shown.contains(r#"<dd id="event-attempts">3</dd>"#));
     assert!(shown.contains("Replay this event"));
+    let (_, attention) = browser.get("/console/attention?source=hubspot").await;
+    assert!(
+        attention.contains(r#"href="/console/events?source=hubspot""#),
+        "Needs attention links its dead events here"
+    );
     let (status, _) = browser.get("/console/events/show?id=hubspot%3Anone").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
