@@ -35,6 +35,9 @@ pub enum ConsoleError {
     /// Understood, but it does not apply here.
     #[error("{0}")]
     Unprocessable(String),
+    /// A service the action needs (the work queue) is down; retrying later may work.
+    #[error("{0}; try again shortly")]
+    Unavailable(String),
     /// Too many failed sign-ins from this address.
     #[error("too many failed attempts; retry in {0} s")]
     TooManyAttempts(u64),
@@ -83,6 +86,7 @@ impl ResponseError for ConsoleError {
             ConsoleError::Conflict(_) => StatusCode::CONFLICT,
             ConsoleError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ConsoleError::TooManyAttempts(_) => StatusCode::TOO_MANY_REQUESTS,
+            ConsoleError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ConsoleError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -161,6 +165,12 @@ pub async fn not_found(req: HttpRequest) -> Result<HttpResponse, ConsoleError> {
 
 impl From<StoreError> for ConsoleError {
     fn from(e: StoreError) -> Self {
+        ConsoleError::Internal(e.to_string())
+    }
+}
+
+impl From<sea_orm::DbErr> for ConsoleError {
+    fn from(e: sea_orm::DbErr) -> Self {
         ConsoleError::Internal(e.to_string())
     }
 }

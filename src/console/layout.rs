@@ -14,6 +14,8 @@ pub enum Nav {
     Attention,
     /// Open conflicts.
     Conflicts,
+    /// Dead and recent events, the outbox, bulk jobs.
+    Events,
     /// Operators (admin).
     Operators,
     /// Audit log (admin).
@@ -26,6 +28,7 @@ impl Nav {
         match self {
             Nav::Attention => "attention",
             Nav::Conflicts => "conflicts",
+            Nav::Events => "events",
             Nav::Operators => "operators",
             Nav::Audit => "audit",
         }

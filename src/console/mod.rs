@@ -11,6 +11,7 @@ pub mod attention;
 pub mod audit;
 pub mod conflicts;
 pub mod error;
+pub mod events;
 pub mod layout;
 pub mod login;
 pub mod operators;
@@ -101,6 +102,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .configure(login::routes)
             .configure(attention::routes)
             .configure(conflicts::routes)
+            .configure(events::routes)
             .configure(operators::routes)
             .configure(audit::routes)
             .default_service(web::to(error::not_found)),

@@ -298,3 +298,51 @@ pub fn envelope_of(row: &inbox_events::Model) -> Option<Envelope> {
         payload: row.payload.clone(),
     })
 }
+
+/// Which inbox rows to list newest first, whatever became of them (the console's recent events).
+#[derive(Debug, Clone, Default)]
+pub struct RecentFilter {
+    /// Only from this source.
+    pub source: Option<String>,
+    /// Only of this sender's event type.
+    pub event_type: Option<String>,
+    /// Only in this state.
+    pub status: Option<InboxStatus>,
+    /// Keyset paging: rows received before this row (time, then id), i.e. the previous page's last.
+    pub before: Option<(DateTime<Utc>, String)>,
+    /// Page size.
+    pub limit: u64,
+}
+
+/// One page of inbox rows, newest first (by receipt time, then id, so paging never skips ties).
+pub async fn recent_page(
+    db: &impl ConnectionTrait,
+    filter: &RecentFilter,
+) -> Result<Vec<inbox_events::Model>, DbErr> {
+    let mut all = Condition::all();
+    if let Some(source) = &filter.source {
+        all = all.add(C::Source.eq(source.as_str()));
+    }
+    if let Some(kind) = &filter.event_type {
+        all = all.add(C::EventType.eq(kind.as_str()));
+    }
+    if let Some(status) = filter.status {
+        all = all.add(C::Status.eq(status));
+    }
+    if let Some((at, id)) = &filter.before {
+        all = all.add(
+            Condition::any().add(C::ReceivedAt.lt(*at)).add(
+                Condition::all()
+                    .add(C::ReceivedAt.eq(*at))
+                    .add(C::Id.lt(id.as_str())),
+            ),
+        );
+    }
+    inbox_events::Entity::find()
+        .filter(all)
+        .order_by_desc(C::ReceivedAt)
+        .order_by_desc(C::Id)
+        .limit(filter.limit)
+        .all(db)
+        .await
+}

@@ -142,6 +142,64 @@ test('resolving a field mismatch takes it out of the list', async () => {
   await shot(page, 'audit');
 });
 
+test('replaying a dead event from the Events page queues it once and the worker applies it', async () => {
+  // The demo's story ends with nothing dead; one of its processed events is made dead as a
+  // failed delivery would leave it (status, attempts, last error), in the demo's database.
+  const id = execFileSync('sqlite3', ['-cmd', '.timeout 10000', database,
+    "UPDATE inbox_events SET status = 'dead', attempts = 5, last_error = 'browser test: <poisoned>' "
+    + "WHERE id = (SELECT id FROM inbox_events WHERE status = 'processed' AND source = 'hubspot' ORDER BY id LIMIT 1) "
+    + 'RETURNING id;'], { encoding: 'utf8' }).trim();
+  assert.ok(id, 'a processed HubSpot event to make dead');
+  const page = admin;
+  await page.goto(`${base}/console/events`);
+  await assertLabelled(page);
+  const row = page.locator(`tr[data-id="${id}"]`);
+  assert.match(await row.innerText(), /browser test: <poisoned>/, 'the last error, as text');
+  await shot(page, 'events-dead');
+  await row.getByRole('link', { name: id }).click();
+  await page.waitForURL('**/console/events/show?id=*');
+  assert.match(await page.locator('#payload').innerText(), /"objectId"/);
+  assert.equal(await page.locator('#event-status').innerText(), 'dead');
+  await shot(page, 'event-payload');
+
+  await page.goto(`${base}/console/events`);
+  await page.locator(`tr[data-id="${id}"]`).getByRole('button', { name: `Replay ${id}` }).click();
+  await page.locator(`tr[data-id="${id}"]`).waitFor({ state: 'detached' });
+  assert.match(await page.locator('#flash').innerText(), /on the work queue again/);
+  const deadline = Date.now() + 30_000;
+  let status = 'dead';
+  while (status === 'dead' && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 250));
+    await page.goto(`${base}/console/events/show?id=${encodeURIComponent(id)}`);
+    status = await page.locator('#event-status').innerText();
+  }
+  assert.notEqual(status, 'dead', 'the worker applied the replayed event');
+  await page.goto(`${base}/console/audit?action=event.replay`);
+  assert.equal(await page.locator('tbody tr').count(), 1, 'one audit row for the replay');
+  assert.match(await page.locator('tbody tr').first().innerText(), /console/);
+
+  // Many by filter: two more made dead, counted first, then a job the page polls until it ends.
+  execFileSync('sqlite3', ['-cmd', '.timeout 10000', database,
+    "UPDATE inbox_events SET status = 'dead', attempts = 5, last_error = 'browser test: bulk' "
+    + "WHERE id IN (SELECT id FROM inbox_events WHERE status = 'processed' AND source = 'clickup' ORDER BY id LIMIT 2);"]);
+  await page.goto(`${base}/console/events?reason=${encodeURIComponent('browser test: bulk')}`);
+  await page.getByRole('button', { name: /Replay all matching/ }).click();
+  await page.locator('#dry-run [data-count="2"]').waitFor();
+  await shot(page, 'events-bulk-dry-run');
+  await page.getByRole('button', { name: 'Start: 2 dead events' }).click();
+  await page.waitForURL('**/console/jobs/*');
+  await page.locator('#job-status', { hasText: 'finished' }).waitFor({ timeout: 30_000 });
+  assert.match(await page.locator('#job').innerText(), /2 done, 0 failed of 2/);
+  await shot(page, 'events-bulk-job');
+
+  await page.goto(`${base}/console/events/recent`);
+  await assertLabelled(page);
+  await shot(page, 'events-recent');
+  await page.goto(`${base}/console/outbox`);
+  await assertLabelled(page);
+  await shot(page, 'events-outbox');
+});
+
 test('a POST without the CSRF token is refused and changes nothing', async () => {
   const page = admin;
   await page.goto(`${base}/console/conflicts?kind=field_mismatch`);

@@ -29,7 +29,7 @@ on_both_backends!(
     a_bulk_retry_puts_back_the_failed_write_backs_its_filter_selects,
 );
 
-async fn admin_app(app: TestApp) -> OperatedApp {
+pub(crate) async fn admin_app(app: TestApp) -> OperatedApp {
     let token = app.add_operator("ada", Role::Admin).await;
     OperatedApp { app, token }
 }
@@ -51,7 +51,7 @@ async fn dead_count(app: &TestApp) -> u64 {
 }
 
 /// Polls the job until it ends (or the deadline passes); returns it.
-async fn until_ended(app: &OperatedApp, job: &str, within: Duration) -> Value {
+pub(crate) async fn until_ended(app: &OperatedApp, job: &str, within: Duration) -> Value {
     let deadline = Instant::now() + within;
     loop {
         let (status, body) = app.operator_get(&format!("/api/v1/bulk/{job}")).await;
@@ -65,7 +65,7 @@ async fn until_ended(app: &OperatedApp, job: &str, within: Duration) -> Value {
 }
 
 /// `n` dead events stored as the worker stores them (inbox rows with their payloads).
-async fn seed_dead(app: &TestApp, n: i64, t: i64) {
+pub(crate) async fn seed_dead(app: &TestApp, n: i64, t: i64) {
     for i in 0..n {
         let event = hubspot_property(10_000 + i, "email", &format!("p{i}@example.com"), t + i);
         inbox_events::ActiveModel {

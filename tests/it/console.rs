@@ -28,17 +28,17 @@ on_both_backends!(
 );
 
 /// A form's fields, in order.
-type Form<'a> = Vec<(&'a str, &'a str)>;
+pub(crate) type Form<'a> = Vec<(&'a str, &'a str)>;
 
 /// A browser without cookie jar or redirects: the test sees every answer.
-struct Browser {
+pub(crate) struct Browser {
     client: reqwest::Client,
     address: String,
     cookie: Option<String>,
 }
 
 impl Browser {
-    fn new(app: &TestApp) -> Self {
+    pub(crate) fn new(app: &TestApp) -> Self {
         Self {
             client: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
@@ -49,7 +49,7 @@ impl Browser {
         }
     }
 
-    async fn sign_in(&mut self, form: &[(&str, &str)]) -> reqwest::Response {
+    pub(crate) async fn sign_in(&mut self, form: &[(&str, &str)]) -> reqwest::Response {
         let response = self
             .client
             .post(format!("{}/console/login", self.address))
@@ -65,12 +65,12 @@ impl Browser {
         response
     }
 
-    async fn sign_in_with_token(&mut self, token: &str) {
+    pub(crate) async fn sign_in_with_token(&mut self, token: &str) {
         let response = self.sign_in(&[("token", token)]).await;
         assert_eq!(response.status(), StatusCode::SEE_OTHER);
     }
 
-    async fn get(&self, path: &str) -> (StatusCode, String) {
+    pub(crate) async fn get(&self, path: &str) -> (StatusCode, String) {
         let mut request = self.client.get(format!("{}{path}", self.address));
         if let Some(cookie) = &self.cookie {
             request = request.header(header::COOKIE, cookie);
@@ -80,14 +80,19 @@ impl Browser {
     }
 
     /// The session's CSRF token, as the layout gives it to forms.
-    async fn csrf(&self) -> String {
+    pub(crate) async fn csrf(&self) -> String {
         let (_, page) = self.get("/console/attention").await;
         let marker = r#"<meta name="csrf-token" content=""#;
         let start = page.find(marker).expect("a CSRF meta tag") + marker.len();
         page[start..].split('"').next().unwrap().to_owned()
     }
 
-    async fn post(&self, path: &str, origin: Option<&str>, form: &[(&str, &str)]) -> reqwest::Response {
+    pub(crate) async fn post(
+        &self,
+        path: &str,
+        origin: Option<&str>,
+        form: &[(&str, &str)],
+    ) -> reqwest::Response {
         let mut request = self
             .client
             .post(format!("{}{path}", self.address))
@@ -122,7 +127,7 @@ async fn set_password(app: &TestApp, name: &str, password: &str) {
     .unwrap();
 }
 
-async fn audit_rows(app: &TestApp) -> Vec<audit_log::Model> {
+pub(crate) async fn audit_rows(app: &TestApp) -> Vec<audit_log::Model> {
     audit_log::Entity::find().all(&app.db).await.unwrap()
 }
 

@@ -20,7 +20,7 @@ on_both_backends!(
 );
 
 /// Three HubSpot events that die (the store is broken under the worker), then the cause is fixed.
-async fn three_dead_events(app: &OperatedApp) -> i64 {
+pub(crate) async fn three_dead_events(app: &OperatedApp) -> i64 {
     let t = now_ms() - 60_000;
     app.db
         .execute_unprepared("ALTER TABLE source_records RENAME TO source_records_moved")

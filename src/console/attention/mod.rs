@@ -100,15 +100,15 @@ async fn show(
         "dead_events",
         "Dead events",
         &summary.dead_events,
-        None,
-        "clientsync replay-dead",
+        Some(with_source("/console/events?", source)),
+        "",
     ));
     groups.push(line(
         "failed_write_backs",
         "Failed write-backs",
         &summary.failed_write_backs,
-        None,
-        "clientsync outbox list --status failed",
+        Some(with_source("/console/outbox?status=failed&", source)),
+        "",
     ));
     let page = Page {
         chrome: Chrome::new(&visit.session, Nav::Attention),
@@ -116,4 +116,12 @@ async fn show(
         groups,
     };
     Ok(html(StatusCode::OK, page.render()))
+}
+
+/// An events page's link, filtered by the source this page is filtered by.
+fn with_source(path: &str, source: Option<Source>) -> String {
+    match source {
+        Some(source) => format!("{path}source={}", source.as_str()),
+        None => path.trim_end_matches(['?', '&']).to_owned(),
+    }
 }
