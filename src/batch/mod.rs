@@ -95,14 +95,26 @@ pub fn read(
     overrides: &[ColumnOverride],
     options: ProfileOptions,
 ) -> Result<Records, BatchError> {
-    let name = path.display().to_string();
+    let file = File::open(path).map_err(io(path))?;
+    read_from(&path.display().to_string(), file, id, overrides, options)
+}
+
+/// Reads CSV text into profiles, naming `name` in errors: `read` without the file, so the
+/// reader can be fed bytes (the `csv_columns` fuzz target, tests).
+pub fn read_from(
+    name: &str,
+    source: impl std::io::Read,
+    id: Option<&str>,
+    overrides: &[ColumnOverride],
+    options: ProfileOptions,
+) -> Result<Records, BatchError> {
+    let name = name.to_owned();
     let line_error = |line: u64, problem: String| BatchError::Line {
         file: name.clone(),
         line,
         problem,
     };
-    let file = File::open(path).map_err(io(path))?;
-    let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(file);
+    let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(source);
     let headers: Vec<String> = reader
         .headers()
         .map_err(|e| line_error(1, describe(&e)))?

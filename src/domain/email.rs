@@ -32,7 +32,11 @@ impl Email {
         };
         if fold_gmail && matches!(domain, "gmail.com" | "googlemail.com") {
             let local = local.split('+').next().unwrap_or(local).replace('.', "");
-            return format!("{local}@gmail.com");
+            // `+tag@gmail.com` folds to nothing; "@gmail.com" would be one match key shared
+            // by every such address, so the address stays as written.
+            if !local.is_empty() {
+                return format!("{local}@gmail.com");
+            }
         }
         self.0.clone()
     }
@@ -122,6 +126,19 @@ mod tests {
         let e = Email::parse("A.Na+crm@googlemail.com").unwrap();
         assert_eq!(e.canonical_for_matching(true), "ana@gmail.com");
         assert_eq!(e.canonical_for_matching(false), "a.na+crm@googlemail.com");
+    }
+
+    #[test]
+    fn a_gmail_address_whose_local_part_is_only_a_tag_keeps_its_own_match_key() {
+        // Found by the `normalize` fuzz target: both folded to "@gmail.com" and matched exactly.
+        let tagged = Email::parse("+tag@googlemail.com").unwrap();
+        let other = Email::parse("+crm@gmail.com").unwrap();
+        assert_eq!(tagged.canonical_for_matching(true), "+tag@googlemail.com");
+        assert_ne!(
+            tagged.canonical_for_matching(true),
+            other.canonical_for_matching(true)
+        );
+        assert!(Email::parse(&tagged.canonical_for_matching(true)).is_ok());
     }
 
     #[test]

@@ -67,3 +67,20 @@ impl Envelope {
         serde_json::from_slice(bytes)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_queued_event_decodes_to_the_numbers_its_sender_sent() {
+        // Found by the `hubspot_payload` fuzz target: a 72-digit integer parsed to a float one
+        // ULP off, so the worker stored a payload that differed from the request.
+        let body = br#"[{"portalId":1,"subscriptionType":"contact.creation","objectId":6,"occurredAt":0,
+            "note":[666666666666666666666666666666666666666666666666666666666666666666666668, 0.1, 1e-7]}]"#;
+        let env = crate::receiver::hubspot::split(body).unwrap().remove(0);
+        assert_eq!(env.payload["note"][0].as_f64(), Some(6.666666666666667e71));
+        let queued = Envelope::from_bytes(&env.to_bytes().unwrap()).unwrap();
+        assert_eq!(queued, env);
+    }
+}

@@ -32,8 +32,14 @@ impl Phone {
             (None, Some(country)) => phonenumber::parse(Some(country), &digits).ok(),
             (None, None) => None,
         };
-        let normalized = match (parsed, international) {
-            (Some(number), _) => number.format().mode(phonenumber::Mode::E164).to_string(),
+        // libphonenumber's form is kept only when it reads back as itself: a number too short
+        // for its country can gain digits on a second reading (`+12641374` → `+12642641374`,
+        // Anguilla's area code), and a stored key must not change when it is normalized again.
+        let e164 = parsed
+            .map(|number| number.format().mode(phonenumber::Mode::E164).to_string())
+            .filter(|e164| reads_back_as_itself(e164));
+        let normalized = match (e164, international) {
+            (Some(e164), _) => e164,
             (None, Some(number)) => number,
             (None, None) => digits,
         };
@@ -49,6 +55,11 @@ impl Phone {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+fn reads_back_as_itself(e164: &str) -> bool {
+    phonenumber::parse(None, e164)
+        .is_ok_and(|again| again.format().mode(phonenumber::Mode::E164).to_string() == e164)
 }
 
 impl TryFrom<String> for Phone {
@@ -107,6 +118,15 @@ mod tests {
             Phone::parse("+1234567890123456", None),
             Err(DomainError::InvalidPhone)
         );
+    }
+
+    #[test]
+    fn a_number_too_short_for_its_country_normalizes_the_same_twice() {
+        // Found by the `normalize` fuzz target: "+12641374" read back as "+12642641374".
+        let once = Phone::parse("ES \u{15}26-B41374", Some(Country::US)).unwrap();
+        assert_eq!(Phone::parse(once.as_str(), Some(Country::US)).unwrap(), once);
+        let international = Phone::parse("+1 264 1374", None).unwrap();
+        assert_eq!(Phone::parse(international.as_str(), None).unwrap(), international);
     }
 
     proptest! {
