@@ -7,7 +7,7 @@ pub mod evaluate;
 use std::{
     collections::HashSet,
     fs::File,
-    io::Write,
+    io::{BufRead, BufReader, Write},
     path::{Path, PathBuf},
     time::{Duration, Instant},
 };
@@ -114,7 +114,14 @@ pub fn read_from(
         line,
         problem,
     };
-    let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(source);
+    // Spreadsheets in much of Europe export with `;` (the comma is their decimal mark), and some
+    // tools with tabs: the header line says which, so no flag is needed.
+    let mut source = BufReader::with_capacity(64 * 1024, source);
+    let delimiter = sniff_delimiter(source.fill_buf().map_err(|e| line_error(1, e.to_string()))?);
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(false)
+        .delimiter(delimiter)
+        .from_reader(source);
     let headers: Vec<String> = reader
         .headers()
         .map_err(|e| line_error(1, describe(&e)))?
@@ -154,6 +161,27 @@ pub fn read_from(
         records.profiles.push(profile);
     }
     Ok(records)
+}
+
+/// The separator of a CSV export: whichever of `,`, `;` and tab occurs most often outside quotes
+/// on its first line (a comma when none does).
+fn sniff_delimiter(start: &[u8]) -> u8 {
+    let line = start.split(|b| *b == b'\n').next().unwrap_or_default();
+    let mut counts = [0usize; 3];
+    let mut quoted = false;
+    for b in line {
+        match b {
+            b'"' => quoted = !quoted,
+            b',' if !quoted => counts[0] += 1,
+            b';' if !quoted => counts[1] += 1,
+            b'\t' if !quoted => counts[2] += 1,
+            _ => {}
+        }
+    }
+    let candidates = [b',', b';', b'\t'];
+    // Ties go to the comma: the first maximum wins.
+    let best = (0..3).fold(0, |best, i| if counts[i] > counts[best] { i } else { best });
+    candidates[best]
 }
 
 fn describe(e: &csv::Error) -> String {
@@ -350,6 +378,38 @@ mod tests {
 
     use super::*;
     use crate::hostile_text::text;
+
+    fn read_text(text: &str) -> Records {
+        read_from(
+            "test.csv",
+            text.as_bytes(),
+            Some("id"),
+            &[],
+            ProfileOptions::default(),
+        )
+        .expect("read")
+    }
+
+    #[test]
+    fn a_semicolon_export_with_a_byte_order_mark_reads_like_a_comma_one() {
+        let comma = read_text("id,First Name,Last Name,Email\n1,Søren,Kierkegaard,soren@example.dk\n");
+        let semicolon =
+            read_text("\u{feff}id;First Name;Last Name;Email\n1;Søren;Kierkegaard;soren@example.dk\n");
+        assert_eq!(semicolon.ids, vec!["1".to_owned()]);
+        assert_eq!(
+            format!("{:?}", semicolon.profiles),
+            format!("{:?}", comma.profiles)
+        );
+    }
+
+    #[test]
+    fn the_separator_is_the_one_the_header_uses_outside_quotes() {
+        assert_eq!(sniff_delimiter(b"id;name;email\n1,5;x;y"), b';');
+        assert_eq!(sniff_delimiter(b"id\tname\temail"), b'\t');
+        assert_eq!(sniff_delimiter(b"\"a;b;c\",name\n"), b',');
+        assert_eq!(sniff_delimiter(b"id"), b',');
+        assert_eq!(sniff_delimiter(b""), b',');
+    }
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(64))]
