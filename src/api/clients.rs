@@ -37,8 +37,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct SearchParams {
-    /// What to look for: an email, document key, phone, name or external id.
-    q: String,
+    /// What to look for: an email, document key, phone, name or external id (required; optional
+    /// here only so that a missing token is answered 401 before a missing `q` is 400).
+    q: Option<String>,
     /// `email`, `document`, `phone`, `name` or `external_id`; absent, it is guessed (and the
     /// answer's `by` says what was taken).
     by: Option<String>,
@@ -66,7 +67,7 @@ pub async fn search(
 ) -> Result<HttpResponse, ApiError> {
     let params = params.into_inner();
     let query = SearchQuery {
-        q: params.q,
+        q: params.q.unwrap_or_default(),
         by: params.by.as_deref().map(SearchBy::parse).transpose()?,
         after: params.after,
         limit: page::limit(params.limit)?,
