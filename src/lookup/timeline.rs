@@ -201,6 +201,8 @@ fn event_entry(row: inbox_events::Model) -> TimelineEntry {
             "echo_ignored": echo,
             "attempts": row.attempts,
             "last_error": row.last_error,
+            // What the source said changed (null once retention cleared it).
+            "payload": row.payload,
         }),
         id: format!("event:{}", row.id),
     }
