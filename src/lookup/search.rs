@@ -1,5 +1,6 @@
 //! Client search: by an exact key (email, document key, phone, a HubSpot or ClickUp id) or by
-//! name, folded and matched by prefix or, failing that, by sound and Jaro-Winkler similarity.
+//! name, folded and matched by prefix of each word; when few clients match by spelling, also by
+//! sound (Double Metaphone), all ranked by Jaro-Winkler similarity.
 //! Exact-key results come in id order; name results best first. Both page by keyset: the
 //! cursor names the last item seen, so a page never repeats or skips a client that did not
 //! change in between.
@@ -24,6 +25,8 @@ use crate::{
 
 /// At most this many clients are scored for one name query; more means it is too vague.
 pub const NAME_CAP: u64 = 2000;
+/// A name query that fewer clients than this start by spelling also finds sound-alikes.
+pub const SOUND_BELOW: u64 = 50;
 
 /// What a search is by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
@@ -322,7 +325,13 @@ async fn by_name(
         )));
     }
     let after = query.after.as_deref().map(NameCursor::parse).transpose()?;
-    let ids = search::by_name(db, &words, true, NAME_CAP).await?;
+    // Sound-alikes widen a search that found little by spelling (a misspelt or half-remembered
+    // name); a query many clients start is answered by spelling alone. The choice depends on
+    // the query and the data only, so every page of one query ranks the same set.
+    let mut ids = search::by_name(db, &words, false, NAME_CAP).await?;
+    if (ids.len() as u64) < SOUND_BELOW {
+        ids = search::by_name(db, &words, true, NAME_CAP).await?;
+    }
     let incomplete = ids.len() as u64 == NAME_CAP;
     let rows = clients::load_many(db, &ids).await?;
     let mut hits: Vec<(NameCursor, Hit)> = rows
