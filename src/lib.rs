@@ -16,6 +16,7 @@ pub mod engine;
 pub mod generate;
 #[cfg(test)]
 mod hostile_text;
+pub mod lookup;
 pub mod metrics;
 pub mod queue;
 pub mod receiver;

@@ -107,6 +107,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Outbox(args) => cli::outbox(&config, &args).await,
         Command::Dead(args) => cli::dead(&config, &args).await,
         Command::Operators(args) => cli::operators(&config, &args).await,
+        Command::Clients(args) => cli::clients(&config, &args).await,
+        Command::Conflicts(args) => cli::conflicts(&config, &args).await,
+        Command::Audit(args) => cli::audit(&config, &args).await,
         Command::Prune(args) => cli::prune(&config, &args).await,
         Command::PurgeDead(args) => cli::purge_dead(&config, &args).await,
         Command::ReplayDead { limit } => {

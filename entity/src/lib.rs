@@ -3,6 +3,7 @@
 pub mod audit_log;
 pub mod backfill_cursors;
 pub mod bulk_jobs;
+pub mod client_search;
 pub mod clients;
 pub mod conflicts;
 pub mod console_sessions;

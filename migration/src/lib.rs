@@ -12,6 +12,7 @@ mod m20261202_000007_record_keys;
 mod m20261202_000008_create_outbox;
 mod m20261202_000010_operators_and_audit;
 mod m20261203_000009_retention;
+mod m20261203_000011_search;
 mod m20261203_000012_placements_and_bulk_jobs;
 mod m20261203_000013_console_sessions;
 
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000008_create_outbox::Migration),
             Box::new(m20261203_000009_retention::Migration),
             Box::new(m20261202_000010_operators_and_audit::Migration),
+            Box::new(m20261203_000011_search::Migration),
             Box::new(m20261203_000012_placements_and_bulk_jobs::Migration),
             Box::new(m20261203_000013_console_sessions::Migration),
         ]

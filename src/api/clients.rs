@@ -1,68 +1,88 @@
-//! Clients: the golden values with where each came from, and the pins stewards set.
-
-use std::collections::BTreeMap;
+//! Clients: search, one client with where each value came from and what each source holds,
+//! its timeline, and clearing the pins stewards set.
 
 use actix_web::{HttpResponse, web};
-use chrono::{DateTime, Utc};
-use serde::Serialize;
-use utoipa::ToSchema;
+use serde::Deserialize;
+use utoipa::IntoParams;
 use uuid::Uuid;
 
 use super::{
     ApiState,
     auth::{Caller, Steward, Viewer},
     error::{ApiError, ErrorOut},
+    page,
 };
 use crate::{
     domain::ids::ClientId,
+    lookup::{
+        self,
+        client::ClientView,
+        search::{SearchBy, SearchPage, SearchQuery},
+        timeline::{TimelineCursor, TimelinePage},
+    },
     reconcile::Field,
     steward,
-    store::{clients, records},
 };
 
 /// Mounts the client routes.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/clients/{id}").get(show))
+    cfg.service(web::resource("/clients").get(search))
+        .service(web::resource("/clients/{id}").get(show))
+        .service(web::resource("/clients/{id}/timeline").get(timeline))
         .service(web::resource("/clients/{id}/pins/{field}").delete(unpin));
 }
 
-/// A golden value and where it came from.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct FieldOut {
-    value: String,
-    /// `hubspot`, `clickup` or `operator`.
-    source: Option<String>,
-    external_id: Option<String>,
-    event_id: Option<String>,
-    set_at_ms: Option<i64>,
-    /// An operator fixed this value; sources do not change it until the pin is cleared.
-    pinned: bool,
+/// Search parameters.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct SearchParams {
+    /// What to look for: an email, document key, phone, name or external id (required; optional
+    /// here only so that a missing token is answered 401 before a missing `q` is 400).
+    q: Option<String>,
+    /// `email`, `document`, `phone`, `name` or `external_id`; absent, it is guessed (and the
+    /// answer's `by` says what was taken).
+    by: Option<String>,
+    /// Keyset cursor: the `next_after` of the previous page (pass `by` with it).
+    after: Option<String>,
+    /// Page size, 1–500 (default 100).
+    limit: Option<u64>,
 }
 
-/// A record feeding the client.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct LinkedOut {
-    source: String,
-    external_id: String,
+/// Finds clients by exact key (email, document key, phone, HubSpot or ClickUp id) or by name:
+/// folded (case and accents), by prefix, and by sound and spelling for near misses.
+#[utoipa::path(
+    operation_id = "clients_search", get, path = "/api/v1/clients", tag = "clients", params(SearchParams),
+    security(("token" = ["viewer"])),
+    responses(
+        (status = 200, description = "A page of hits", body = SearchPage),
+        (status = 400, description = "Missing or unusable query, bad cursor", body = ErrorOut),
+        (status = 401, description = "No valid token", body = ErrorOut),
+    )
+)]
+pub async fn search(
+    _: Caller<Viewer>,
+    state: web::Data<ApiState>,
+    params: web::Query<SearchParams>,
+) -> Result<HttpResponse, ApiError> {
+    let params = params.into_inner();
+    let query = SearchQuery {
+        q: params.q.unwrap_or_default(),
+        by: params.by.as_deref().map(SearchBy::parse).transpose()?,
+        after: params.after,
+        limit: page::limit(params.limit)?,
+    };
+    Ok(HttpResponse::Ok().json(lookup::search::search(&state.db, &state.matching, &query).await?))
 }
 
-/// A client as operators see it.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ClientOut {
-    id: Uuid,
-    version: i64,
-    fields: BTreeMap<String, FieldOut>,
-    records: Vec<LinkedOut>,
-    updated_at: DateTime<Utc>,
-}
-
-/// One client's golden values, provenance, pins and linked records.
+/// One client's golden values with provenance and pins, its linked records with each
+/// source's own current values, and its open conflicts.
 #[utoipa::path(
     operation_id = "clients_show", get, path = "/api/v1/clients/{id}", tag = "clients",
     params(("id" = Uuid, Path, description = "Client id")),
     security(("token" = ["viewer"])),
     responses(
-        (status = 200, description = "The client", body = ClientOut),
+        (status = 200, description = "The client", body = ClientView),
         (status = 400, description = "Not a UUID", body = ErrorOut),
         (status = 404, description = "No such client", body = ErrorOut),
     )
@@ -72,43 +92,43 @@ pub async fn show(
     state: web::Data<ApiState>,
     id: web::Path<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    let client = ClientId::from_uuid(*id);
-    let (row, provenance) = clients::find_with_provenance(&state.db, client)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("client {client}")))?;
-    let fields = Field::ALL
-        .iter()
-        .filter_map(|field| {
-            let value = clients::value_of(&row, *field)?;
-            let from = provenance.get(field);
-            Some((
-                field.as_str().to_owned(),
-                FieldOut {
-                    value: value.to_owned(),
-                    source: from.map(|p| p.source.clone()),
-                    external_id: from.map(|p| p.external_id.clone()),
-                    event_id: from.map(|p| p.event_id.clone()),
-                    set_at_ms: from.map(|p| p.set_at_ms),
-                    pinned: from.is_some_and(|p| p.pinned),
-                },
-            ))
-        })
-        .collect();
-    let records = records::linked_active(&state.db, client)
-        .await?
-        .into_iter()
-        .map(|r| LinkedOut {
-            source: r.source.as_str().to_owned(),
-            external_id: r.external_id,
-        })
-        .collect();
-    Ok(HttpResponse::Ok().json(ClientOut {
-        id: row.id,
-        version: row.version,
-        fields,
-        records,
-        updated_at: row.updated_at,
-    }))
+    let view = lookup::client::view(&state.db, ClientId::from_uuid(*id)).await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
+/// Timeline paging.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct TimelineParams {
+    /// Keyset cursor: the `next_after` of the previous page.
+    after: Option<String>,
+    /// Page size, 1–500 (default 100).
+    limit: Option<u64>,
+}
+
+/// A client's history, oldest first: inbound events, match decisions with evidence, golden
+/// values as set, write-backs (planned, sent, failed) and operator actions.
+#[utoipa::path(
+    operation_id = "clients_timeline", get, path = "/api/v1/clients/{id}/timeline", tag = "clients",
+    params(("id" = Uuid, Path, description = "Client id"), TimelineParams),
+    security(("token" = ["viewer"])),
+    responses(
+        (status = 200, description = "A page of the timeline", body = TimelinePage),
+        (status = 400, description = "Not a UUID, or a bad cursor", body = ErrorOut),
+        (status = 404, description = "No such client", body = ErrorOut),
+    )
+)]
+pub async fn timeline(
+    _: Caller<Viewer>,
+    state: web::Data<ApiState>,
+    id: web::Path<Uuid>,
+    params: web::Query<TimelineParams>,
+) -> Result<HttpResponse, ApiError> {
+    let after = params.after.as_deref().map(TimelineCursor::parse).transpose()?;
+    let limit = page::limit(params.limit)?;
+    let page = lookup::timeline::timeline(&state.db, ClientId::from_uuid(*id), after.as_ref(), limit).await?;
+    Ok(HttpResponse::Ok().json(page))
 }
 
 /// Clears a pin: the field goes back to the sources' value (HubSpot's first).

@@ -15,6 +15,7 @@ use super::{
 };
 use crate::{
     domain::ids::ClientId,
+    lookup::{self, conflict::ConflictDetail},
     steward::{self, Resolution},
     store::conflicts::{self, ConflictFilter},
 };
@@ -171,13 +172,36 @@ pub fn parse_kind(raw: &str) -> Result<ConflictKind, ApiError> {
     }
 }
 
-/// One conflict.
+/// A conflict with what its kind needs to be decided.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConflictDetailOut {
+    /// The conflict as listed.
+    #[serde(flatten)]
+    conflict: ConflictOut,
+    /// key_collision: the colliding values and each side's records and client; ambiguous_match:
+    /// each candidate beside the record, field by field.
+    #[serde(flatten)]
+    detail: ConflictDetail,
+}
+
+impl ConflictDetailOut {
+    /// A conflict row with its detail.
+    pub fn new(row: entity::conflicts::Model, detail: ConflictDetail) -> Self {
+        Self {
+            conflict: ConflictOut::from(row),
+            detail,
+        }
+    }
+}
+
+/// One conflict; a key_collision shows the values that collided and the records and clients on
+/// each side, an ambiguous_match each candidate side by side with per-field levels and bits.
 #[utoipa::path(
     operation_id = "conflicts_show", get, path = "/api/v1/conflicts/{id}", tag = "conflicts",
     params(("id" = Uuid, Path, description = "Conflict id")),
     security(("token" = ["viewer"])),
     responses(
-        (status = 200, description = "The conflict", body = ConflictOut),
+        (status = 200, description = "The conflict", body = ConflictDetailOut),
         (status = 400, description = "Not a UUID", body = ErrorOut),
         (status = 404, description = "No such conflict", body = ErrorOut),
     )
@@ -190,7 +214,8 @@ pub async fn show(
     let row = conflicts::get(&state.db, *id)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("conflict {id}")))?;
-    Ok(HttpResponse::Ok().json(ConflictOut::from(row)))
+    let detail = lookup::conflict::detail(&state.db, &state.matching, &row).await?;
+    Ok(HttpResponse::Ok().json(ConflictDetailOut::new(row, detail)))
 }
 
 /// Resolves an open conflict; the client is re-derived in the same transaction.

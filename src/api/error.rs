@@ -15,8 +15,8 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::{
-    access::AccessError, dead_events::DeadEventError, domain::actor::role_name, steward::StewardError,
-    store::StoreError,
+    access::AccessError, dead_events::DeadEventError, domain::actor::role_name, lookup::LookupError,
+    steward::StewardError, store::StoreError,
 };
 
 /// Why an operator request failed.
@@ -168,6 +168,16 @@ impl From<StewardError> for ApiError {
             }
             StewardError::Access(e) => e.into(),
             StewardError::Store(e) => ApiError::Internal(e.to_string()),
+        }
+    }
+}
+
+impl From<LookupError> for ApiError {
+    fn from(e: LookupError) -> Self {
+        match e {
+            LookupError::BadQuery(detail) => ApiError::BadRequest(detail),
+            LookupError::NotFound(what) => ApiError::NotFound(what),
+            LookupError::Store(e) => ApiError::Internal(e.to_string()),
         }
     }
 }

@@ -15,6 +15,7 @@ pub mod operators;
 pub mod outbox;
 pub mod page;
 pub mod records;
+pub mod stats;
 
 use actix_web::{middleware::ErrorHandlers, web};
 use sea_orm::DatabaseConnection;
@@ -57,6 +58,7 @@ pub fn v1(cfg: &mut web::ServiceConfig) {
                 .configure(dead_events::routes)
                 .configure(outbox::routes)
                 .configure(bulk::routes)
+                .configure(stats::routes)
                 .default_service(web::to(error::not_found)),
         );
 }

@@ -8,27 +8,28 @@ use utoipa::{
 };
 use utoipa_swagger_ui::SwaggerUi;
 
-use super::{audit, bulk, clients, conflicts, dead_events, error, operators, outbox, records};
+use super::{audit, bulk, clients, conflicts, dead_events, error, operators, outbox, records, stats};
 
 /// The operator API, as documented.
 #[derive(OpenApi)]
 #[openapi(
     info(
         title = "clientsync operator API",
-        description = "See and decide what the sync would not decide: conflicts, clients, operators \
-                       and the audit log. Every operation needs a personal token \
+        description = "See and decide what the sync would not decide: conflicts, clients, operators, \
+                       the audit log and dashboard counters. Every operation needs a personal token \
                        (`Authorization: Bearer cs_…`); `security` names the least role.",
         license(name = "Apache-2.0", identifier = "Apache-2.0"),
     ),
     paths(
         conflicts::list, conflicts::show, conflicts::resolve,
-        clients::show, clients::unpin,
+        clients::search, clients::show, clients::timeline, clients::unpin,
         operators::list, operators::add, operators::revoke, operators::set_role, operators::issue_token,
         audit::list, audit::undo,
         records::move_record,
         dead_events::list, dead_events::show, dead_events::replay,
         outbox::list, outbox::retry,
         bulk::start, bulk::show, bulk::cancel,
+        stats::show,
     ),
     components(schemas(error::ErrorOut)),
     modifiers(&Tokens),
@@ -41,6 +42,7 @@ use super::{audit, bulk, clients, conflicts, dead_events, error, operators, outb
         (name = "dead-events", description = "Events that failed for good, and their replay"),
         (name = "outbox", description = "Planned write-backs to the sources"),
         (name = "bulk", description = "Actions over every row a filter selects (admin)"),
+        (name = "stats", description = "Counters for a dashboard, from stored rows"),
     )
 )]
 pub struct ApiDoc;

@@ -4,7 +4,10 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+mod audit;
 mod backfill;
+mod clients;
+mod conflicts;
 mod dead;
 mod demo;
 mod fit;
@@ -15,7 +18,10 @@ mod probe;
 mod prune;
 mod simulate;
 
+pub use audit::{AuditArgs, audit, run as run_audit};
 pub use backfill::{BackfillArgs, backfill};
+pub use clients::{ClientsArgs, ClientsCommand, clients, run as run_clients};
+pub use conflicts::{ConflictsArgs, ConflictsCliError, ConflictsCommand, conflicts, run as run_conflicts};
 pub use dead::{DeadArgs, DeadCommand, dead, run as run_dead};
 pub use demo::{DemoArgs, DemoSummary, demo};
 pub use fit::{FitArgs, fit};
@@ -90,6 +96,12 @@ pub enum Command {
     /// Manage operators of the API and console: add (prints a token once), list, revoke,
     /// set-role, token, passwd.
     Operators(OperatorsArgs),
+    /// Search clients and read one client or its timeline (as the operator API shows them).
+    Clients(ClientsArgs),
+    /// List, inspect and resolve conflicts (resolutions are audited as `cli:<login>`).
+    Conflicts(ConflictsArgs),
+    /// Read the audit log, newest first, with filters.
+    Audit(AuditArgs),
     /// Print the operator API's OpenAPI 3.1 document (as committed in docs/openapi.json).
     Openapi,
     /// Remove finished data past its `[retention]` cut-off (event payloads and rows, resolved

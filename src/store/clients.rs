@@ -9,7 +9,7 @@ use sea_orm::{
     QueryFilter, QuerySelect,
 };
 
-use super::StoreError;
+use super::{StoreError, search};
 use crate::{
     domain::{document_key::DocumentKey, ids::ClientId},
     reconcile::Field,
@@ -50,7 +50,7 @@ pub async fn create(
             .and_then(|(_, v)| v.clone())
     };
     let document_key = get(Field::DocumentKey);
-    clients::ActiveModel {
+    let row = clients::ActiveModel {
         id: Set(id.as_uuid()),
         name: Set(get(Field::Name)),
         given_name: Set(get(Field::GivenName)),
@@ -75,6 +75,7 @@ pub async fn create(
     }
     .insert(db)
     .await?;
+    search::index_new(db, &row).await?;
     Ok(id)
 }
 
@@ -189,6 +190,7 @@ pub async fn apply(
         return Ok(false);
     }
     let version = client.version;
+    let renamed = changed.iter().any(|(field, _)| SEARCHED.contains(field));
     let mut row = client.into_active_model();
     for (field, raw) in changed {
         let value = Set(raw.clone());
@@ -216,6 +218,12 @@ pub async fn apply(
     }
     row.version = Set(version + 1);
     row.updated_at = Set(Utc::now());
-    row.update(db).await?;
+    let row = row.update(db).await?;
+    if renamed {
+        search::reindex(db, &row).await?;
+    }
     Ok(true)
 }
+
+/// The fields client search finds by name: a change to one rewrites the client's search terms.
+const SEARCHED: [Field; 4] = [Field::Name, Field::GivenName, Field::FamilyName, Field::Company];

@@ -15,6 +15,7 @@ pub mod outbox;
 pub mod provenance;
 pub mod prune;
 pub mod records;
+pub mod search;
 pub mod sessions;
 pub mod write_log;
 
@@ -119,7 +120,8 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<sea_orm::DatabaseTra
     Ok(txn)
 }
 
-/// Applies every pending migration (idempotent).
+/// Applies every pending migration (idempotent), then indexes for search any client that
+/// is not yet.
 ///
 /// On Postgres every replica may start at once (Kubernetes rolls several pods, the migrate Job
 /// may run beside them): the migrations run in one transaction holding an advisory lock, so
@@ -127,13 +129,23 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<sea_orm::DatabaseTra
 /// leaves the schema as it was.
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
     if db.get_database_backend() != DbBackend::Postgres {
-        return Migrator::up(db, None).await;
+        Migrator::up(db, None).await?;
+    } else {
+        let txn = db.begin().await?;
+        txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({MIGRATION_LOCK})"))
+            .await?;
+        Migrator::up(&txn, None).await?;
+        txn.commit().await?;
     }
-    let txn = db.begin().await?;
-    txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({MIGRATION_LOCK})"))
-        .await?;
-    Migrator::up(&txn, None).await?;
-    txn.commit().await
+    // Clients written before the search index existed are indexed once, here.
+    let indexed = search::backfill(db).await.map_err(|e| match e {
+        StoreError::Db(e) => e,
+        other => DbErr::Custom(other.to_string()),
+    })?;
+    if indexed > 0 {
+        tracing::info!(indexed, "clients added to the search index");
+    }
+    Ok(())
 }
 
 /// The advisory lock id that serialises migrations ("clientsy" as big-endian bytes).

@@ -280,6 +280,48 @@ pub async fn linked_active(
         .collect()
 }
 
+/// Every record pointing at a client, whatever its status, oldest first: what an operator
+/// sees of where the client came from.
+pub async fn linked_all(
+    db: &impl ConnectionTrait,
+    client: ClientId,
+) -> Result<Vec<SourceRecord>, StoreError> {
+    use sea_orm::QueryOrder;
+    source_records::Entity::find()
+        .filter(source_records::Column::ClientId.eq(client.as_uuid()))
+        .order_by_asc(source_records::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(SourceRecord::from_model)
+        .collect()
+}
+
+/// Records by `(source, external_id)`, whatever their status or client.
+pub async fn find_many(
+    db: &impl ConnectionTrait,
+    keys: &[(String, String)],
+) -> Result<Vec<SourceRecord>, StoreError> {
+    let mut any = sea_orm::Condition::any();
+    for (source, id) in keys {
+        any = any.add(
+            sea_orm::Condition::all()
+                .add(source_records::Column::Source.eq(source.as_str()))
+                .add(source_records::Column::ExternalId.eq(id.as_str())),
+        );
+    }
+    if any.is_empty() {
+        return Ok(Vec::new());
+    }
+    source_records::Entity::find()
+        .filter(any)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(SourceRecord::from_model)
+        .collect()
+}
+
 /// Active records on no client (a key collision, or an ambiguous match waiting for evidence)
 /// that hold `email` or `document_key`: when a client takes one of those keys, they are placed
 /// again, as they would have been had they arrived after it.

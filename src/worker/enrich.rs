@@ -15,6 +15,9 @@ use crate::{
     sources::{self, EventEffect, OwnWrites, mapping::FieldMapping},
 };
 
+/// Why an event reporting our own write is stored and not applied (the timeline shows it so).
+pub const ECHO: &str = "our own write coming back";
+
 /// The API clients enrichment reads through; a source without one leaves its thin events
 /// pending (`pending_enrichment`), as before any token was configured.
 #[derive(Clone, Default)]
@@ -51,9 +54,7 @@ impl Enricher {
             .iter()
             .map(|env| {
                 if self.own.made(env) {
-                    EventEffect::Ignore {
-                        reason: "our own write coming back".into(),
-                    }
+                    EventEffect::Ignore { reason: ECHO.into() }
                 } else {
                     sources::effect(env, mapping)
                 }

@@ -41,6 +41,7 @@ mod match_cli;
 mod match_keys;
 mod metrics;
 mod operator;
+mod operator_read;
 mod outbox;
 mod postgres_outage;
 mod proxy;

@@ -42,6 +42,18 @@ impl LevelName {
             _ => Self::Disagree,
         }
     }
+
+    /// The level as an operator reads it beside two values.
+    pub fn human(self) -> &'static str {
+        match self {
+            Self::Missing => "missing",
+            Self::Exact => "exact",
+            Self::Close => "one edit",
+            Self::Similar => "similar",
+            Self::Weak => "weak",
+            Self::Disagree => "different",
+        }
+    }
 }
 
 /// One field's part in a comparison.
