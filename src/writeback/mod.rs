@@ -18,7 +18,7 @@ use std::{
 
 use chrono::Utc;
 use entity::clients;
-use sea_orm::{DatabaseConnection, TransactionTrait};
+use sea_orm::DatabaseConnection;
 
 pub use drainer::{Drained, Drainer};
 
@@ -170,7 +170,10 @@ impl WriteBack {
             return Ok(0);
         }
         let now = Utc::now();
-        let txn = self.db.begin().await?;
+        // Planning reads the outbox and then writes it: on SQLite the transaction must hold the
+        // write lock from its start, or a worker beside it makes the upgrade fail at once with
+        // "database is locked" (busy_timeout does not apply to a read lock's upgrade).
+        let txn = crate::store::begin_write(&self.db).await?;
         let mut planned = Vec::with_capacity(writes.len());
         for write in &writes {
             let planned_write = PlannedWrite {
