@@ -16,6 +16,7 @@ pub mod outbox;
 pub mod page;
 pub mod records;
 pub mod stats;
+pub mod reports;
 
 use actix_web::{middleware::ErrorHandlers, web};
 use sea_orm::DatabaseConnection;
@@ -59,6 +60,7 @@ pub fn v1(cfg: &mut web::ServiceConfig) {
                 .configure(outbox::routes)
                 .configure(bulk::routes)
                 .configure(stats::routes)
+                .configure(reports::routes)
                 .default_service(web::to(error::not_found)),
         );
 }
