@@ -156,3 +156,35 @@ fn midnight(day: NaiveDate) -> DateTime<Utc> {
 fn next(day: NaiveDate) -> NaiveDate {
     day.checked_add_signed(Duration::days(1)).unwrap_or(day)
 }
+
+impl Report {
+    /// Named series of one value per day, oldest first, for a chart (empty for the backlog,
+    /// which is one moment, not days).
+    pub fn series(&self) -> Vec<(&'static str, Vec<f64>)> {
+        match self {
+            Report::EventsPerDay(r) => vec![
+                ("events", r.days.iter().map(|d| d.total as f64).collect()),
+                ("14-day mean", r.days.iter().map(|d| d.total_avg_14d).collect()),
+            ],
+            Report::ConflictsPerDay(r) => vec![
+                ("opened", r.days.iter().map(|d| d.opened as f64).collect()),
+                ("resolved", r.days.iter().map(|d| d.resolved as f64).collect()),
+            ],
+            Report::DecisionsPerDay(r) => vec![
+                (
+                    "auto-linked",
+                    r.days.iter().map(|d| d.auto_linked as f64).collect(),
+                ),
+                (
+                    "sent to review",
+                    r.days.iter().map(|d| d.sent_to_review as f64).collect(),
+                ),
+            ],
+            Report::WriteBacksPerDay(r) => vec![
+                ("sent", r.days.iter().map(|d| d.sent as f64).collect()),
+                ("failed", r.days.iter().map(|d| d.failed as f64).collect()),
+            ],
+            Report::Backlog(_) => Vec::new(),
+        }
+    }
+}
