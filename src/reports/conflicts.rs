@@ -43,14 +43,15 @@ pub struct ConflictsDay {
 
 /// Counts the window's conflicts.
 pub async fn make(db: &impl ConnectionTrait, window: &Window) -> Result<ConflictsPerDay, DbErr> {
-    let day_of = day::of(db.get_database_backend(), "created_at");
+    let backend = db.get_database_backend();
+    let day_of = day::of(backend, "created_at");
     let opened: Vec<(String, i64)> = conflicts::Entity::find()
         .select_only()
-        .column_as(day_of.clone(), "day")
+        .column_as(day_of, "day")
         .column_as(Expr::cust("COUNT(*)"), "n")
         .filter(C::CreatedAt.gte(window.start()))
         .filter(C::CreatedAt.lt(window.end()))
-        .group_by(day_of)
+        .group_by(day::group_of(backend, "created_at"))
         .into_tuple()
         .all(db)
         .await?;

@@ -46,15 +46,16 @@ pub struct DecisionsDay {
 
 /// Counts the window's decisions.
 pub async fn make(db: &impl ConnectionTrait, window: &Window) -> Result<DecisionsPerDay, DbErr> {
-    let day_of = day::of(db.get_database_backend(), "decided_at");
+    let backend = db.get_database_backend();
+    let day_of = day::of(backend, "decided_at");
     let rows: Vec<(String, DecisionKind, i64)> = decisions::Entity::find()
         .select_only()
-        .column_as(day_of.clone(), "day")
+        .column_as(day_of, "day")
         .column(C::Kind)
         .column_as(Expr::cust("COUNT(*)"), "n")
         .filter(C::DecidedAt.gte(window.start()))
         .filter(C::DecidedAt.lt(window.end()))
-        .group_by(day_of)
+        .group_by(day::group_of(backend, "decided_at"))
         .group_by(C::Kind)
         .into_tuple()
         .all(db)

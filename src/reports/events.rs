@@ -56,16 +56,17 @@ pub struct EventCount {
 /// Counts the window's events, and the 13 days before it that the rolling average reads.
 pub async fn make(db: &impl ConnectionTrait, window: &Window) -> Result<EventsPerDay, DbErr> {
     let read = window.reaching_back(ROLLING_DAYS - 1);
-    let day_of = day::of(db.get_database_backend(), "received_at");
+    let backend = db.get_database_backend();
+    let day_of = day::of(backend, "received_at");
     let rows: Vec<(String, String, String, i64)> = inbox_events::Entity::find()
         .select_only()
-        .column_as(day_of.clone(), "day")
+        .column_as(day_of, "day")
         .column(C::Source)
         .column(C::EventType)
         .column_as(Expr::cust("COUNT(*)"), "n")
         .filter(C::ReceivedAt.gte(read.start()))
         .filter(C::ReceivedAt.lt(read.end()))
-        .group_by(day_of)
+        .group_by(day::group_of(backend, "received_at"))
         .group_by(C::Source)
         .group_by(C::EventType)
         .into_tuple()

@@ -39,16 +39,17 @@ pub struct WritesDay {
 
 /// Counts the window's write-backs.
 pub async fn make(db: &impl ConnectionTrait, window: &Window) -> Result<WriteBacksPerDay, DbErr> {
-    let day_of = day::of(db.get_database_backend(), "updated_at");
+    let backend = db.get_database_backend();
+    let day_of = day::of(backend, "updated_at");
     let rows: Vec<(String, OutboxStatus, i64)> = outbox::Entity::find()
         .select_only()
-        .column_as(day_of.clone(), "day")
+        .column_as(day_of, "day")
         .column(C::Status)
         .column_as(Expr::cust("COUNT(*)"), "n")
         .filter(C::Status.is_in([OutboxStatus::Sent, OutboxStatus::Failed]))
         .filter(C::UpdatedAt.gte(window.start()))
         .filter(C::UpdatedAt.lt(window.end()))
-        .group_by(day_of)
+        .group_by(day::group_of(backend, "updated_at"))
         .group_by(C::Status)
         .into_tuple()
         .all(db)
