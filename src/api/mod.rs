@@ -15,8 +15,8 @@ pub mod operators;
 pub mod outbox;
 pub mod page;
 pub mod records;
-pub mod stats;
 pub mod reports;
+pub mod stats;
 
 use actix_web::{middleware::ErrorHandlers, web};
 use sea_orm::DatabaseConnection;

@@ -8,7 +8,9 @@ use utoipa::{
 };
 use utoipa_swagger_ui::SwaggerUi;
 
-use super::{audit, bulk, clients, conflicts, dead_events, error, operators, outbox, records, reports, stats};
+use super::{
+    audit, bulk, clients, conflicts, dead_events, error, operators, outbox, records, reports, stats,
+};
 
 /// The operator API, as documented.
 #[derive(OpenApi)]
