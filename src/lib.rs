@@ -21,6 +21,7 @@ pub mod metrics;
 pub mod queue;
 pub mod receiver;
 pub mod reconcile;
+pub mod reports;
 pub mod retention;
 pub mod saas;
 pub mod simulator;

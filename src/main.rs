@@ -111,6 +111,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Conflicts(args) => cli::conflicts(&config, &args).await,
         Command::Audit(args) => cli::audit(&config, &args).await,
         Command::Prune(args) => cli::prune(&config, &args).await,
+        Command::Report(args) => cli::report(&config, &args).await,
         Command::PurgeDead(args) => cli::purge_dead(&config, &args).await,
         Command::ReplayDead { limit } => {
             let db = startup::connect(&config).await?;

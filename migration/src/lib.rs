@@ -15,6 +15,7 @@ mod m20261203_000009_retention;
 mod m20261203_000011_search;
 mod m20261203_000012_placements_and_bulk_jobs;
 mod m20261203_000013_console_sessions;
+mod m20261203_000014_report_indexes;
 
 /// Every migration in order; `clientsync migrate` and start-up run `Migrator::up`.
 pub struct Migrator;
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000011_search::Migration),
             Box::new(m20261203_000012_placements_and_bulk_jobs::Migration),
             Box::new(m20261203_000013_console_sessions::Migration),
+            Box::new(m20261203_000014_report_indexes::Migration),
         ]
     }
 }

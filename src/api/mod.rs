@@ -15,6 +15,7 @@ pub mod operators;
 pub mod outbox;
 pub mod page;
 pub mod records;
+pub mod reports;
 pub mod stats;
 
 use actix_web::{middleware::ErrorHandlers, web};
@@ -59,6 +60,7 @@ pub fn v1(cfg: &mut web::ServiceConfig) {
                 .configure(outbox::routes)
                 .configure(bulk::routes)
                 .configure(stats::routes)
+                .configure(reports::routes)
                 .default_service(web::to(error::not_found)),
         );
 }

@@ -8,7 +8,9 @@ use utoipa::{
 };
 use utoipa_swagger_ui::SwaggerUi;
 
-use super::{audit, bulk, clients, conflicts, dead_events, error, operators, outbox, records, stats};
+use super::{
+    audit, bulk, clients, conflicts, dead_events, error, operators, outbox, records, reports, stats,
+};
 
 /// The operator API, as documented.
 #[derive(OpenApi)]
@@ -16,7 +18,7 @@ use super::{audit, bulk, clients, conflicts, dead_events, error, operators, outb
     info(
         title = "clientsync operator API",
         description = "See and decide what the sync would not decide: conflicts, clients, operators, \
-                       the audit log and dashboard counters. Every operation needs a personal token \
+                       the audit log, dashboard counters and reports. Every operation needs a personal token \
                        (`Authorization: Bearer cs_…`); `security` names the least role.",
         license(name = "Apache-2.0", identifier = "Apache-2.0"),
     ),
@@ -30,6 +32,7 @@ use super::{audit, bulk, clients, conflicts, dead_events, error, operators, outb
         outbox::list, outbox::retry,
         bulk::start, bulk::show, bulk::cancel,
         stats::show,
+        reports::show,
     ),
     components(schemas(error::ErrorOut)),
     modifiers(&Tokens),
@@ -43,6 +46,7 @@ use super::{audit, bulk, clients, conflicts, dead_events, error, operators, outb
         (name = "outbox", description = "Planned write-backs to the sources"),
         (name = "bulk", description = "Actions over every row a filter selects (admin)"),
         (name = "stats", description = "Counters for a dashboard, from stored rows"),
+        (name = "reports", description = "Counts per day from stored rows, and the backlog now"),
     )
 )]
 pub struct ApiDoc;

@@ -16,6 +16,7 @@ mod operators;
 mod outbox;
 mod probe;
 mod prune;
+mod report;
 mod simulate;
 
 pub use audit::{AuditArgs, audit, run as run_audit};
@@ -30,6 +31,7 @@ pub use operators::{OperatorsArgs, OperatorsCommand, RoleArg, operators, run as 
 pub use outbox::{OutboxArgs, OutboxCliError, OutboxCommand, StatusArg, outbox, run as run_outbox};
 pub use probe::{ProbeArgs, probe};
 pub use prune::{PruneArgs, PurgeDeadArgs, prune, purge_dead, run_prune, run_purge_dead};
+pub use report::{ReportArgs, ReportFormat, report, run_report};
 pub use simulate::{SimulateArgs, simulate};
 
 use crate::{
@@ -107,6 +109,9 @@ pub enum Command {
     /// Remove finished data past its `[retention]` cut-off (event payloads and rows, resolved
     /// conflicts, sent write-backs) and print what went per category.
     Prune(PruneArgs),
+    /// Print a report from stored rows (events-per-day, conflicts-per-day, decisions-per-day,
+    /// write-backs-per-day, backlog) as a table, CSV or JSON.
+    Report(ReportArgs),
     /// Exit 0 when the service's HTTP port answers 200 (a health check for shell-less images).
     Probe(ProbeArgs),
     /// Run fake HubSpot and ClickUp APIs with seeded clients, for demos and end-to-end tests.

@@ -20,6 +20,8 @@ pub enum Nav {
     Operators,
     /// Audit log (admin).
     Audit,
+    /// Reports.
+    Reports,
 }
 
 impl Nav {
@@ -31,6 +33,7 @@ impl Nav {
             Nav::Events => "events",
             Nav::Operators => "operators",
             Nav::Audit => "audit",
+            Nav::Reports => "reports",
         }
     }
 }

@@ -15,6 +15,7 @@ pub mod events;
 pub mod layout;
 pub mod login;
 pub mod operators;
+pub mod reports;
 pub mod session;
 
 use actix_web::{HttpResponse, dev::Service, http::header, middleware::DefaultHeaders, web};
@@ -105,6 +106,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .configure(events::routes)
             .configure(operators::routes)
             .configure(audit::routes)
+            .configure(reports::routes)
             .default_service(web::to(error::not_found)),
     );
 }

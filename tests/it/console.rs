@@ -25,6 +25,7 @@ on_both_backends!(
     the_needs_attention_page_counts_stored_rows_by_source,
     admins_add_reassign_and_revoke_operators_from_the_console_and_revoking_ends_their_sessions,
     the_console_sessions_migration_rolls_back_and_forward,
+    the_reports_page_shows_a_table_a_chart_and_a_csv_of_the_same_counts,
 );
 
 /// A form's fields, in order.
@@ -703,4 +704,59 @@ async fn the_console_sessions_migration_rolls_back_and_forward(backend: Backend)
     );
     browser.sign_in_with_token(&app.token).await;
     assert_eq!(browser.get("/console/attention").await.0, StatusCode::OK);
+}
+
+async fn the_reports_page_shows_a_table_a_chart_and_a_csv_of_the_same_counts(backend: Backend) {
+    let app = operator_app(backend).await;
+    let token = app.add_operator("vera", Role::Viewer).await;
+    let today = Utc::now().date_naive().and_hms_opt(0, 0, 0).unwrap().and_utc();
+    for (n, at) in [
+        today,
+        today - TimeDelta::seconds(1),
+        today - TimeDelta::seconds(2),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        inbox_events::ActiveModel {
+            id: Set(format!("hubspot:report-{n}")),
+            source: Set("hubspot".into()),
+            event_type: Set("contact.creation".into()),
+            object_id: Set("1".into()),
+            occurred_at_ms: Set(at.timestamp_millis()),
+            received_at: Set(at),
+            payload: Set(json!({})),
+            status: Set(inbox_events::InboxStatus::Processed),
+            attempts: Set(1),
+            last_error: Set(None),
+            updated_at: Set(at),
+            payload_pruned_at: Set(None),
+        }
+        .insert(&app.db)
+        .await
+        .unwrap();
+    }
+    let mut browser = Browser::new(&app);
+    browser.sign_in_with_token(&token).await;
+    let yesterday = (today - TimeDelta::days(1)).date_naive();
+    let (status, page) = browser.get("/console/reports?name=events-per-day&days=2").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        page.contains(&format!(
+            "<tr><td>{yesterday}</td><td>all</td><td>all</td><td>2</td>"
+        )),
+        "{page}"
+    );
+    assert!(page.contains("<polyline"), "a chart is drawn");
+    assert!(!page.contains("style="), "no inline style for the CSP to refuse");
+    let (status, csv) = browser.get("/console/reports/events-per-day.csv?days=2").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        csv.starts_with(&format!(
+            "day,source,event_type,count,avg_14d\n{yesterday},all,all,2,0.14\n"
+        )),
+        "{csv}"
+    );
+    let (status, _) = browser.get("/console/reports?name=nothing").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
 }

@@ -47,6 +47,7 @@ mod postgres_outage;
 mod proxy;
 mod receiver_limits;
 mod receiver_rejects;
+mod reports;
 mod retention;
 mod saas;
 mod sign_cli;
