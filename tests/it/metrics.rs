@@ -12,6 +12,34 @@ use crate::helpers::{
     spawn_app_in_role,
 };
 
+/// Contact `n` in HubSpot and the same person in ClickUp with another phone: a field_mismatch.
+async fn open_a_field_mismatch(app: &TestApp, n: i64) {
+    let phone = json!([hubspot_property(
+        n,
+        "phone",
+        &format!("+34 611 000 {n:03}"),
+        now_ms()
+    )]);
+    assert_eq!(app.post_hubspot(&phone).await.status(), 200);
+    let email = json!([hubspot_property(
+        n,
+        "email",
+        &format!("m{n}@example.com"),
+        now_ms()
+    )]);
+    assert_eq!(app.post_hubspot(&email).await.status(), 200);
+    let task = clickup_task_update(
+        &format!("m{n}"),
+        &[
+            (&format!("mh{n}a"), "Email", &format!("m{n}@example.com")),
+            (&format!("mh{n}b"), "Phone", &format!("+34 622 000 {n:03}")),
+        ],
+        now_ms(),
+    );
+    assert_eq!(app.post_clickup(&task).await.status(), 200);
+    app.drain_worker().await;
+}
+
 async fn scrape(app: &TestApp) -> String {
     let response = app
         .client
@@ -59,30 +87,9 @@ async fn metrics_count_accepted_events_refused_signatures_worker_outcomes_and_co
         app.post_raw("/webhooks/hubspot", body, &stale).await.status(),
         401
     );
-    // The same person in ClickUp with another phone: a field_mismatch conflict.
-    let contact = json!([hubspot_property(93, "phone", "+34 611 000 093", now_ms())]);
-    assert_eq!(app.post_hubspot(&contact).await.status(), 200);
-    let email = json!([hubspot_property(93, "email", "m3@example.com", now_ms())]);
-    assert_eq!(app.post_hubspot(&email).await.status(), 200);
-    let task = clickup_task_update(
-        "m3",
-        &[
-            ("mh1", "Email", "m3@example.com"),
-            ("mh2", "Phone", "+34 622 000 093"),
-        ],
-        now_ms(),
-    );
-    assert_eq!(app.post_clickup(&task).await.status(), 200);
-    app.drain_worker().await;
+    open_a_field_mismatch(&app, 93).await;
 
-    let response = app
-        .client
-        .get(format!("{}/metrics", app.address))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
-    let text = response.text().await.unwrap();
+    let text = scrape(&app).await;
 
     let accepted = r#"clientsync_webhook_events_total{source="hubspot",outcome="accepted"}"#;
     assert!(value_of(&text, accepted) >= 2.0, "{text}");
@@ -152,26 +159,13 @@ async fn every_series_is_described_and_known_label_sets_read_zero_before_their_f
 #[tokio::test]
 async fn open_conflicts_by_kind_and_dead_events_are_counted_from_the_database() {
     let app = spawn_app(Backend::Embedded).await;
-    let contact = json!([hubspot_property(94, "email", "m4@example.com", now_ms())]);
-    assert_eq!(app.post_hubspot(&contact).await.status(), 200);
-    let phone = json!([hubspot_property(94, "phone", "+34 611 000 094", now_ms())]);
-    assert_eq!(app.post_hubspot(&phone).await.status(), 200);
-    let task = clickup_task_update(
-        "m4",
-        &[
-            ("mh4", "Email", "m4@example.com"),
-            ("mh5", "Phone", "+34 622 000 094"),
-        ],
-        now_ms(),
-    );
-    assert_eq!(app.post_clickup(&task).await.status(), 200);
-    app.drain_worker().await;
+    open_a_field_mismatch(&app, 94).await;
     // The next event fails on every attempt and is dead-lettered.
     app.db
         .execute_unprepared("ALTER TABLE source_records RENAME TO source_records_moved")
         .await
         .unwrap();
-    let doomed = json!([hubspot_property(95, "email", "m5@example.com", now_ms())]);
+    let doomed = json!([hubspot_property(95, "email", "m95@example.com", now_ms())]);
     assert_eq!(app.post_hubspot(&doomed).await.status(), 200);
     app.drain_worker().await;
 
