@@ -129,12 +129,20 @@ pub fn event_taken(received_at: DateTime<Utc>) {
 pub fn oldest_event_age(depth: u64, now: DateTime<Utc>) {
     let now_ms = now.timestamp_millis();
     let since = *WATCHING_SINCE_MS.get_or_init(|| now_ms);
-    let age_ms = match (depth, NEWEST_TAKEN_MS.load(Ordering::Relaxed)) {
+    let newest = NEWEST_TAKEN_MS.load(Ordering::Relaxed);
+    let newest = (newest != i64::MIN).then_some(newest);
+    let age_ms = oldest_age_ms(depth, newest, since, now_ms);
+    metrics::gauge!("clientsync_queue_oldest_event_age_seconds").set(age_ms as f64 / 1000.0);
+}
+
+/// The estimate behind `oldest_event_age`, in milliseconds (never negative: clocks differ).
+fn oldest_age_ms(depth: u64, newest_taken_ms: Option<i64>, watching_since_ms: i64, now_ms: i64) -> i64 {
+    let age = match (depth, newest_taken_ms) {
         (0, _) => 0,
-        (_, i64::MIN) => now_ms - since,
-        (_, newest) => now_ms - newest,
+        (_, None) => now_ms - watching_since_ms,
+        (_, Some(newest)) => now_ms - newest,
     };
-    metrics::gauge!("clientsync_queue_oldest_event_age_seconds").set(age_ms.max(0) as f64 / 1000.0);
+    age.max(0)
 }
 
 /// What needs an operator, counted from stored rows at scrape time: open conflicts by kind,
@@ -186,4 +194,30 @@ pub fn write_back_failed() {
 /// Our ClickUp webhooks in one health state (`active`, `failing`, `suspended`), as last polled.
 pub fn clickup_webhooks(status: &'static str, count: usize) {
     metrics::gauge!("clientsync_clickup_webhooks", "status" => status).set(count as f64);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::oldest_age_ms;
+
+    #[test]
+    fn an_empty_queue_has_no_waiting_event_however_old_the_last_one_taken_was() {
+        assert_eq!(oldest_age_ms(0, Some(1_000), 0, 90_000), 0);
+    }
+
+    #[test]
+    fn a_backlog_is_as_old_as_the_newest_event_taken_and_keeps_ageing_while_nothing_is_taken() {
+        assert_eq!(oldest_age_ms(5, Some(10_000), 0, 70_000), 60_000);
+        assert_eq!(oldest_age_ms(5, Some(10_000), 0, 130_000), 120_000);
+    }
+
+    #[test]
+    fn a_backlog_found_before_anything_was_taken_is_as_old_as_the_watch() {
+        assert_eq!(oldest_age_ms(5, None, 40_000, 100_000), 60_000);
+    }
+
+    #[test]
+    fn an_event_stamped_ahead_of_this_clock_reads_zero_not_negative() {
+        assert_eq!(oldest_age_ms(5, Some(100_500), 0, 100_000), 0);
+    }
 }
