@@ -161,7 +161,8 @@ impl Application {
             web::Data::new(Scrape {
                 handle,
                 queue: queue.clone(),
-                db: db.clone(),
+                stored: crate::metrics::StoredGauges::new(db.clone()),
+                consumers: worker.as_ref().map(Worker::consumers),
             })
         });
         let operator_api = matches!(role, Role::Receiver | Role::All).then(|| {

@@ -5,9 +5,11 @@ use std::sync::Arc;
 use actix_web::{HttpResponse, web};
 use metrics_exporter_prometheus::PrometheusHandle;
 
-use sea_orm::DatabaseConnection;
-
-use crate::{metrics, queue::EventQueue, store::outbox};
+use crate::{
+    metrics::{self, StoredGauges},
+    queue::EventQueue,
+    worker::ConsumerHealth,
+};
 
 /// What the scrape endpoint needs.
 pub struct Scrape {
@@ -15,8 +17,10 @@ pub struct Scrape {
     pub handle: PrometheusHandle,
     /// Asked for its depth at scrape time.
     pub queue: Arc<dyn EventQueue>,
-    /// Asked for the outbox backlog at scrape time.
-    pub db: DatabaseConnection,
+    /// Counts of what needs an operator, read from the database through a short cache.
+    pub stored: StoredGauges,
+    /// This process's consumers, when it runs a worker: their count and the queue's oldest age.
+    pub consumers: Option<ConsumerHealth>,
 }
 
 /// Mounts `/metrics`.
@@ -26,14 +30,21 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 
 async fn scrape(state: web::Data<Scrape>) -> HttpResponse {
     match state.queue.depth().await {
-        Ok(Some(depth)) => metrics::queue_depth(depth),
+        Ok(Some(depth)) => {
+            metrics::queue_depth(depth);
+            if state.consumers.is_some() {
+                metrics::oldest_event_age(depth, chrono::Utc::now());
+            }
+        }
         Ok(None) => {}
         Err(e) => tracing::debug!(error = %e, "queue depth unavailable for this scrape"),
     }
-    match outbox::backlog(&state.db).await {
-        Ok((pending, failed)) => metrics::outbox_rows(pending, failed),
-        Err(e) => tracing::debug!(error = %e, "outbox backlog unavailable for this scrape"),
+    if let Some(consumers) = &state.consumers {
+        let report = consumers.report();
+        metrics::consumers_live(report.live);
+        metrics::consumers_wanted(report.wanted);
     }
+    state.stored.refresh().await;
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")
         .body(state.handle.render())

@@ -270,7 +270,10 @@ impl Worker {
         let mut decoded = Vec::with_capacity(deliveries.len());
         for delivery in deliveries {
             match Envelope::from_bytes(&delivery.body) {
-                Ok(env) => decoded.push((delivery, env)),
+                Ok(env) => {
+                    metrics::event_taken(env.received_at);
+                    decoded.push((delivery, env))
+                }
                 Err(_) => tally.add(self.settle(delivery).await),
             }
         }
@@ -352,7 +355,10 @@ impl Worker {
     async fn settle(&self, delivery: Delivery) -> Result<Settled, WorkerError> {
         let attempt = delivery.attempt;
         let env = match Envelope::from_bytes(&delivery.body) {
-            Ok(env) => env,
+            Ok(env) => {
+                metrics::event_taken(env.received_at);
+                env
+            }
             Err(e) => {
                 let reason = format!("undecodable message: {e}");
                 tracing::error!(attempt, %reason, "dead-lettering poison message");

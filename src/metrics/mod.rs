@@ -1,11 +1,27 @@
 //! Prometheus metrics: what the service is doing, for dashboards and alerts. Recorded through
-//! the `metrics` facade; rendered at `GET /metrics`.
+//! the `metrics` facade; rendered at `GET /metrics`. Every series is described (and, where its
+//! labels are known, registered at zero) when the recorder is installed, so a dashboard or an
+//! alert sees `0`, not "no data", before the first event (`series`); what only the database
+//! knows is read at scrape time through a short cache (`stored`).
 
-use std::{sync::OnceLock, time::Duration};
+mod series;
+mod stored;
 
+use std::{
+    sync::{
+        OnceLock,
+        atomic::{AtomicI64, Ordering},
+    },
+    time::Duration,
+};
+
+use chrono::{DateTime, Utc};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
-use crate::domain::source::Source;
+pub use series::{Kind, SERIES, Series};
+pub use stored::StoredGauges;
+
+use crate::{domain::source::Source, store::attention::Attention};
 
 /// Latency buckets (seconds) shared by every histogram: from 0.5 ms to 10 s.
 const BUCKETS: [f64; 14] = [
@@ -25,6 +41,8 @@ pub fn install() -> Option<PrometheusHandle> {
                 .build_recorder();
             let handle = recorder.handle();
             metrics::set_global_recorder(recorder).ok()?;
+            series::describe();
+            series::register_known_labels();
             Some(handle)
         })
         .clone()
@@ -87,6 +105,56 @@ pub fn consumers_live(live: usize) {
     metrics::gauge!("clientsync_worker_consumers_live").set(live as f64);
 }
 
+/// Consumers this process is configured to run, so `live < wanted` shows a shrunken pool.
+pub fn consumers_wanted(wanted: usize) {
+    metrics::gauge!("clientsync_worker_consumers_wanted").set(wanted as f64);
+}
+
+/// When the newest event this process has taken off the queue was received (Unix ms); the queue
+/// is first in, first out, so the event waiting at its head was received no earlier than this.
+static NEWEST_TAKEN_MS: AtomicI64 = AtomicI64::new(i64::MIN);
+
+/// When this process started to watch the queue, for the age estimate before it takes anything.
+static WATCHING_SINCE_MS: OnceLock<i64> = OnceLock::new();
+
+/// A worker took an event received at `received_at` off the queue.
+pub fn event_taken(received_at: DateTime<Utc>) {
+    NEWEST_TAKEN_MS.fetch_max(received_at.timestamp_millis(), Ordering::Relaxed);
+}
+
+/// Age of the oldest event still waiting, estimated by a process that consumes: `0` when the
+/// queue is empty, else how long ago the newest event it took was received (the waiting head
+/// is younger or as old), or, before it took any, how long it has been watching. It keeps
+/// growing while consumers take nothing, which is what an alert needs; receivers do not set it.
+pub fn oldest_event_age(depth: u64, now: DateTime<Utc>) {
+    let now_ms = now.timestamp_millis();
+    let since = *WATCHING_SINCE_MS.get_or_init(|| now_ms);
+    let newest = NEWEST_TAKEN_MS.load(Ordering::Relaxed);
+    let newest = (newest != i64::MIN).then_some(newest);
+    let age_ms = oldest_age_ms(depth, newest, since, now_ms);
+    metrics::gauge!("clientsync_queue_oldest_event_age_seconds").set(age_ms as f64 / 1000.0);
+}
+
+/// The estimate behind `oldest_event_age`, in milliseconds (never negative: clocks differ).
+fn oldest_age_ms(depth: u64, newest_taken_ms: Option<i64>, watching_since_ms: i64, now_ms: i64) -> i64 {
+    let age = match (depth, newest_taken_ms) {
+        (0, _) => 0,
+        (_, None) => now_ms - watching_since_ms,
+        (_, Some(newest)) => now_ms - newest,
+    };
+    age.max(0)
+}
+
+/// What needs an operator, counted from stored rows at scrape time: open conflicts by kind,
+/// dead events and write-backs given up on. Every replica reports the same shared numbers.
+pub fn stored_attention(attention: &Attention) {
+    for (kind, group) in &attention.conflicts {
+        metrics::gauge!("clientsync_conflicts_open", "kind" => crate::store::conflicts::kind_name(*kind))
+            .set(group.count as f64);
+    }
+    metrics::gauge!("clientsync_dead_events").set(attention.dead_events.count as f64);
+}
+
 /// A consumer that ended unexpectedly and is being restarted.
 pub fn consumer_restarted() {
     metrics::counter!("clientsync_worker_consumer_restarts_total").increment(1);
@@ -126,4 +194,30 @@ pub fn write_back_failed() {
 /// Our ClickUp webhooks in one health state (`active`, `failing`, `suspended`), as last polled.
 pub fn clickup_webhooks(status: &'static str, count: usize) {
     metrics::gauge!("clientsync_clickup_webhooks", "status" => status).set(count as f64);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::oldest_age_ms;
+
+    #[test]
+    fn an_empty_queue_has_no_waiting_event_however_old_the_last_one_taken_was() {
+        assert_eq!(oldest_age_ms(0, Some(1_000), 0, 90_000), 0);
+    }
+
+    #[test]
+    fn a_backlog_is_as_old_as_the_newest_event_taken_and_keeps_ageing_while_nothing_is_taken() {
+        assert_eq!(oldest_age_ms(5, Some(10_000), 0, 70_000), 60_000);
+        assert_eq!(oldest_age_ms(5, Some(10_000), 0, 130_000), 120_000);
+    }
+
+    #[test]
+    fn a_backlog_found_before_anything_was_taken_is_as_old_as_the_watch() {
+        assert_eq!(oldest_age_ms(5, None, 40_000, 100_000), 60_000);
+    }
+
+    #[test]
+    fn an_event_stamped_ahead_of_this_clock_reads_zero_not_negative() {
+        assert_eq!(oldest_age_ms(5, Some(100_500), 0, 100_000), 0);
+    }
 }
