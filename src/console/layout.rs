@@ -14,6 +14,8 @@ pub enum Nav {
     Attention,
     /// Open conflicts.
     Conflicts,
+    /// Client search and client pages.
+    Clients,
     /// Dead and recent events, the outbox, bulk jobs.
     Events,
     /// Operators (admin).
@@ -30,6 +32,7 @@ impl Nav {
         match self {
             Nav::Attention => "attention",
             Nav::Conflicts => "conflicts",
+            Nav::Clients => "clients",
             Nav::Events => "events",
             Nav::Operators => "operators",
             Nav::Audit => "audit",

@@ -9,6 +9,7 @@
 pub mod assets;
 pub mod attention;
 pub mod audit;
+pub mod clients;
 pub mod conflicts;
 pub mod error;
 pub mod events;
@@ -103,6 +104,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .configure(login::routes)
             .configure(attention::routes)
             .configure(conflicts::routes)
+            .configure(clients::routes)
             .configure(events::routes)
             .configure(operators::routes)
             .configure(audit::routes)

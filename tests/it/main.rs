@@ -23,6 +23,7 @@ mod cli_errors;
 mod concurrency;
 mod config;
 mod console;
+mod console_clients;
 mod console_events;
 mod convergence;
 mod dead_events_api;
