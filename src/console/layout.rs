@@ -59,6 +59,8 @@ pub struct Chrome {
     pub htmx: &'static str,
     /// The icon's path.
     pub icon: &'static str,
+    /// The keyboard shortcuts' path.
+    pub keys: &'static str,
     /// Which page this is.
     pub nav: Nav,
 }
@@ -76,6 +78,7 @@ impl Chrome {
             css: assets::stylesheet(),
             htmx: assets::htmx(),
             icon: assets::icon(),
+            keys: assets::keys(),
             nav,
         }
     }

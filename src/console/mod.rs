@@ -17,6 +17,7 @@ pub mod layout;
 pub mod login;
 pub mod operators;
 pub mod reports;
+pub mod review;
 pub mod session;
 
 use actix_web::{HttpResponse, dev::Service, http::header, middleware::DefaultHeaders, web};
@@ -105,6 +106,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .configure(attention::routes)
             .configure(conflicts::routes)
             .configure(clients::routes)
+            .configure(review::routes)
             .configure(events::routes)
             .configure(operators::routes)
             .configure(audit::routes)

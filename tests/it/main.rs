@@ -25,6 +25,7 @@ mod config;
 mod console;
 mod console_clients;
 mod console_events;
+mod console_review;
 mod convergence;
 mod dead_events_api;
 mod dead_letters;
