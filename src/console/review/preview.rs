@@ -119,8 +119,8 @@ mod tests {
     #[test]
     fn a_hubspot_record_joining_shows_its_email_replacing_clickups() {
         let now = BTreeMap::from([(Field::Email, Some("old@example.com".to_owned()))]);
-        let task = record(Source::Clickup, "task:1", "old@example.com");
-        let contact = record(Source::Hubspot, "contact:1", "new@example.com");
+        let task = record(Source::ClickUp, "task:1", "old@example.com");
+        let contact = record(Source::HubSpot, "contact:1", "new@example.com");
         let changes = changes(&now, &[&task, &contact], &BTreeMap::new());
         assert_eq!(changes.len(), 1);
         assert_eq!(changes[0].field, "email");
@@ -133,7 +133,7 @@ mod tests {
     fn a_pinned_field_does_not_change_whatever_joins() {
         let now = BTreeMap::from([(Field::Email, Some("pin@example.com".to_owned()))]);
         let pinned = BTreeMap::from([(Field::Email, Some("pin@example.com".to_owned()))]);
-        let contact = record(Source::Hubspot, "contact:1", "new@example.com");
+        let contact = record(Source::HubSpot, "contact:1", "new@example.com");
         assert!(changes(&now, &[&contact], &pinned).is_empty());
     }
 }
