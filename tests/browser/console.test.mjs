@@ -274,6 +274,7 @@ test('conflicts are reviewed by keyboard: j/k through the queue, ? for help, n t
   await page.keyboard.press('n');
   await page.locator('#confirm').waitFor();
   assert.equal(await page.evaluate(() => document.activeElement.id), 'confirm', 'Confirm has focus');
+  await shot(page, 'review-preview');
   assert.equal(sql(`SELECT status FROM conflicts WHERE lower(hex(id)) = '${id.replaceAll('-', '')}'`), 'open',
     'a preview decides nothing');
   await page.keyboard.press('Enter');
@@ -281,6 +282,36 @@ test('conflicts are reviewed by keyboard: j/k through the queue, ? for help, n t
   assert.equal(sql(`SELECT status FROM conflicts WHERE lower(hex(id)) = '${id.replaceAll('-', '')}'`), 'resolved');
   assert.equal(sql("SELECT count(*) FROM audit_log WHERE action = 'conflict.resolve' AND via = 'console' "
     + `AND target_id = '${id}'`), '1', 'one audit row');
+});
+
+test('the events-per-day report shows, day by day, what a direct SQL count over the same window gives', async () => {
+  // The demo's events all arrived today: some are moved back 2 days, and some 12 days, beyond
+  // a 7-day window, as a longer-running service would have received them.
+  const back = (days, source, limit) => sql(`UPDATE inbox_events SET received_at = `
+    + `date(substr(received_at, 1, 10), '-${days} days') || substr(received_at, 11) `
+    + `WHERE id IN (SELECT id FROM inbox_events WHERE source = '${source}' AND substr(received_at, 1, 10) = date('now') ORDER BY id LIMIT ${limit});`);
+  back(2, 'hubspot', 40);
+  back(2, 'clickup', 7);
+  back(12, 'hubspot', 5);
+  const counted = new Map(sql("SELECT substr(received_at, 1, 10) || '|' || count(*) FROM inbox_events "
+    + "WHERE substr(received_at, 1, 10) >= date('now', '-6 days') GROUP BY substr(received_at, 1, 10)").split('\n').filter(Boolean)
+    .map((line) => { const [day, n] = line.split('|'); return [day, Number(n)]; }));
+  assert.equal(counted.size, 2, 'events on two days of the window');
+  const page = admin;
+  await page.goto(`${base}/console/reports?name=events-per-day&days=7`);
+  await assertLabelled(page);
+  const rows = await page.$$eval('#report-table tbody tr', (trs) => trs.map((tr) => [...tr.cells].map((td) => td.innerText)));
+  const totals = rows.filter((r) => r[1] === 'all');
+  assert.equal(totals.length, 7, 'every day of the window, zeros included');
+  for (const [day, , , count] of totals) {
+    assert.equal(Number(count), counted.get(day) ?? 0, `events received on ${day}`);
+  }
+  const twoDaysAgo = sql("SELECT date('now', '-2 days')");
+  const hubspotThen = rows.filter((r) => r[0] === twoDaysAgo && r[1] === 'hubspot')
+    .reduce((sum, r) => sum + Number(r[3]), 0);
+  assert.equal(hubspotThen, 40, 'by source too');
+  assert.equal(await page.locator('#report-chart polyline').count() > 0, true, 'a chart of the same series');
+  await shot(page, 'reports');
 });
 
 test('a POST without the CSRF token is refused and changes nothing', async () => {
