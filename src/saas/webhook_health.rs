@@ -72,6 +72,16 @@ impl WebhookWatch {
         }
     }
 
+    /// The last check's time with the webhooks losing events (failing or suspended), or why
+    /// the check failed; `None` before the first check. The console's "Needs attention" shows it.
+    pub fn unhealthy(&self) -> Option<(DateTime<Utc>, Result<Vec<WebhookHealth>, String>)> {
+        let checked = self.0.read().ok().and_then(|l| l.clone())?;
+        let result = checked
+            .result
+            .map(|all| all.into_iter().filter(|w| !w.is_healthy()).collect());
+        Some((checked.at, result))
+    }
+
     /// What `/readyz` shows: `ok`, `degraded` with the unhealthy webhooks, `unknown` before the
     /// first check, or `error` when the check itself failed.
     pub fn detail(&self) -> Value {
