@@ -38,6 +38,23 @@ async fn task_client(app: &OperatedApp) -> Option<uuid::Uuid> {
         .and_then(|r| r.client_id)
 }
 
+/// Posts the client page's "Split off" form for ClickUp task t1.
+async fn split_task(
+    app: &OperatedApp,
+    browser: &Browser,
+    csrf: &str,
+    client: uuid::Uuid,
+) -> reqwest::Response {
+    let split = [("csrf", csrf), ("source", "clickup"), ("external_id", "task:t1")];
+    browser
+        .post(
+            &format!("/console/clients/{client}/split"),
+            Some(&app.address),
+            &split,
+        )
+        .await
+}
+
 async fn typing_part_of_an_email_or_a_clickup_id_finds_the_client_and_links_to_its_page(backend: Backend) {
     let app = operator_app(backend).await;
     phones_disagree(&app, now_ms() - 10_000).await;
@@ -120,18 +137,7 @@ async fn a_record_split_off_in_the_console_is_undone_from_the_new_clients_timeli
     let browser = signed_in(&app).await;
     let csrf = browser.csrf().await;
 
-    let split = [
-        ("csrf", csrf.as_str()),
-        ("source", "clickup"),
-        ("external_id", "task:t1"),
-    ];
-    let response = browser
-        .post(
-            &format!("/console/clients/{shared}/split"),
-            Some(&app.address),
-            &split,
-        )
-        .await;
+    let response = split_task(&app, &browser, &csrf, shared).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     let apart = task_client(&app).await.expect("the task sits on a client");
     assert_ne!(apart, shared);
@@ -184,18 +190,7 @@ async fn a_viewer_sees_no_split_or_undo_buttons_and_their_posts_are_refused(back
     assert_eq!(status, StatusCode::OK);
     assert!(!page.contains("Split off"));
     let csrf = browser.csrf().await;
-    let split = [
-        ("csrf", csrf.as_str()),
-        ("source", "clickup"),
-        ("external_id", "task:t1"),
-    ];
-    let response = browser
-        .post(
-            &format!("/console/clients/{shared}/split"),
-            Some(&app.address),
-            &split,
-        )
-        .await;
+    let response = split_task(&app, &browser, &csrf, shared).await;
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
     assert_eq!(task_client(&app).await, Some(shared), "nothing moved");
 }

@@ -6,8 +6,8 @@ use reqwest::StatusCode;
 
 use crate::{
     console::{Browser, audit_rows},
-    helpers::{Backend, clickup_task_update, now_ms},
-    operator::{OperatedApp, operator_app},
+    helpers::{Backend, now_ms},
+    operator::{OperatedApp, ana_between_two_anas, operator_app},
 };
 
 on_both_backends!(
@@ -17,26 +17,16 @@ on_both_backends!(
     a_decision_without_the_csrf_token_is_refused_and_changes_nothing,
 );
 
-/// Two Anas sharing a line and a task naming Ana with that line: one ambiguous match.
+/// The ambiguous match of `ana_between_two_anas`: its id and its candidates' client ids.
 async fn ambiguous(app: &OperatedApp) -> (String, Vec<String>) {
-    let t = now_ms() - 60_000;
-    app.post_two_anas_sharing_an_office_line(t).await;
-    let task = clickup_task_update(
-        "t9",
-        &[("h1", "name", "Ana Romero"), ("h2", "Phone", "911000111")],
-        t + 10,
-    );
-    assert_eq!(app.post_clickup(&task).await.status(), 200);
-    app.drain_worker().await;
-    let open = app.open_conflicts("ambiguous_match").await;
-    assert_eq!(open.len(), 1, "{open:?}");
-    let candidates = open[0]["candidates"]
+    let open = ana_between_two_anas(app, now_ms() - 60_000).await;
+    let candidates = open["candidates"]
         .as_array()
         .expect("candidates")
         .iter()
         .filter_map(|c| c["client_id"].as_str().map(str::to_owned))
         .collect();
-    (open[0]["id"].as_str().expect("id").to_owned(), candidates)
+    (open["id"].as_str().expect("id").to_owned(), candidates)
 }
 
 async fn signed_in(app: &OperatedApp) -> Browser {

@@ -16,6 +16,7 @@ use super::{
 use crate::{
     api::{ApiState, auth::Viewer, health::Probes},
     domain::source::Source,
+    saas::webhook_health::Unhealthy,
     store::{
         attention::{self, Group},
         conflicts::kind_name,
@@ -149,13 +150,19 @@ fn webhooks(req: &HttpRequest) -> Line {
     };
     match watch.unhealthy() {
         None => line.hint = "not checked yet",
-        Some((at, Err(_))) => {
-            line.last_seen = when(Some(at));
+        Some(Unhealthy {
+            checked_at,
+            webhooks: Err(_),
+        }) => {
+            line.last_seen = when(Some(checked_at));
             line.hint = "the last health check failed; see the log and /readyz";
         }
-        Some((at, Ok(unhealthy))) => {
+        Some(Unhealthy {
+            checked_at,
+            webhooks: Ok(unhealthy),
+        }) => {
             line.count = unhealthy.len() as u64;
-            line.last_seen = when(Some(at));
+            line.last_seen = when(Some(checked_at));
             line.hint = if unhealthy.iter().any(|w| w.status == "suspended") {
                 "suspended: reactivate it in ClickUp (PUT /webhook/{id}, status active), then backfill"
             } else if unhealthy.is_empty() {
