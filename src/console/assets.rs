@@ -1,5 +1,5 @@
 //! The console's static files, embedded in the binary so it works offline and needs no build
-//! step: one stylesheet, an icon and vendored htmx (see `assets/vendor/README.md`). Each is served under
+//! step: one stylesheet, an icon, the keyboard shortcuts and vendored htmx (see `assets/vendor/README.md`). Each is served under
 //! a name carrying a hash of its content, so it can be cached for a year and a new build is
 //! fetched at once; the hash is also its ETag.
 
@@ -41,9 +41,11 @@ struct Assets {
     css: Asset,
     htmx: Asset,
     icon: Asset,
+    keys: Asset,
     css_href: String,
     htmx_href: String,
     icon_href: String,
+    keys_href: String,
 }
 
 static ASSETS: LazyLock<Assets> = LazyLock::new(|| {
@@ -65,7 +67,15 @@ static ASSETS: LazyLock<Assets> = LazyLock::new(|| {
         "image/svg+xml",
         include_bytes!("../../assets/icon.svg"),
     );
+    let keys = Asset::new(
+        "keys",
+        "js",
+        "text/javascript; charset=utf-8",
+        include_bytes!("../../assets/console-keys.js"),
+    );
     Assets {
+        keys_href: keys.href(),
+        keys,
         css_href: css.href(),
         htmx_href: htmx.href(),
         icon_href: icon.href(),
@@ -90,13 +100,18 @@ pub fn icon() -> &'static str {
     &ASSETS.icon_href
 }
 
+/// The keyboard shortcuts' path (pages with `data-key` elements load it).
+pub fn keys() -> &'static str {
+    &ASSETS.keys_href
+}
+
 /// Mounts `/console/assets/{name}`.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/assets/{name}", web::get().to(serve));
 }
 
 async fn serve(req: HttpRequest, name: web::Path<String>) -> HttpResponse {
-    let Some(asset) = [&ASSETS.css, &ASSETS.htmx, &ASSETS.icon]
+    let Some(asset) = [&ASSETS.css, &ASSETS.htmx, &ASSETS.icon, &ASSETS.keys]
         .into_iter()
         .find(|a| a.name == name.as_str())
     else {

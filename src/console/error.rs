@@ -206,3 +206,14 @@ impl From<StewardError> for ConsoleError {
         }
     }
 }
+
+impl From<crate::lookup::LookupError> for ConsoleError {
+    fn from(e: crate::lookup::LookupError) -> Self {
+        use crate::lookup::LookupError;
+        match e {
+            LookupError::BadQuery(detail) => ConsoleError::BadRequest(detail),
+            LookupError::NotFound(what) => ConsoleError::NotFound(what),
+            LookupError::Store(e) => ConsoleError::Internal(e.to_string()),
+        }
+    }
+}

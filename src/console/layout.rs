@@ -14,6 +14,8 @@ pub enum Nav {
     Attention,
     /// Open conflicts.
     Conflicts,
+    /// Client search and client pages.
+    Clients,
     /// Dead and recent events, the outbox, bulk jobs.
     Events,
     /// Operators (admin).
@@ -30,6 +32,7 @@ impl Nav {
         match self {
             Nav::Attention => "attention",
             Nav::Conflicts => "conflicts",
+            Nav::Clients => "clients",
             Nav::Events => "events",
             Nav::Operators => "operators",
             Nav::Audit => "audit",
@@ -56,6 +59,8 @@ pub struct Chrome {
     pub htmx: &'static str,
     /// The icon's path.
     pub icon: &'static str,
+    /// The keyboard shortcuts' path.
+    pub keys: &'static str,
     /// Which page this is.
     pub nav: Nav,
 }
@@ -73,6 +78,7 @@ impl Chrome {
             css: assets::stylesheet(),
             htmx: assets::htmx(),
             icon: assets::icon(),
+            keys: assets::keys(),
             nav,
         }
     }

@@ -9,6 +9,7 @@
 pub mod assets;
 pub mod attention;
 pub mod audit;
+pub mod clients;
 pub mod conflicts;
 pub mod error;
 pub mod events;
@@ -16,6 +17,7 @@ pub mod layout;
 pub mod login;
 pub mod operators;
 pub mod reports;
+pub mod review;
 pub mod session;
 
 use actix_web::{HttpResponse, dev::Service, http::header, middleware::DefaultHeaders, web};
@@ -103,6 +105,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .configure(login::routes)
             .configure(attention::routes)
             .configure(conflicts::routes)
+            .configure(clients::routes)
+            .configure(review::routes)
             .configure(events::routes)
             .configure(operators::routes)
             .configure(audit::routes)

@@ -390,7 +390,14 @@ async fn actions(
         .collect();
     let record_ids: Vec<String> = held
         .iter()
-        .flat_map(|r| [format!("{}:{}", r.source, r.external_id), r.external_id.clone()])
+        // Moves name a record `source/external_id` (`RecordRef`'s form).
+        .flat_map(|r| {
+            [
+                format!("{}:{}", r.source, r.external_id),
+                format!("{}/{}", r.source, r.external_id),
+                r.external_id.clone(),
+            ]
+        })
         .collect();
     let mut about = sea_orm::Condition::any().add(
         sea_orm::Condition::all()

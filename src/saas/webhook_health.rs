@@ -18,6 +18,15 @@ use super::clickup::{ClickUpApi, WebhookHealth};
 #[derive(Debug, Clone, Default)]
 pub struct WebhookWatch(Arc<RwLock<Option<Checked>>>);
 
+/// The webhooks losing events at the last check.
+#[derive(Debug, Clone)]
+pub struct Unhealthy {
+    /// When the check ran.
+    pub checked_at: DateTime<Utc>,
+    /// The failing or suspended webhooks, or why the check failed.
+    pub webhooks: Result<Vec<WebhookHealth>, String>,
+}
+
 #[derive(Debug, Clone)]
 struct Checked {
     at: DateTime<Utc>,
@@ -70,6 +79,19 @@ impl WebhookWatch {
                 _ = ticks.tick() => self.check(&api, &team_id).await,
             }
         }
+    }
+
+    /// The last check's time with the webhooks losing events (failing or suspended), or why
+    /// the check failed; `None` before the first check. The console's "Needs attention" shows it.
+    pub fn unhealthy(&self) -> Option<Unhealthy> {
+        let checked = self.0.read().ok().and_then(|l| l.clone())?;
+        let webhooks = checked
+            .result
+            .map(|all| all.into_iter().filter(|w| !w.is_healthy()).collect());
+        Some(Unhealthy {
+            checked_at: checked.at,
+            webhooks,
+        })
     }
 
     /// What `/readyz` shows: `ok`, `degraded` with the unhealthy webhooks, `unknown` before the

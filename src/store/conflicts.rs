@@ -330,3 +330,22 @@ pub async fn reopen(
     active.updated_at = Set(Utc::now());
     Ok(active.update(db).await?)
 }
+
+/// The open conflict of `kind` just before `id` (oldest first), for moving back through a queue.
+pub async fn open_before(
+    db: &impl ConnectionTrait,
+    kind: ConflictKind,
+    id: Uuid,
+) -> Result<Option<Uuid>, StoreError> {
+    use sea_orm::{QueryOrder, QuerySelect};
+    Ok(conflicts::Entity::find()
+        .select_only()
+        .column(conflicts::Column::Id)
+        .filter(conflicts::Column::Status.eq(ConflictStatus::Open))
+        .filter(conflicts::Column::Kind.eq(kind))
+        .filter(conflicts::Column::Id.lt(id))
+        .order_by_desc(conflicts::Column::Id)
+        .into_tuple::<Uuid>()
+        .one(db)
+        .await?)
+}

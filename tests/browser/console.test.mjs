@@ -200,6 +200,120 @@ test('replaying a dead event from the Events page queues it once and the worker 
   await shot(page, 'events-outbox');
 });
 
+/** One row of the demo's database, through the sqlite3 CLI. */
+function sql(query) {
+  return execFileSync('sqlite3', ['-cmd', '.timeout 10000', database, query], { encoding: 'utf8' }).trim();
+}
+
+test('typing part of an email finds the client as you type, and its page shows where each value came from', async () => {
+  const email = sql("SELECT c.email FROM clients c JOIN source_records r ON r.client_id = c.id "
+    + "WHERE c.email IS NOT NULL GROUP BY c.id HAVING count(DISTINCT r.source) = 2 AND count(*) = 2 "
+    + 'ORDER BY c.email LIMIT 1');
+  assert.ok(email, 'a demo client held by both systems');
+  const page = admin;
+  await page.goto(`${base}/console/clients`);
+  await assertLabelled(page);
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'q', 'the search box has focus');
+  await page.keyboard.type(email, { delay: 15 });
+  const hit = page.locator('#results a[href^="/console/clients/"]');
+  await hit.first().waitFor();
+  assert.equal(await hit.count(), 1, 'one client has that email');
+  assert.match(page.url(), /\/console\/clients$/, 'found without submitting the form');
+  await shot(page, 'clients');
+  await hit.first().click();
+  await page.waitForURL('**/console/clients/*');
+  await assertLabelled(page);
+  assert.match(await page.locator('#golden-email').innerText(), new RegExp(email.replace(/[.]/g, '\\.')));
+  assert.equal(await page.locator('#records tbody tr').count(), 2, 'a HubSpot and a ClickUp record');
+  assert.ok(await page.locator('#timeline tbody tr.entry-event').count() > 0, 'the timeline lists its events');
+  await shot(page, 'client');
+});
+
+test('a record split off from the client page is undone from the new client\'s timeline', async () => {
+  const page = admin; // on the client page of the scenario above
+  const shared = page.url().split('/').pop();
+  const task = await page.locator('#records tr[data-record^="clickup/"]').getAttribute('data-record');
+  await page.locator(`#records tr[data-record="${task}"]`).getByRole('button', { name: 'Split off' }).click();
+  await page.waitForURL((url) => url.pathname.startsWith('/console/clients/') && !url.pathname.endsWith(shared));
+  const apart = page.url().split('/').pop();
+  assert.equal(await page.locator('#records tbody tr').count(), 1, 'the task alone on a client of its own');
+  const [source, externalId] = task.split('/');
+  const onApart = sql(`SELECT lower(hex(client_id)) FROM source_records WHERE source = '${source}' AND external_id = '${externalId}'`);
+  assert.equal(onApart, apart.replaceAll('-', ''), 'the store agrees');
+  await shot(page, 'client-split');
+  const move = page.locator('#timeline tr[data-what="record.move"]');
+  await move.getByRole('button', { name: 'Undo' }).click();
+  await page.waitForURL(`**/console/clients/${shared}`);
+  assert.equal(await page.locator('#records tbody tr').count(), 2, 'the task is back');
+  const back = sql(`SELECT lower(hex(client_id)) FROM source_records WHERE source = '${source}' AND external_id = '${externalId}'`);
+  assert.equal(back, shared.replaceAll('-', ''));
+  assert.equal(sql(`SELECT count(*) FROM clients WHERE lower(hex(id)) = '${apart.replaceAll('-', '')}'`), '0', 'the split-off client is gone');
+  assert.equal(await page.locator('#timeline tr[data-what="audit.undo"]').count(), 1, 'the undo is on the timeline');
+});
+
+test('conflicts are reviewed by keyboard: j/k through the queue, ? for help, n then Enter decides', async () => {
+  const page = admin;
+  await page.goto(`${base}/console/conflicts?kind=field_mismatch`);
+  const first = (await page.locator('tbody tr').first().getAttribute('id')).replace('conflict-', '');
+  await page.goto(`${base}/console/review/${first}`);
+  await assertLabelled(page);
+  await page.keyboard.press('j');
+  await page.waitForURL((url) => url.pathname.startsWith('/console/review/') && !url.pathname.endsWith(first));
+  await page.keyboard.press('k');
+  await page.waitForURL(`**/console/review/${first}`);
+
+  await page.goto(`${base}/console/conflicts?kind=key_collision`);
+  await page.getByRole('link', { name: /Review/ }).first().click();
+  await page.waitForURL('**/console/review/*');
+  const id = page.url().split('/').pop();
+  assert.ok(await page.locator('section.side.candidate').count() >= 2, 'the colliding clients side by side');
+  await page.keyboard.press('?');
+  assert.equal(await page.locator('#help').isVisible(), true, '? shows the keys');
+  await shot(page, 'review');
+  await page.keyboard.press('?');
+  await page.keyboard.press('n');
+  await page.locator('#confirm').waitFor();
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'confirm', 'Confirm has focus');
+  await shot(page, 'review-preview');
+  assert.equal(sql(`SELECT status FROM conflicts WHERE lower(hex(id)) = '${id.replaceAll('-', '')}'`), 'open',
+    'a preview decides nothing');
+  await page.keyboard.press('Enter');
+  await page.waitForURL('**/console/conflicts?kind=key_collision');
+  assert.equal(sql(`SELECT status FROM conflicts WHERE lower(hex(id)) = '${id.replaceAll('-', '')}'`), 'resolved');
+  assert.equal(sql("SELECT count(*) FROM audit_log WHERE action = 'conflict.resolve' AND via = 'console' "
+    + `AND target_id = '${id}'`), '1', 'one audit row');
+});
+
+test('the events-per-day report shows, day by day, what a direct SQL count over the same window gives', async () => {
+  // The demo's events all arrived today: some are moved back 2 days, and some 12 days, beyond
+  // a 7-day window, as a longer-running service would have received them.
+  const back = (days, source, limit) => sql(`UPDATE inbox_events SET received_at = `
+    + `date(substr(received_at, 1, 10), '-${days} days') || substr(received_at, 11) `
+    + `WHERE id IN (SELECT id FROM inbox_events WHERE source = '${source}' AND substr(received_at, 1, 10) = date('now') ORDER BY id LIMIT ${limit});`);
+  back(2, 'hubspot', 40);
+  back(2, 'clickup', 7);
+  back(12, 'hubspot', 5);
+  const counted = new Map(sql("SELECT substr(received_at, 1, 10) || '|' || count(*) FROM inbox_events "
+    + "WHERE substr(received_at, 1, 10) >= date('now', '-6 days') GROUP BY substr(received_at, 1, 10)").split('\n').filter(Boolean)
+    .map((line) => { const [day, n] = line.split('|'); return [day, Number(n)]; }));
+  assert.equal(counted.size, 2, 'events on two days of the window');
+  const page = admin;
+  await page.goto(`${base}/console/reports?name=events-per-day&days=7`);
+  await assertLabelled(page);
+  const rows = await page.$$eval('#report-table tbody tr', (trs) => trs.map((tr) => [...tr.cells].map((td) => td.innerText)));
+  const totals = rows.filter((r) => r[1] === 'all');
+  assert.equal(totals.length, 7, 'every day of the window, zeros included');
+  for (const [day, , , count] of totals) {
+    assert.equal(Number(count), counted.get(day) ?? 0, `events received on ${day}`);
+  }
+  const twoDaysAgo = sql("SELECT date('now', '-2 days')");
+  const hubspotThen = rows.filter((r) => r[0] === twoDaysAgo && r[1] === 'hubspot')
+    .reduce((sum, r) => sum + Number(r[3]), 0);
+  assert.equal(hubspotThen, 40, 'by source too');
+  assert.equal(await page.locator('#report-chart polyline').count() > 0, true, 'a chart of the same series');
+  await shot(page, 'reports');
+});
+
 test('a POST without the CSRF token is refused and changes nothing', async () => {
   const page = admin;
   await page.goto(`${base}/console/conflicts?kind=field_mismatch`);

@@ -760,3 +760,55 @@ async fn the_reports_page_shows_a_table_a_chart_and_a_csv_of_the_same_counts(bac
     let (status, _) = browser.get("/console/reports?name=nothing").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
+
+/// A suspended ClickUp webhook delivers nothing and ClickUp says so to nobody: once the health
+/// watch sees it, "Needs attention" lists it with what to do.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_suspended_clickup_webhook_shows_on_the_needs_attention_page() {
+    use clientsync::simulator::{HealthStatus, WebhookHealth};
+    let t = crate::helpers::spawn_app_with_sim(Backend::Embedded).await;
+    let webhook = t
+        .sim
+        .clickup_webhook_id(&t.sim.clickup_list_id())
+        .expect("the list's webhook");
+    t.sim
+        .set_webhook_health(
+            &webhook,
+            WebhookHealth {
+                status: HealthStatus::Suspended,
+                fail_count: 100,
+            },
+        )
+        .expect("health set");
+    let token = t.app.add_operator("vera", Role::Viewer).await;
+    let mut browser = Browser::new(&t.app);
+    browser.sign_in_with_token(&token).await;
+
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let row = loop {
+        let (status, page) = browser.get("/console/attention").await;
+        assert_eq!(status, StatusCode::OK);
+        let row = page
+            .split(r#"<tr id="group-clickup_webhooks""#)
+            .nth(1)
+            .and_then(|rest| rest.split("</tr>").next())
+            .expect("a ClickUp webhooks line")
+            .to_owned();
+        if row.contains(r#"data-count="1""#) || std::time::Instant::now() > deadline {
+            break row;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    assert!(row.contains(r#"data-count="1""#), "{row}");
+    assert!(
+        row.contains(&format!("{webhook} (suspended, 100 dropped)")),
+        "{row}"
+    );
+    assert!(row.contains("reactivate"), "{row}");
+
+    let (_, hubspot_only) = browser.get("/console/attention?source=hubspot").await;
+    assert!(
+        !hubspot_only.contains("group-clickup_webhooks"),
+        "filtered by source"
+    );
+}

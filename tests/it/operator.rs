@@ -209,9 +209,9 @@ async fn keeping_hubspots_value_is_not_asked_again_for_the_same_values(backend: 
     assert_eq!(app.open_conflicts("field_mismatch").await.len(), 1);
 }
 
-async fn an_ambiguous_match_is_resolved_by_linking_the_record_to_the_chosen_client(backend: Backend) {
-    let app = operator_app(backend).await;
-    let t = now_ms() - 60_000;
+/// Two Anas sharing an office line, then task t9 naming Ana with that line: one open
+/// ambiguous_match between the two, returned as the API lists it.
+pub(crate) async fn ana_between_two_anas(app: &OperatedApp, t: i64) -> Value {
     app.post_two_anas_sharing_an_office_line(t).await;
     let task = clickup_task_update(
         "t9",
@@ -222,6 +222,13 @@ async fn an_ambiguous_match_is_resolved_by_linking_the_record_to_the_chosen_clie
     app.drain_worker().await;
     let ambiguous = app.open_conflicts("ambiguous_match").await;
     assert_eq!(ambiguous.len(), 1, "{ambiguous:?}");
+    ambiguous[0].clone()
+}
+
+async fn an_ambiguous_match_is_resolved_by_linking_the_record_to_the_chosen_client(backend: Backend) {
+    let app = operator_app(backend).await;
+    let t = now_ms() - 60_000;
+    let ambiguous = [ana_between_two_anas(&app, t).await];
     let chosen = ambiguous[0]["candidates"][1]["client_id"]
         .as_str()
         .expect("candidate")

@@ -1,7 +1,9 @@
 //! "Needs attention": one inbox of what waits for an operator, counted from stored rows, with
-//! first and last seen per group and a filter by source.
+//! first and last seen per group and a filter by source; and the ClickUp webhooks that are
+//! failing or suspended as the health watch last saw them (ClickUp sends no notice, and a
+//! suspended webhook delivers nothing until someone reactivates it).
 
-use actix_web::{HttpResponse, http::StatusCode, web};
+use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
 use askama::Template;
 use entity::conflicts::ConflictKind;
 use serde::Deserialize;
@@ -12,8 +14,9 @@ use super::{
     session::Visit,
 };
 use crate::{
-    api::{ApiState, auth::Viewer},
+    api::{ApiState, auth::Viewer, health::Probes},
     domain::source::Source,
+    saas::webhook_health::Unhealthy,
     store::{
         attention::{self, Group},
         conflicts::kind_name,
@@ -39,6 +42,8 @@ struct Line {
     last_seen: String,
     href: Option<String>,
     hint: &'static str,
+    /// The webhooks behind the ClickUp line, each with status and events dropped.
+    webhooks: Vec<String>,
 }
 
 #[derive(Template)]
@@ -64,6 +69,7 @@ fn line(
         last_seen: when(group.last_seen),
         href,
         hint,
+        webhooks: Vec::new(),
     }
 }
 
@@ -76,6 +82,7 @@ fn label(kind: ConflictKind) -> &'static str {
 }
 
 async fn show(
+    req: HttpRequest,
     visit: Visit<Viewer>,
     state: web::Data<ApiState>,
     filter: web::Query<Filter>,
@@ -110,12 +117,66 @@ async fn show(
         Some(with_source("/console/outbox?status=failed&", source)),
         "",
     ));
+    if source != Some(Source::HubSpot) {
+        groups.push(webhooks(&req));
+    }
     let page = Page {
         chrome: Chrome::new(&visit.session, Nav::Attention),
         source: source.map(|s| s.as_str().to_owned()).unwrap_or_default(),
         groups,
     };
     Ok(html(StatusCode::OK, page.render()))
+}
+
+/// The ClickUp webhooks losing events, from the health watch this process runs (none runs
+/// without `clickup.team_id` and an API token, and the line says so).
+fn webhooks(req: &HttpRequest) -> Line {
+    let watch = req
+        .app_data::<web::Data<Probes>>()
+        .and_then(|p| p.webhooks.clone());
+    let mut line = Line {
+        key: "clickup_webhooks",
+        label: "ClickUp webhooks failing or suspended",
+        count: 0,
+        first_seen: when(None),
+        last_seen: when(None),
+        href: None,
+        hint: "",
+        webhooks: Vec::new(),
+    };
+    let Some(watch) = watch else {
+        line.hint = "not watched: set clickup.team_id and the ClickUp API token";
+        return line;
+    };
+    match watch.unhealthy() {
+        None => line.hint = "not checked yet",
+        Some(Unhealthy {
+            checked_at,
+            webhooks: Err(_),
+        }) => {
+            line.last_seen = when(Some(checked_at));
+            line.hint = "the last health check failed; see the log and /readyz";
+        }
+        Some(Unhealthy {
+            checked_at,
+            webhooks: Ok(unhealthy),
+        }) => {
+            line.count = unhealthy.len() as u64;
+            line.last_seen = when(Some(checked_at));
+            line.hint = if unhealthy.iter().any(|w| w.status == "suspended") {
+                "suspended: reactivate it in ClickUp (PUT /webhook/{id}, status active), then backfill"
+            } else if unhealthy.is_empty() {
+                "all active"
+            } else {
+                "failing: ClickUp drops events; check that it reaches /webhooks/clickup"
+            };
+            line.webhooks = unhealthy
+                .iter()
+                .map(|w| format!("{} ({}, {} dropped)", w.id, w.status, w.fail_count))
+                .collect();
+        }
+    }
+    line
 }
 
 /// An events page's link, filtered by the source this page is filtered by.
