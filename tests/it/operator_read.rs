@@ -520,6 +520,14 @@ async fn the_counters_are_computed_from_stored_rows(backend: Backend) {
     assert_eq!(empty["open_conflicts"]["total"], 0, "{empty}");
     assert_eq!(empty["events_today"], 0);
     assert!(empty["oldest_unprocessed"].is_null());
+    assert_eq!(empty["queued_events"], 0, "{empty}");
+    let waiting = json!([hubspot_property(9, "email", "zoe@example.com", now_ms() - 70_000)]);
+    assert_eq!(app.post_hubspot(&waiting).await.status(), 200);
+    let queued = ok(&app, "/api/v1/stats").await;
+    assert_eq!(
+        queued["queued_events"], 1,
+        "the queue's backlog, from the broker on RabbitMQ: {queued}"
+    );
 
     phones_disagree(&app, now_ms() - 60_000).await;
     let long_ago = Utc::now() - chrono::Duration::hours(3);
