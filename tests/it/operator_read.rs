@@ -456,24 +456,10 @@ async fn the_timeline_shows_what_each_field_was_before_and_which_event_or_operat
         .find(|c| c.field.as_deref() == Some("phone") && c.status == ConflictStatus::Open)
         .expect("the phone mismatch");
     let client = conflict.client_id.expect("client");
-    let resolved = app
-        .client
-        .post(format!(
-            "{}/api/v1/conflicts/{}/resolve",
-            app.address, conflict.id
-        ))
-        .bearer_auth(&app.token)
-        .json(&json!({"action": "accept_clickup"}))
-        .send()
-        .await
-        .expect("resolve");
-    let status = resolved.status();
-    assert_eq!(
-        status,
-        StatusCode::OK,
-        "{}",
-        resolved.text().await.unwrap_or_default()
-    );
+    let (status, body) = app
+        .resolve(&conflict.id.to_string(), json!({"action": "accept_clickup"}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
 
     let whole = ok(&app, &format!("/api/v1/clients/{client}/timeline?limit=500")).await;
     let changes = |field: &str| -> Vec<Value> {

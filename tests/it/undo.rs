@@ -50,6 +50,23 @@ impl OperatedApp {
             .and_then(|r| r.client_id)
     }
 
+    /// Task t9, "Ana Romero", could be either of two Anas: its ambiguous_match conflict's id
+    /// and the client it offers first.
+    async fn ana_romero_doubts_between_two_anas(&self) -> (String, Value) {
+        let t = now_ms() - 60_000;
+        self.post_two_anas_sharing_an_office_line(t).await;
+        let task = clickup_task_update(
+            "t9",
+            &[("h1", "name", "Ana Romero"), ("h2", "Phone", "911000111")],
+            t + 10,
+        );
+        assert_eq!(self.post_clickup(&task).await.status(), 200);
+        self.drain_worker().await;
+        let ambiguous = self.open_conflicts("ambiguous_match").await;
+        let id = ambiguous[0]["id"].as_str().expect("id").to_owned();
+        (id, ambiguous[0]["candidates"][0]["client_id"].clone())
+    }
+
     async fn split_task(&self) {
         let path = "/api/v1/records/clickup/task:t1/move";
         let (status, body) = self
@@ -222,18 +239,7 @@ async fn undoing_not_a_match_reopens_the_conflict_and_forgets_the_verdict(backen
 
 async fn undoing_a_link_reopens_the_conflict_and_unlinks_the_record(backend: Backend) {
     let app = operator_app(backend).await;
-    let t = now_ms() - 60_000;
-    app.post_two_anas_sharing_an_office_line(t).await;
-    let task = clickup_task_update(
-        "t9",
-        &[("h1", "name", "Ana Romero"), ("h2", "Phone", "911000111")],
-        t + 10,
-    );
-    assert_eq!(app.post_clickup(&task).await.status(), 200);
-    app.drain_worker().await;
-    let ambiguous = app.open_conflicts("ambiguous_match").await;
-    let chosen = ambiguous[0]["candidates"][0]["client_id"].clone();
-    let id = ambiguous[0]["id"].as_str().expect("id").to_owned();
+    let (id, chosen) = app.ana_romero_doubts_between_two_anas().await;
     let (status, _) = app
         .resolve(&id, json!({"action": "link", "client_id": chosen}))
         .await;
@@ -307,18 +313,7 @@ async fn undoing_a_move_back_restores_the_client_it_emptied_and_the_verdicts_it_
 
 async fn undoing_a_link_that_emptied_the_records_client_brings_that_client_back(backend: Backend) {
     let app = operator_app(backend).await;
-    let t = now_ms() - 60_000;
-    app.post_two_anas_sharing_an_office_line(t).await;
-    let task = clickup_task_update(
-        "t9",
-        &[("h1", "name", "Ana Romero"), ("h2", "Phone", "911000111")],
-        t + 10,
-    );
-    assert_eq!(app.post_clickup(&task).await.status(), 200);
-    app.drain_worker().await;
-    let ambiguous = app.open_conflicts("ambiguous_match").await;
-    let id = ambiguous[0]["id"].as_str().expect("id").to_owned();
-    let chosen = ambiguous[0]["candidates"][0]["client_id"].clone();
+    let (id, chosen) = app.ana_romero_doubts_between_two_anas().await;
     let path = "/api/v1/records/clickup/task:t9/move";
     let (status, body) = app
         .operator_send(Method::POST, path, Some(json!({"to": "new"})))
