@@ -106,6 +106,12 @@ pub async fn backfill(db: &impl ConnectionTrait) -> Result<u64, StoreError> {
             .all(db)
             .await?;
         let Some(last) = page.last().map(|c| c.id) else {
+            if done > 0 {
+                // A name search is planned by how common each term is: give the planner the
+                // counts of what was just written rather than wait for autovacuum (which may
+                // be off) while it plans every term as one row.
+                db.execute_unprepared("ANALYZE client_search").await?;
+            }
             return Ok(done);
         };
         for client in &page {
