@@ -8,6 +8,7 @@ pub mod clients;
 pub mod conflicts;
 pub mod console_sessions;
 pub mod decisions;
+pub mod field_history;
 pub mod field_provenance;
 pub mod inbox_events;
 pub mod match_exclusions;

@@ -25,6 +25,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     )
 )]
 pub async fn show(_: Caller<Viewer>, state: web::Data<ApiState>) -> Result<HttpResponse, ApiError> {
-    let stats = lookup::stats::stats(&state.db, chrono::Utc::now()).await?;
+    let stats = lookup::stats::stats(&state.db, chrono::Utc::now(), state.queue.as_ref()).await?;
     Ok(HttpResponse::Ok().json(stats))
 }

@@ -1,18 +1,17 @@
 //! `outbox`: what write-back still has to send, what it gave up on and why, and putting a
-//! failed write back once its cause is fixed (the operator API exposes the same store calls).
+//! failed write back once its cause is fixed, through the same steward call as the operator
+//! API, so each retry writes its audit row naming the CLI user.
 
 use anyhow::Context;
-use chrono::Utc;
 use entity::outbox::{Model as Row, OutboxStatus};
 use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
 use crate::{
     config::Config,
-    store::{
-        self,
-        outbox::{self, Retried},
-    },
+    domain::Actor,
+    steward::{self, StewardError},
+    store::{self, outbox},
 };
 
 /// Arguments of `outbox`.
@@ -76,23 +75,30 @@ pub enum OutboxCliError {
     /// The store failed.
     #[error("database: {0}")]
     Db(#[from] sea_orm::DbErr),
-    /// `retry ID` named no failed row.
-    #[error("no failed write-back with id {0}")]
-    NotFailed(Uuid),
+    /// The retry was refused (no such row, not failed, superseded) or failed.
+    #[error(transparent)]
+    Retry(#[from] StewardError),
 }
 
 /// Runs `outbox` against the configured store and prints what it found or did.
 pub async fn outbox(config: &Config, args: &OutboxArgs) -> anyhow::Result<()> {
     let db = store::connect(&config.database).await?;
     store::migrate(&db).await.context("running migrations")?;
-    for line in run(&db, &args.command).await? {
+    let login = std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).ok();
+    let actor = Actor::cli(login.as_deref());
+    for line in run(&db, &args.command, &actor).await? {
         println!("{line}");
     }
     Ok(())
 }
 
-/// The lines `outbox` prints for `command`, once it is done.
-pub async fn run(db: &DatabaseConnection, command: &OutboxCommand) -> Result<Vec<String>, OutboxCliError> {
+/// The lines `outbox` prints for `command`, once it is done; `actor` is who the audit rows of
+/// retries name.
+pub async fn run(
+    db: &DatabaseConnection,
+    command: &OutboxCommand,
+    actor: &Actor,
+) -> Result<Vec<String>, OutboxCliError> {
     match command {
         OutboxCommand::List { status, after, limit } => {
             let rows = outbox::list(db, status.map(Into::into), *after, *limit).await?;
@@ -102,19 +108,39 @@ pub async fn run(db: &DatabaseConnection, command: &OutboxCommand) -> Result<Vec
             }
             Ok(lines)
         }
-        OutboxCommand::Retry { all_failed: true, .. } => {
-            let n = outbox::retry_all_failed(db, Utc::now()).await?;
-            Ok(vec![format!("{n} failed write-backs are pending again")])
+        OutboxCommand::Retry { all_failed: true, .. } => retry_all_failed(db, actor).await,
+        OutboxCommand::Retry { id: Some(id), .. } => {
+            // Refused as the API refuses it (409): not failed, or a newer write is pending.
+            steward::retry_writeback(db, *id, actor).await?;
+            Ok(vec![format!("{id} is pending again")])
         }
-        OutboxCommand::Retry { id: Some(id), .. } => match outbox::retry(db, *id, Utc::now()).await? {
-            Retried::Requeued => Ok(vec![format!("{id} is pending again")]),
-            Retried::Superseded => Ok(vec![format!(
-                "{id} stays failed: a newer write of the same field is already pending"
-            )]),
-            Retried::NotFailed => Err(OutboxCliError::NotFailed(*id)),
-        },
         OutboxCommand::Retry { id: None, .. } => Ok(Vec::new()),
     }
+}
+
+/// Retries every failed row, one audited retry each; rows a newer write superseded stay failed.
+async fn retry_all_failed(db: &DatabaseConnection, actor: &Actor) -> Result<Vec<String>, OutboxCliError> {
+    let (mut requeued, mut kept) = (0u64, 0u64);
+    let mut after = None;
+    loop {
+        let page = outbox::list(db, Some(OutboxStatus::Failed), after, 500).await?;
+        let Some(last) = page.last() else { break };
+        after = Some(last.id);
+        for row in &page {
+            match steward::retry_writeback(db, row.id, actor).await {
+                Ok(()) => requeued += 1,
+                Err(StewardError::Stale(_)) => kept += 1,
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+    let mut said = vec![format!("{requeued} failed write-backs are pending again")];
+    if kept > 0 {
+        said.push(format!(
+            "{kept} stay failed: a newer write of the same field is pending"
+        ));
+    }
+    Ok(said)
 }
 
 /// One row as a tab-separated line: id, status, target, field, attempts, when next, last error.

@@ -18,7 +18,7 @@ use crate::{
         clients, conflicts,
         decisions::{self, Decision},
         exclusions::{self, RecordRef},
-        match_keys, provenance,
+        history, match_keys, provenance,
         records::{self, SourceRecord},
     },
 };
@@ -225,7 +225,7 @@ impl<C: sea_orm::ConnectionTrait> Placing<'_, C> {
                 Ok(Outcome::Ambiguous)
             }
             MatchDecision::Create | MatchDecision::Collision { .. } => {
-                let client = create_client(self.txn, record, found).await?;
+                let client = create_client(self.txn, record, found, self.event).await?;
                 self.decided(
                     DecisionKind::NewClient,
                     record,
@@ -508,6 +508,7 @@ async fn create_client(
     txn: &impl sea_orm::ConnectionTrait,
     record: &mut SourceRecord,
     found: &Found<'_>,
+    event: &str,
 ) -> Result<ClientId, ProcessError> {
     let only = [MergeInput {
         source: record.source,
@@ -535,6 +536,8 @@ async fn create_client(
     record.client_id = Some(client);
     records::save(txn, record).await?;
     provenance::record(txn, client, &merge.fields).await?;
+    let first = reconcile::history::diff(&BTreeMap::new(), &merge.fields, &[]);
+    history::append(txn, client, event, &first).await?;
     match_keys::insert(txn, client, found.blocking_keys).await?;
     Ok(client)
 }

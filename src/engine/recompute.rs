@@ -10,9 +10,10 @@ use crate::{
     reconcile::{
         self, Field, Matching, MergeInput,
         fuzzy::{Profile, blocking},
+        history::{FieldChange, SetBy},
     },
     store::{
-        StoreError, clients, conflicts, match_keys, provenance,
+        StoreError, clients, conflicts, history, match_keys, provenance,
         records::{self, SourceRecord},
     },
 };
@@ -29,6 +30,35 @@ fn keys_of(values: &[(Field, Option<String>)], matching: &Matching) -> Vec<Strin
         matching.profile,
     );
     blocking::keys(&profile)
+}
+
+/// What this recompute changes in the client's values: fields merge set or emptied, and fields
+/// an operator pinned (the pin rows name who and why) whose value the client does not show yet.
+fn field_changes(
+    row: &entity::clients::Model,
+    held: &BTreeMap<Field, entity::field_provenance::Model>,
+    applied: &[reconcile::GoldenField],
+    vacated: &[Field],
+) -> Vec<FieldChange> {
+    let before: BTreeMap<Field, Option<String>> = Field::ALL
+        .into_iter()
+        .map(|field| (field, clients::value_of(row, field).map(str::to_owned)))
+        .collect();
+    let mut changes = reconcile::history::diff(&before, applied, vacated);
+    changes.extend(
+        held.iter()
+            .filter(|(field, pin)| pin.pinned && before.get(field).cloned().flatten() != pin.value)
+            .map(|(field, pin)| FieldChange {
+                field: *field,
+                before: before.get(field).cloned().flatten(),
+                after: pin.value.clone(),
+                by: SetBy::Operator {
+                    name: pin.external_id.clone(),
+                    reason: pin.event_id.clone(),
+                },
+            }),
+    );
+    changes
 }
 
 /// Re-derives a client's golden fields from every record linked to it. Deriving from the
@@ -62,6 +92,7 @@ pub async fn recompute(
     let merge = reconcile::merge(&inputs, &pinned);
     let mut values = Vec::with_capacity(merge.fields.len());
     let mut changed = Vec::new();
+    let mut applied = Vec::with_capacity(merge.fields.len());
     for golden in &merge.fields {
         // A key another client already holds is never copied: that would merge two clients.
         if matches!(golden.field, Field::Email | Field::DocumentKey)
@@ -79,6 +110,7 @@ pub async fn recompute(
         if !unchanged {
             changed.push(golden.clone());
         }
+        applied.push(golden.clone());
         values.push((golden.field, golden.value.clone()));
     }
     // Pinned values stand as the operator set them.
@@ -90,6 +122,8 @@ pub async fn recompute(
         .filter(|field| !values.iter().any(|(f, _)| f == field))
         .collect();
     values.extend(vacated.iter().map(|field| (*field, None)));
+    let history = field_changes(&row, &held, &applied, &vacated);
+    history::append(txn, client, event, &history).await?;
     provenance::record(txn, client, &changed).await?;
     let stale: Vec<Field> = vacated.iter().copied().filter(|f| held.contains_key(f)).collect();
     provenance::forget(txn, client, &stale).await?;

@@ -1,6 +1,6 @@
 //! Counters for a dashboard, computed from stored rows on each request (not per-process
 //! counters, which every replica would hold differently and lose on restart). Each is one
-//! indexed count.
+//! indexed count; the queue's backlog is asked of the queue, which on RabbitMQ is the broker.
 
 use chrono::{DateTime, Duration, Utc};
 use entity::{
@@ -16,7 +16,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::LookupError;
-use crate::store::conflicts::kind_name;
+use crate::{queue::EventQueue, store::conflicts::kind_name};
 
 /// Open conflicts by kind.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -49,18 +49,28 @@ pub struct Stats {
     pub dead_events: u64,
     /// Write-backs given up on (refused, or out of attempts).
     pub failed_writebacks: u64,
-    /// The oldest event not yet applied: waiting for its source fetch, or (embedded queue)
-    /// still queued. RabbitMQ's backlog lives in the broker; see `/metrics` for it. Null when
-    /// nothing waits.
+    /// The oldest event not yet applied, from stored rows. On the embedded queue it covers
+    /// both events still queued and events waiting for their source fetch. On RabbitMQ it covers
+    /// only events waiting for their source fetch: the broker keeps no age of the messages it
+    /// holds, so its backlog is `queued_events`. Null when nothing waits.
     pub oldest_unprocessed: Option<Oldest>,
+    /// Events waiting in the work queue, as the queue counts them: on RabbitMQ the work queue's
+    /// ready messages (a passive declare; deliveries a worker holds unacked and delayed retries
+    /// are not counted), on the embedded queue its ready rows. Null when the queue cannot be
+    /// asked (broker down): the other counters still answer.
+    pub queued_events: Option<u64>,
     /// Events received since midnight UTC.
     pub events_today: u64,
     /// When these were counted.
     pub computed_at: DateTime<Utc>,
 }
 
-/// Counts everything at `now`.
-pub async fn stats(db: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<Stats, LookupError> {
+/// Counts everything at `now`; `queue` is asked for its backlog.
+pub async fn stats(
+    db: &impl ConnectionTrait,
+    now: DateTime<Utc>,
+    queue: &dyn EventQueue,
+) -> Result<Stats, LookupError> {
     let rows: Vec<(ConflictKind, i64)> = entity::conflicts::Entity::find()
         .select_only()
         .column(entity::conflicts::Column::Kind)
@@ -125,7 +135,12 @@ pub async fn stats(db: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<Stat
         .filter(inbox_events::Column::ReceivedAt.gte(midnight))
         .count(db)
         .await?;
+    let queued_events = queue.depth().await.unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "the queue did not say how many events wait");
+        None
+    });
     Ok(Stats {
+        queued_events,
         open_conflicts,
         dead_events,
         failed_writebacks,

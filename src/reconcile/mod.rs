@@ -3,6 +3,7 @@
 
 pub mod field;
 pub mod fuzzy;
+pub mod history;
 pub mod matching;
 pub mod merge;
 pub mod normalize;

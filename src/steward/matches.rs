@@ -22,13 +22,14 @@ use crate::{
 use entity::conflicts as conflict_rows;
 
 /// Moves a doubtful record onto the client the operator chose; a client it alone fed goes.
+/// Returns the client it left, if any, and whether that client was removed (an undo restores it).
 pub(super) async fn link(
     txn: &DatabaseTransaction,
     matching: &Matching,
     row: &conflict_rows::Model,
     target: ClientId,
     by: &Actor,
-) -> Result<(), StewardError> {
+) -> Result<(Option<ClientId>, bool), StewardError> {
     let mut record = stored_record(txn, &conflict_record(row)?).await?;
     if !clients::lock(txn, target).await? {
         return Err(StewardError::NotFound(format!("client {target}")));
@@ -38,14 +39,16 @@ pub(super) async fn link(
     records::save(txn, &mut record).await?;
     let event = format!("operator:{}", by.name());
     recompute(txn, matching, target, &record, &event).await?;
+    let mut removed = false;
     if let Some(previous) = previous {
         if records::count_linked(txn, previous).await? == 0 {
             clients::delete(txn, previous).await?;
+            removed = true;
         } else {
             refresh(txn, matching, previous, by).await?;
         }
     }
-    Ok(())
+    Ok((previous, removed))
 }
 
 /// The record a match conflict is about.

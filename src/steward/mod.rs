@@ -178,6 +178,7 @@ async fn resolve_once(
     let mut place_afterwards = None;
     let mut placed = None;
     let mut told_apart: Vec<String> = Vec::new();
+    let mut left = (None, false);
     let note = match (&row.kind, &resolution) {
         (ConflictKind::FieldMismatch, Resolution::KeepHubspot) => "kept HubSpot's value".to_owned(),
         (ConflictKind::FieldMismatch, Resolution::AcceptClickup) => {
@@ -202,7 +203,7 @@ async fn resolve_once(
             "pinned an operator's value".to_owned()
         }
         (ConflictKind::AmbiguousMatch | ConflictKind::KeyCollision, Resolution::Link { client_id }) => {
-            link(&txn, matching, &row, ClientId::from_uuid(*client_id), by).await?;
+            left = link(&txn, matching, &row, ClientId::from_uuid(*client_id), by).await?;
             placed = Some(ClientId::from_uuid(*client_id));
             format!("linked to client {client_id}")
         }
@@ -238,6 +239,8 @@ async fn resolve_once(
                 "client_id": row.client_id,
                 "placed_on": placed,
                 "told_apart": told_apart,
+                "left_client": left.0,
+                "left_removed": left.1,
             })),
             ..Entry::default()
         },

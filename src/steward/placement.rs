@@ -95,9 +95,13 @@ async fn move_once(
         matching,
         by,
     };
-    let from_removed = step
+    let Relocation {
+        from_removed,
+        forgotten,
+    } = step
         .relocate(&mut loaded, from, target, Some(by.name()), true)
         .await?;
+    let forgot: Vec<String> = forgotten.iter().map(ToString::to_string).collect();
     let audit_id = audit::append(
         &txn,
         by,
@@ -111,6 +115,7 @@ async fn move_once(
                 "placed_by": by.name(),
                 "new_client": to == Destination::NewClient,
                 "from_removed": from_removed,
+                "forgot": forgot,
             })),
             reason,
             ..Entry::default()
@@ -128,6 +133,14 @@ async fn move_once(
     })
 }
 
+/// What a relocation did besides placing the record.
+pub(super) struct Relocation {
+    /// Whether the client the record left was removed, the record having been all it held.
+    pub(super) from_removed: bool,
+    /// The records of the client it joined that it had been told apart from, and no longer is.
+    pub(super) forgotten: Vec<RecordRef>,
+}
+
 /// One operator placement inside its transaction.
 pub(super) struct Step<'a> {
     pub(super) txn: &'a DatabaseTransaction,
@@ -139,7 +152,7 @@ impl Step<'_> {
     /// Puts `record` (now on `from`) on `target`, marked as placed by `placed_by`: it is told
     /// apart from the records it leaves (when `tell_apart`) and no longer from those it joins,
     /// its match conflicts close, `from` is re-derived (or removed when it held nothing else)
-    /// and so is `target`. Returns whether `from` was removed.
+    /// and so is `target`.
     pub(super) async fn relocate(
         &self,
         record: &mut SourceRecord,
@@ -147,7 +160,7 @@ impl Step<'_> {
         target: ClientId,
         placed_by: Option<&str>,
         tell_apart: bool,
-    ) -> Result<bool, StewardError> {
+    ) -> Result<Relocation, StewardError> {
         let txn = self.txn;
         let me = RecordRef::of(record);
         // One order for every writer, so two moves between the same clients cannot deadlock.
@@ -162,7 +175,7 @@ impl Step<'_> {
             held.iter().map(RecordRef::of).filter(|r| *r != me).collect()
         };
         let joining = others_of(records::linked_active(txn, target).await?);
-        exclusions::forget(txn, &me, &joining).await?;
+        let forgotten = exclusions::forget(txn, &me, &joining).await?;
         if let Some(from) = from.filter(|_| tell_apart) {
             let leaving = others_of(records::linked_active(txn, from).await?);
             exclusions::exclude(txn, &me, &leaving, self.by.name()).await?;
@@ -183,6 +196,9 @@ impl Step<'_> {
             }
         }
         recompute(txn, self.matching, target, record, &event).await?;
-        Ok(removed)
+        Ok(Relocation {
+            from_removed: removed,
+            forgotten,
+        })
     }
 }

@@ -121,16 +121,44 @@ async fn undo_move(
         return Err(StewardError::Stale(format!("record {which} has moved since")));
     }
     if !clients::lock(txn, back_to).await? {
-        return Err(StewardError::Stale(format!(
-            "client {back_to}, which the record left, is gone"
-        )));
+        // The move emptied the client and removed it: it comes back under its id. Gone for
+        // any other reason (a merge took it), there is nothing to go back to.
+        if after.get("from_removed").and_then(Value::as_bool) != Some(true) {
+            return Err(StewardError::Stale(format!(
+                "client {back_to}, which the record left, is gone"
+            )));
+        }
+        clients::restore(txn, back_to).await?;
     }
     let placed_by = before.get("placed_by").and_then(Value::as_str);
     let step = Step { txn, matching, by };
     let from = record.client_id;
     step.relocate(&mut record, from, back_to, placed_by, false)
-        .await
-        .map(drop)
+        .await?;
+    // The move put the record with records it had been told apart from: it is again.
+    let forgot = record_refs(after, "forgot");
+    exclusions::exclude(txn, &which, &forgot, by.name()).await?;
+    Ok(())
+}
+
+/// The records an audit row lists under `key` (as `source/external_id`).
+fn record_refs(value: &Value, key: &str) -> Vec<RecordRef> {
+    value
+        .get(key)
+        .and_then(Value::as_array)
+        .map(|all| {
+            all.iter()
+                .filter_map(Value::as_str)
+                .filter_map(|r| {
+                    let (source, external_id) = r.split_once('/')?;
+                    Some(RecordRef {
+                        source: source.parse().ok()?,
+                        external_id: external_id.to_owned(),
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// A cleared pin comes back with the value it held.
@@ -238,24 +266,23 @@ async fn unplace(
         return Err(StewardError::Stale(format!("record {which} has moved since")));
     }
     clients::lock(txn, placed_on).await?;
-    let named: Vec<RecordRef> = after
-        .get("told_apart")
-        .and_then(Value::as_array)
-        .map(|all| {
-            all.iter()
-                .filter_map(Value::as_str)
-                .filter_map(|r| {
-                    let (source, external_id) = r.split_once('/')?;
-                    Some(RecordRef {
-                        source: source.parse().ok()?,
-                        external_id: external_id.to_owned(),
-                    })
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+    let named = record_refs(after, "told_apart");
     exclusions::forget(txn, &which, &named).await?;
-    records::place(txn, &mut record, None, None).await?;
+    // A link that emptied the client the record sat on removed it: it comes back, with the record.
+    let back_to = client_at(after, "left_client")
+        .filter(|_| after.get("left_removed").and_then(Value::as_bool) == Some(true));
+    if let Some(back_to) = back_to {
+        if clients::lock(txn, back_to).await? {
+            return Err(StewardError::Stale(format!("client {back_to} exists again")));
+        }
+        clients::restore(txn, back_to).await?;
+    }
+    let placed_by = record.placed_by.clone();
+    records::place(txn, &mut record, back_to, placed_by.as_deref()).await?;
+    if let Some(back_to) = back_to {
+        let event = format!("operator:{}", by.name());
+        recompute(txn, matching, back_to, &record, &event).await?;
+    }
     if records::count_linked(txn, placed_on).await? == 0 {
         clients::delete(txn, placed_on).await?;
     } else {

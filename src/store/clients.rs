@@ -41,7 +41,21 @@ pub async fn create(
     db: &impl ConnectionTrait,
     values: &[(Field, Option<String>)],
 ) -> Result<ClientId, StoreError> {
-    let id = ClientId::generate();
+    insert(db, ClientId::generate(), values).await
+}
+
+/// Brings back, empty and under its old id, a client an operator's change removed, so undoing
+/// that change leaves the records, audit rows and history that name the client pointing at it.
+/// The caller places its records back and re-derives it.
+pub async fn restore(db: &impl ConnectionTrait, id: ClientId) -> Result<(), StoreError> {
+    insert(db, id, &[]).await.map(drop)
+}
+
+async fn insert(
+    db: &impl ConnectionTrait,
+    id: ClientId,
+    values: &[(Field, Option<String>)],
+) -> Result<ClientId, StoreError> {
     let now = Utc::now();
     let get = |field: Field| {
         values

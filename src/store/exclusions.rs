@@ -72,24 +72,29 @@ pub async fn exclude(
     Ok(added)
 }
 
-/// Forgets the verdicts between `record` and any of `others` (an operator put them together).
+/// Forgets the verdicts between `record` and any of `others` (an operator put them together);
+/// returns those it had been told apart from, so an undo can tell them apart again.
 pub async fn forget(
     db: &impl ConnectionTrait,
     record: &RecordRef,
     others: &[RecordRef],
-) -> Result<(), StoreError> {
+) -> Result<Vec<RecordRef>, StoreError> {
+    let mut forgotten = Vec::new();
     for other in others {
         for (a, b) in [(record, other), (other, record)] {
-            match_exclusions::Entity::delete_many()
+            let deleted = match_exclusions::Entity::delete_many()
                 .filter(match_exclusions::Column::Source.eq(a.source.as_str()))
                 .filter(match_exclusions::Column::ExternalId.eq(a.external_id.as_str()))
                 .filter(match_exclusions::Column::OtherSource.eq(b.source.as_str()))
                 .filter(match_exclusions::Column::OtherExternalId.eq(b.external_id.as_str()))
                 .exec(db)
                 .await?;
+            if deleted.rows_affected > 0 && a == record {
+                forgotten.push(other.clone());
+            }
         }
     }
-    Ok(())
+    Ok(forgotten)
 }
 
 /// Every record an operator said `record` is not.

@@ -8,6 +8,7 @@ pub mod conflicts;
 pub mod cursors;
 pub mod decisions;
 pub mod exclusions;
+pub mod history;
 pub mod inbox;
 pub mod match_keys;
 pub mod operators;

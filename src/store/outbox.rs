@@ -289,24 +289,6 @@ pub async fn retry(db: &impl ConnectionTrait, id: Uuid, now: DateTime<Utc>) -> R
     }
 }
 
-/// Retries every failed row; returns how many were requeued (superseded ones stay failed).
-pub async fn retry_all_failed(db: &impl ConnectionTrait, now: DateTime<Utc>) -> Result<u64, DbErr> {
-    let mut requeued = 0;
-    let mut after = None;
-    loop {
-        let page = list(db, Some(OutboxStatus::Failed), after, 500).await?;
-        let Some(last) = page.last() else {
-            return Ok(requeued);
-        };
-        after = Some(last.id);
-        for row in &page {
-            if retry(db, row.id, now).await? == Retried::Requeued {
-                requeued += 1;
-            }
-        }
-    }
-}
-
 /// How many rows are pending and how many failed, for the scrape-time gauges.
 pub async fn backlog(db: &impl ConnectionTrait) -> Result<(u64, u64), DbErr> {
     let count = |status| Outbox::find().filter(C::Status.eq(status)).count(db);

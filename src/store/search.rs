@@ -7,8 +7,9 @@ use std::collections::BTreeSet;
 
 use entity::{client_search, clients, source_records};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, sea_query::Query,
+    ActiveValue::Set,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    sea_query::{Query, UnionType},
 };
 use uuid::Uuid;
 
@@ -105,6 +106,12 @@ pub async fn backfill(db: &impl ConnectionTrait) -> Result<u64, StoreError> {
             .all(db)
             .await?;
         let Some(last) = page.last().map(|c| c.id) else {
+            if done > 0 {
+                // A name search is planned by how common each term is: give the planner the
+                // counts of what was just written rather than wait for autovacuum (which may
+                // be off) while it plans every term as one row.
+                db.execute_unprepared("ANALYZE client_search").await?;
+            }
             return Ok(done);
         };
         for client in &page {
@@ -177,22 +184,37 @@ pub async fn by_key(
         KeyColumn::DocumentKey => clients::Column::DocumentKey,
         KeyColumn::Phone => clients::Column::Phone,
     };
-    let mut any = Condition::any().add(golden.eq(value));
     let record = match column {
         KeyColumn::Email => Some(source_records::Column::Email),
         KeyColumn::DocumentKey => Some(source_records::Column::DocumentKey),
         KeyColumn::Phone => None,
     };
-    if let Some(record) = record {
-        let holders = Query::select()
-            .column(source_records::Column::ClientId)
-            .from(source_records::Entity)
-            .and_where(record.eq(value))
-            .and_where(source_records::Column::ClientId.is_not_null())
-            .to_owned();
-        any = any.add(clients::Column::Id.in_subquery(holders));
-    }
-    page_of(db, any, after, limit).await
+    let Some(record) = record else {
+        return page_of(db, Condition::all().add(golden.eq(value)), after, limit).await;
+    };
+    // One UNION of two index probes: as `golden = v OR id IN (records with v)`, Postgres could
+    // use neither index for the OR and scanned every client (see BENCHMARKS.md).
+    let holders = Query::select()
+        .column(clients::Column::Id)
+        .from(clients::Entity)
+        .and_where(golden.eq(value))
+        .union(
+            UnionType::Distinct,
+            Query::select()
+                .column(source_records::Column::ClientId)
+                .from(source_records::Entity)
+                .and_where(record.eq(value))
+                .and_where(source_records::Column::ClientId.is_not_null())
+                .to_owned(),
+        )
+        .to_owned();
+    page_of(
+        db,
+        Condition::all().add(clients::Column::Id.in_subquery(holders)),
+        after,
+        limit,
+    )
+    .await
 }
 
 /// Which exact key a search is by.

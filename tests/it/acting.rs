@@ -24,7 +24,7 @@ on_both_backends!(
 );
 
 impl OperatedApp {
-    async fn client_of(&self, external_id: &str) -> Option<uuid::Uuid> {
+    pub(crate) async fn client_of(&self, external_id: &str) -> Option<uuid::Uuid> {
         self.source_records()
             .await
             .into_iter()

@@ -5,7 +5,7 @@
 use std::process::{Command, Output};
 
 use chrono::Utc;
-use entity::{client_search, inbox_events, outbox};
+use entity::{client_search, conflicts::ConflictStatus, inbox_events, outbox};
 use reqwest::StatusCode;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, EntityTrait, PaginatorTrait};
 use serde_json::{Value, json};
@@ -23,6 +23,7 @@ on_both_backends!(
     a_key_collision_shows_the_values_that_collided_and_the_records_and_clients_on_each_side,
     an_ambiguous_match_shows_each_candidate_beside_the_record_field_by_field,
     the_timeline_tells_events_decisions_values_and_operator_actions_in_time_order_a_page_at_a_time,
+    the_timeline_shows_what_each_field_was_before_and_which_event_or_operator_changed_it,
     the_counters_are_computed_from_stored_rows,
     the_cli_searches_shows_and_resolves_and_the_resolution_is_audited_as_the_cli,
 );
@@ -408,7 +409,7 @@ async fn the_timeline_tells_events_decisions_values_and_operator_actions_in_time
     );
     let phone = items
         .iter()
-        .find(|e| e["kind"] == "field" && e["what"] == "phone")
+        .rfind(|e| e["kind"] == "field" && e["what"] == "phone")
         .expect("phone");
     assert_eq!(phone["detail"]["pinned"], true, "{phone}");
 
@@ -437,12 +438,82 @@ async fn the_timeline_tells_events_decisions_values_and_operator_actions_in_time
     assert_eq!(paged, ids, "pages join up to the whole timeline");
 }
 
+async fn the_timeline_shows_what_each_field_was_before_and_which_event_or_operator_changed_it(
+    backend: Backend,
+) {
+    let app = operator_app(backend).await;
+    let t = now_ms() - 60_000;
+    phones_disagree(&app, t).await;
+    for (value, at) in [("Eva", t + 10), ("Eva María", t + 20)] {
+        let named = json!([hubspot_property(1, "firstname", value, at)]);
+        assert_eq!(app.post_hubspot(&named).await.status(), 200);
+        app.drain_worker().await;
+    }
+    let conflict = app
+        .conflicts()
+        .await
+        .into_iter()
+        .find(|c| c.field.as_deref() == Some("phone") && c.status == ConflictStatus::Open)
+        .expect("the phone mismatch");
+    let client = conflict.client_id.expect("client");
+    let (status, body) = app
+        .resolve(&conflict.id.to_string(), json!({"action": "accept_clickup"}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    let whole = ok(&app, &format!("/api/v1/clients/{client}/timeline?limit=500")).await;
+    let changes = |field: &str| -> Vec<Value> {
+        whole["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .filter(|e| e["kind"] == "field" && e["what"] == field)
+            .map(|e| e["detail"].clone())
+            .collect()
+    };
+    let given = changes("given_name");
+    let values: Vec<(&Value, &Value)> = given.iter().map(|d| (&d["before"], &d["value"])).collect();
+    assert_eq!(
+        values,
+        vec![
+            (&Value::Null, &json!("Eva")),
+            (&json!("Eva"), &json!("Eva María"))
+        ],
+        "every value the name had, oldest first: {given:?}"
+    );
+    assert_eq!(given[1]["source"], "hubspot");
+    assert!(
+        given[1]["event_id"]
+            .as_str()
+            .is_some_and(|e| e.ends_with(&format!(":{}", t + 20))),
+        "the second event set it: {given:?}"
+    );
+    assert_eq!(
+        given[1]["cause"], given[1]["event_id"],
+        "the event itself made the change"
+    );
+    let phone = changes("phone");
+    let pinned = phone.last().expect("a phone change");
+    assert_eq!(pinned["before"], "+34611111111", "{phone:?}");
+    assert_eq!(pinned["value"], "+34622222222", "{phone:?}");
+    assert_eq!(pinned["source"], "operator");
+    assert_eq!(pinned["cause"], "operator:alice", "{pinned}");
+}
+
 async fn the_counters_are_computed_from_stored_rows(backend: Backend) {
     let app = operator_app(backend).await;
     let empty = ok(&app, "/api/v1/stats").await;
     assert_eq!(empty["open_conflicts"]["total"], 0, "{empty}");
     assert_eq!(empty["events_today"], 0);
     assert!(empty["oldest_unprocessed"].is_null());
+    assert_eq!(empty["queued_events"], 0, "{empty}");
+    let waiting = json!([hubspot_property(9, "email", "zoe@example.com", now_ms() - 70_000)]);
+    assert_eq!(app.post_hubspot(&waiting).await.status(), 200);
+    let queued = ok(&app, "/api/v1/stats").await;
+    assert_eq!(
+        queued["queued_events"], 1,
+        "the queue's backlog, from the broker on RabbitMQ: {queued}"
+    );
 
     phones_disagree(&app, now_ms() - 60_000).await;
     let long_ago = Utc::now() - chrono::Duration::hours(3);

@@ -15,7 +15,11 @@ use clientsync::{
     store::outbox::{self, PlannedWrite, Retried},
     writeback::Drainer,
 };
-use entity::outbox::{Model as Row, OutboxStatus};
+use entity::{
+    audit_log,
+    outbox::{Model as Row, OutboxStatus},
+};
+use sea_orm::EntityTrait;
 use uuid::Uuid;
 
 use crate::{
@@ -300,7 +304,9 @@ async fn outbox_retry_puts_a_failed_write_back_to_pending(backend: Backend) {
         after: None,
         limit: 50,
     };
-    let listed = run_outbox(&t.app.db, &list_failed).await.expect("listed");
+    let listed = run_outbox(&t.app.db, &list_failed, &cli_user())
+        .await
+        .expect("listed");
     assert_eq!(listed.len(), 1, "{listed:?}");
     assert!(
         listed[0].starts_with(&id.to_string()) && listed[0].contains("not found"),
@@ -311,14 +317,16 @@ async fn outbox_retry_puts_a_failed_write_back_to_pending(backend: Backend) {
         id: Some(id),
         all_failed: false,
     };
-    let said = run_outbox(&t.app.db, &retried).await.expect("retried");
+    let said = run_outbox(&t.app.db, &retried, &cli_user())
+        .await
+        .expect("retried");
 
     assert_eq!(said, vec![format!("{id} is pending again")]);
     let pending = row(&t, id).await;
     assert_eq!((pending.status, pending.attempts), (OutboxStatus::Pending, 0));
     assert!(pending.next_attempt_at <= Utc::now());
     assert!(
-        run_outbox(&t.app.db, &list_failed)
+        run_outbox(&t.app.db, &list_failed, &cli_user())
             .await
             .expect("listed")
             .is_empty()
@@ -328,6 +336,21 @@ async fn outbox_retry_puts_a_failed_write_back_to_pending(backend: Backend) {
         Retried::NotFailed,
         "only a failed row can be retried"
     );
+    let audited: Vec<audit_log::Model> = audit_log::Entity::find()
+        .all(&t.app.db)
+        .await
+        .expect("audit")
+        .into_iter()
+        .filter(|r| r.action == "outbox.retry")
+        .collect();
+    assert_eq!(audited.len(), 1, "one audit row for the one retry: {audited:?}");
+    assert_eq!(audited[0].target_id, id.to_string());
+    assert_eq!(audited[0].actor, "cli:ops", "names who ran the CLI");
+    assert_eq!(audited[0].via, "cli");
+}
+
+fn cli_user() -> clientsync::domain::Actor {
+    clientsync::domain::Actor::cli(Some("ops"))
 }
 
 async fn the_worker_role_drains_the_outbox_by_itself(backend: Backend) {
