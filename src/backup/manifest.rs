@@ -53,9 +53,14 @@ impl Manifest {
     /// Reads and parses the manifest in `dir`.
     pub fn read(dir: &Path) -> Result<Self, BackupError> {
         let path = dir.join(FILE_NAME);
-        let text = std::fs::read_to_string(&path).map_err(|source| BackupError::Io {
-            path: path.display().to_string(),
-            source,
+        let text = std::fs::read_to_string(&path).map_err(|source| match source.kind() {
+            std::io::ErrorKind::NotFound => BackupError::NoBackup {
+                path: dir.display().to_string(),
+            },
+            _ => BackupError::Io {
+                path: path.display().to_string(),
+                source,
+            },
         })?;
         let manifest: Manifest = serde_json::from_str(&text).map_err(|e| BackupError::BadManifest {
             path: path.display().to_string(),

@@ -34,6 +34,14 @@ pub enum BackupError {
         /// The directory.
         path: String,
     },
+    /// The directory holds no `manifest.json`: not a backup, or one that never finished.
+    #[error(
+        "{path} holds no backup: manifest.json is missing (a backup writes it last, so an unfinished one has none)"
+    )]
+    NoBackup {
+        /// The directory.
+        path: String,
+    },
     /// `manifest.json` is missing a field, is not JSON or is of another format.
     #[error("{path} is not a clientsync backup manifest: {reason}")]
     BadManifest {

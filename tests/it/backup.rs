@@ -456,3 +456,26 @@ fn instants_are_compared_to_the_microsecond() {
         "at: 2026-12-03T12:00:00.123456Z, p: Some(0.1234567891)"
     );
 }
+
+#[test]
+fn restore_from_a_directory_without_a_backup_prints_one_line_naming_it_and_exits_1() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let database = format!("sqlite://{}?mode=rwc", dir.path().join("cli.db").display());
+    let empty = dir.path().join("not-a-backup");
+    std::fs::create_dir(&empty).expect("dir");
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_clientsync"))
+        .args(["restore", "--from"])
+        .arg(&empty)
+        .env("CLIENTSYNC_DATABASE__URL", &database)
+        .env_remove("RUST_BACKTRACE")
+        .env_remove("CLIENTSYNC_BACKTRACE")
+        .output()
+        .expect("binary runs");
+    let text = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    assert_eq!(text.trim_end().lines().count(), 1, "{text}");
+    assert!(
+        text.contains("not-a-backup holds no backup: manifest.json is missing"),
+        "{text}"
+    );
+}
