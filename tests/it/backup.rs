@@ -149,39 +149,37 @@ async fn round_trip(from: Backend) {
 }
 
 async fn a_restore_refuses_a_corrupted_file_naming_it(backend: Backend) {
-    let (app, dir) = backed_up(backend).await;
-    let path = dir.path().join("clients.avro");
-    let mut bytes = std::fs::read(&path).expect("read");
-    let middle = bytes.len() / 2;
-    bytes[middle] ^= 0xff;
-    std::fs::write(&path, bytes).expect("write");
-
-    let target = sqlite(dir.path(), "target.db").await;
-    let error = backup::restore(&target, dir.path()).await.expect_err("refused");
-    assert!(
-        matches!(&error, BackupError::Corrupt { file, .. } if file == "clients.avro"),
-        "{error}"
-    );
-    assert!(error.to_string().contains("clients.avro"), "{error}");
-    assert_empty(&target).await;
-    drop(app);
+    assert_refused_naming(backend, "clients.avro", |mut bytes| {
+        let middle = bytes.len() / 2;
+        bytes[middle] ^= 0xff;
+        bytes
+    })
+    .await;
 }
 
 async fn a_restore_refuses_a_truncated_file_naming_it(backend: Backend) {
-    let (app, dir) = backed_up(backend).await;
-    let path = dir.path().join("source_records.avro");
+    assert_refused_naming(backend, "source_records.avro", |mut bytes| {
+        bytes.truncate(bytes.len() - 10);
+        bytes
+    })
+    .await;
+}
+
+/// Damages one file of a fresh backup; a restore must refuse it by name and write nothing.
+async fn assert_refused_naming(backend: Backend, name: &str, damage: impl FnOnce(Vec<u8>) -> Vec<u8>) {
+    let (_app, dir) = backed_up(backend).await;
+    let path = dir.path().join(name);
     let bytes = std::fs::read(&path).expect("read");
-    std::fs::write(&path, &bytes[..bytes.len() - 10]).expect("write");
+    std::fs::write(&path, damage(bytes)).expect("write");
 
     let target = sqlite(dir.path(), "target.db").await;
     let error = backup::restore(&target, dir.path()).await.expect_err("refused");
     assert!(
-        matches!(&error, BackupError::Corrupt { file, .. } if file == "source_records.avro"),
+        matches!(&error, BackupError::Corrupt { file, .. } if file == name),
         "{error}"
     );
-    assert!(error.to_string().contains("source_records.avro"), "{error}");
+    assert!(error.to_string().contains(name), "{error}");
     assert_empty(&target).await;
-    drop(app);
 }
 
 async fn a_restore_into_a_database_with_rows_is_refused_naming_the_table(backend: Backend) {
