@@ -4,6 +4,7 @@
 pub mod access;
 pub mod api;
 pub mod backfill;
+pub mod backup;
 pub mod batch;
 pub mod bulk;
 pub mod cli;

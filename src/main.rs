@@ -112,6 +112,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Audit(args) => cli::audit(&config, &args).await,
         Command::Prune(args) => cli::prune(&config, &args).await,
         Command::Report(args) => cli::report(&config, &args).await,
+        Command::Backup(args) => cli::backup(&config, &args).await,
+        Command::Restore(args) => cli::restore(&config, &args).await,
         Command::PurgeDead(args) => cli::purge_dead(&config, &args).await,
         Command::ReplayDead { limit } => {
             let db = startup::connect(&config).await?;

@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 mod audit;
 mod backfill;
+mod backup;
 mod clients;
 mod conflicts;
 mod dead;
@@ -21,6 +22,7 @@ mod simulate;
 
 pub use audit::{AuditArgs, audit, run as run_audit};
 pub use backfill::{BackfillArgs, backfill};
+pub use backup::{BackupArgs, RestoreArgs, backup, restore, summary as backup_summary};
 pub use clients::{ClientsArgs, ClientsCommand, clients, run as run_clients};
 pub use conflicts::{ConflictsArgs, ConflictsCliError, ConflictsCommand, conflicts, run as run_conflicts};
 pub use dead::{DeadArgs, DeadCommand, dead, run as run_dead};
@@ -104,6 +106,11 @@ pub enum Command {
     Conflicts(ConflictsArgs),
     /// Read the audit log, newest first, with filters.
     Audit(AuditArgs),
+    /// Write the whole golden store to a directory: one Avro file per table and a manifest,
+    /// from one consistent snapshot while the service runs.
+    Backup(BackupArgs),
+    /// Restore a backup into an empty database of either backend (SQLite to Postgres and back).
+    Restore(RestoreArgs),
     /// Print the operator API's OpenAPI 3.1 document (as committed in docs/openapi.json).
     Openapi,
     /// Remove finished data past its `[retention]` cut-off (event payloads and rows, resolved

@@ -17,6 +17,7 @@ macro_rules! on_both_backends {
 mod acting;
 mod api_access;
 mod api_shape;
+mod backup;
 mod broker_outage;
 mod bulk;
 mod cli_errors;
