@@ -9,7 +9,9 @@
 //!     of up to 10, ClickUp one event per request), which answers only after every confirm,
 //! (c) end to end on Postgres: the service's consumers draining what (b) queued,
 //! (d) the embedded default as `serve` runs it: one process, SQLite file + database queue,
-//!     receiver and worker running together while the traffic is posted.
+//!     receiver and worker running together while the traffic is posted,
+//! (e) statements per event on each path (new contact, a lone contact's next property, a
+//!     duplicate, a cross-source link, a change on a shared client, fuzzy candidate search).
 //!
 //! For (c) and (d): events/s, commit lag p50/p99 (inbox `updated_at − received_at`, so queue
 //! wait included), statements per event (every statement the service's pools ran, BEGIN and
@@ -20,7 +22,8 @@
 //! Run: `cargo bench --bench pipeline -- --events 20000`. Options after `--`: `--events N`
 //! (distinct events, 20,000), `--concurrency C` (senders, 32), `--workers W` (Postgres
 //! consumers, 24), `--batch B` (most events per worker transaction, 8), `--seed S` (42),
-//! `--phases abcd`. Needs Postgres and RabbitMQ (TEST_DATABASE_URL / TEST_AMQP_URL, defaulting
+//! `--phases abcde`, `--embedded-batch B` (events per transaction in (d), default the shipped
+//! `worker.batch_size`). Needs Postgres and RabbitMQ (TEST_DATABASE_URL / TEST_AMQP_URL, defaulting
 //! to the local services). Results and commands are in BENCHMARKS.md.
 
 use std::{
@@ -64,6 +67,8 @@ struct Options {
     batch: usize,
     seed: u64,
     phases: String,
+    /// Events per worker transaction in (d); `None` keeps the shipped `worker.batch_size`.
+    embedded_batch: Option<usize>,
 }
 
 fn options() -> Options {
@@ -81,7 +86,8 @@ fn options() -> Options {
         workers: value("--workers", 24),
         batch: value("--batch", 8),
         seed: value("--seed", 42) as u64,
-        phases: text("--phases").unwrap_or_else(|| "abcd".into()),
+        phases: text("--phases").unwrap_or_else(|| "abcde".into()),
+        embedded_batch: text("--embedded-batch").and_then(|v| v.parse().ok()),
     }
 }
 
@@ -594,7 +600,11 @@ async fn embedded_phase(opts: &Options, traffic: &Arc<Traffic>) -> anyhow::Resul
     let dir = tempfile::tempdir()?;
     let url = format!("sqlite://{}?mode=rwc", dir.path().join("clientsync.db").display());
     let defaults = Config::defaults()?;
-    let bench_config = config(url, defaults.database.max_connections)?;
+    let mut bench_config = config(url, defaults.database.max_connections)?;
+    if let Some(batch) = opts.embedded_batch {
+        bench_config.worker.batch_size = batch;
+    }
+    let batch = bench_config.worker.batch_size;
     let app = Application::build_with_clock(bench_config, Role::All, Clock::system()).await?;
     let address = format!("http://127.0.0.1:{}", app.port());
     let db = app.db().clone();
@@ -616,7 +626,7 @@ async fn embedded_phase(opts: &Options, traffic: &Arc<Traffic>) -> anyhow::Resul
     let elapsed = (last - started).to_std().unwrap_or_default();
     let clients = entity::clients::Entity::find().count(&db).await?;
     report(
-        "(d) end to end, embedded default (SQLite + database queue, serve's worker settings)",
+        &format!("(d) end to end, embedded default (SQLite + database queue, serve's consumers, batch {batch})"),
         traffic,
         elapsed,
         &before,
@@ -624,8 +634,90 @@ async fn embedded_phase(opts: &Options, traffic: &Arc<Traffic>) -> anyhow::Resul
         clients,
         None,
     );
+    // SQLite checkpoints the WAL into the file every 1,000 pages, inside whichever commit
+    // crosses the mark: what one costs, from a full checkpoint of what is left at the end.
+    let wal = std::fs::metadata(dir.path().join("clientsync.db-wal")).map_or(0, |m| m.len());
+    let t = Instant::now();
+    db.execute_unprepared("PRAGMA wal_checkpoint(TRUNCATE)").await?;
+    println!(
+        "(d) WAL checkpoint: {:.1} MB of WAL written into the file in {:?} (auto-checkpoints write ~4 MB each)",
+        wal as f64 / 1e6,
+        t.elapsed()
+    );
     shutdown.cancel();
     server.await??;
+    Ok(())
+}
+
+/// (e) statements per event on each path, one event at a time on a fresh Postgres database:
+/// what each kind of event costs in round trips, whatever the machine.
+async fn per_path() -> anyhow::Result<()> {
+    use clientsync::{
+        queue::{
+            EventQueue,
+            embedded::{EmbeddedConfig, EmbeddedQueue},
+        },
+        receiver::{clickup, hubspot},
+    };
+    let database = fresh_database().await?;
+    let bench_config = config(database.clone(), 4)?;
+    let db = store::connect(&bench_config.database).await?;
+    store::migrate(&db).await?;
+    let queue = Arc::new(EmbeddedQueue::new(
+        db.clone(),
+        EmbeddedConfig {
+            queue: "paths".into(),
+            lease: Duration::from_secs(60),
+            retry: bench_config.queue.retry_policy(),
+            endpoint: "bench".into(),
+        },
+        Clock::system(),
+    ));
+    let worker = Worker::new(db.clone(), queue.clone());
+    let at = chrono::Utc::now().timestamp_millis() - 60_000;
+    let contact = |id: usize, property: &str, value: &str, n: i64| {
+        let body = serde_json::to_vec(&json!([hubspot_event(id, property, value, at + n)])).unwrap_or_default();
+        hubspot::split(&body).ok().and_then(|mut e| e.pop())
+    };
+    let task = |id: usize, field: &str, value: &str, n: i64| {
+        let body = serde_json::to_vec(&clickup_event(id, n as usize, field, value, at + n)).unwrap_or_default();
+        clickup::envelope(&body, CLICKUP_WEBHOOK).ok()
+    };
+    let steps = [
+        ("new contact (its first property, email)", contact(1, "email", "ana.garcia@example.es", 1)),
+        ("lone contact gains its first name", contact(1, "firstname", "Ana", 2)),
+        ("lone contact gains its last name", contact(1, "lastname", "García López", 3)),
+        ("lone contact gains its phone", contact(1, "phone", "+34 612 345 678", 4)),
+        ("the same event again (duplicate)", contact(1, "phone", "+34 612 345 678", 4)),
+        ("ClickUp task linked across sources by email", task(1, "Email", "ana.garcia@example.es", 5)),
+        ("property change on a record sharing its client", contact(1, "phone", "+34 612 345 679", 6)),
+        ("second contact, email", contact(2, "email", "lucia.fdez@example.es", 7)),
+        ("second contact, first name", contact(2, "firstname", "Lucía", 8)),
+        ("second contact, last name", contact(2, "lastname", "Fernández Ruiz", 9)),
+        ("second contact, phone", contact(2, "phone", "+34 622 111 333", 10)),
+        ("ClickUp task without keys: first name (fuzzy search, new client)", task(2, "First name", "Lucia", 11)),
+        ("same task: last name (fuzzy search, lone record)", task(2, "Last name", "Fernandez Ruiz", 12)),
+        ("same task: phone (fuzzy search, moves to the contact's client)", task(2, "Phone", "622111333", 13)),
+    ];
+    println!("(e) statements per event by path (Postgres; the queue's own claim and ack, 2, excluded):");
+    for (what, env) in steps {
+        let Some(env) = env else {
+            anyhow::bail!("could not build the event for {what}")
+        };
+        queue.publish(&[env.to_bytes()?]).await?;
+        let before = store::statements_run();
+        let settled = worker.process_next(Duration::from_secs(1)).await?;
+        let spent = store::statements_run().saturating_sub(before).saturating_sub(2);
+        println!(
+            "    {spent:>3}  {what} -> {}",
+            settled.as_ref().map_or("nothing", |s| s.label())
+        );
+    }
+    let name = database.rsplit('/').next().unwrap_or_default();
+    let admin = Database::connect(format!("{}/postgres", postgres_url())).await?;
+    admin
+        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .await?;
     Ok(())
 }
 
@@ -692,6 +784,9 @@ async fn run() -> anyhow::Result<()> {
     }
     if opts.phases.contains('d') {
         embedded_phase(&opts, &traffic).await?;
+    }
+    if opts.phases.contains('e') {
+        per_path().await?;
     }
     Ok(())
 }

@@ -25,7 +25,7 @@ use crate::{
     receiver::{self, ReceiverState, signature::Legacy},
     retention::Pruner,
     saas::{Apis, webhook_health::WebhookWatch},
-    store,
+    store::{self, turns::WriteTurns},
     worker::{Enricher, Worker},
     writeback::Drainer,
 };
@@ -84,7 +84,8 @@ pub fn build_queue(config: &Config, db: &DatabaseConnection, clock: &Clock) -> A
                 endpoint: config.database.endpoint(),
             },
             clock.clone(),
-        )),
+        )
+        .with_write_turns(WriteTurns::of(&config.database))),
     }
 }
 

@@ -17,6 +17,7 @@ pub mod prune;
 pub mod records;
 pub mod search;
 pub mod sessions;
+pub mod turns;
 pub mod write_log;
 
 use std::time::Duration;
@@ -108,6 +109,10 @@ async fn open(config: &DatabaseConfig) -> Result<DatabaseConnection, DbErr> {
     // ends such a session after the time one of our transactions may take at most.
     let idle_ms = config.transaction_timeout_ms;
     options.map_sqlx_postgres_opts(move |pg| pg.options([("idle_in_transaction_session_timeout", idle_ms)]));
+    // Per connection, so on every connection of the pool (a PRAGMA run once reaches one):
+    // without it the others commit with FULL, an fsync of the WAL at every commit. NORMAL in
+    // WAL mode loses nothing when the process crashes; only a power cut may lose the last commits.
+    options.map_sqlx_sqlite_opts(|sqlite| sqlite.pragma("synchronous", "NORMAL"));
     let mut db = Database::connect(options).await?;
     db.set_metric_callback(|_| {
         STATEMENTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
