@@ -22,8 +22,8 @@
 //! Run: `cargo bench --bench pipeline -- --events 20000`. Options after `--`: `--events N`
 //! (distinct events, 20,000), `--concurrency C` (senders, 32), `--workers W` (Postgres
 //! consumers, 24), `--batch B` (most events per worker transaction, 8), `--seed S` (42),
-//! `--phases abcde`, `--embedded-batch B` (events per transaction in (d), default the shipped
-//! `worker.batch_size`). Needs Postgres and RabbitMQ (TEST_DATABASE_URL / TEST_AMQP_URL, defaulting
+//! `--phases abcde`, `--embedded-batch B` (`worker.batch_size` in (d); `serve` raises it to
+//! at least 32 on SQLite). Needs Postgres and RabbitMQ (TEST_DATABASE_URL / TEST_AMQP_URL, defaulting
 //! to the local services). Results and commands are in BENCHMARKS.md.
 
 use std::{
@@ -37,7 +37,7 @@ use std::{
 use clientsync::{
     clock::Clock,
     config::Config,
-    generate::{Scenario, generate},
+    generate::{Person, Scenario, generate},
     queue::rabbitmq::{RabbitConfig, RabbitQueue},
     receiver::signature::{WebhookSecret, sign_clickup, sign_hubspot_v1, sign_hubspot_v3},
     startup::{Application, Role},
@@ -138,6 +138,21 @@ fn clickup_event(task: usize, item: usize, field: &str, value: &str, date: i64) 
            "history_items": [history]})
 }
 
+/// The HubSpot contact properties each contact sends, one event each.
+const HUBSPOT_PROPERTIES: [&str; 4] = ["email", "firstname", "lastname", "phone"];
+/// The ClickUp custom fields carrying the same details on a task.
+const CLICKUP_FIELDS: [&str; 4] = ["Email", "First name", "Last name", "Phone"];
+
+/// A person's email, given name, family name and phone, in the order of the two lists above.
+fn details(person: &Person) -> [&str; 4] {
+    [
+        &person.email,
+        &person.given_name,
+        &person.surname,
+        &person.phone_number,
+    ]
+}
+
 /// Draws the traffic for about `events` distinct events (see the module docs).
 fn traffic(events: usize, seed: u64) -> Traffic {
     // 4 events per contact, plus 4 for the tenth of them that ClickUp also holds.
@@ -152,30 +167,20 @@ fn traffic(events: usize, seed: u64) -> Traffic {
     let mut rng = fastrand::Rng::with_seed(seed);
     let mut items: Vec<(bool, Value)> = Vec::with_capacity(events * 6 / 5);
     for (n, person) in data.left.iter().enumerate() {
-        let properties = [
-            ("email", &person.email),
-            ("firstname", &person.given_name),
-            ("lastname", &person.surname),
-            ("phone", &person.phone_number),
-        ];
-        for (k, (property, value)) in properties.into_iter().enumerate() {
+        for (k, (property, value)) in HUBSPOT_PROPERTIES.into_iter().zip(details(person)).enumerate() {
             let at = base + (n * 4 + k) as i64;
             items.push((true, hubspot_event(1_000 + n, property, value, at)));
         }
     }
-    let copies: std::collections::HashMap<&str, &clientsync::generate::Person> =
+    let copies: std::collections::HashMap<&str, &Person> =
         data.right.iter().map(|p| (p.id.as_str(), p)).collect();
     let mut tasks = 0;
     for (task, (_, right_id)) in data.truth.iter().enumerate() {
-        let Some(copy) = copies.get(right_id.as_str()) else { continue };
+        let Some(copy) = copies.get(right_id.as_str()) else {
+            continue;
+        };
         tasks += 1;
-        let fields = [
-            ("Email", &copy.email),
-            ("First name", &copy.given_name),
-            ("Last name", &copy.surname),
-            ("Phone", &copy.phone_number),
-        ];
-        for (k, (field, value)) in fields.into_iter().enumerate() {
+        for (k, (field, value)) in CLICKUP_FIELDS.into_iter().zip(details(copy)).enumerate() {
             let at = base + 10_000_000 + (task * 4 + k) as i64;
             items.push((false, clickup_event(task, k, field, value, at)));
         }
@@ -255,9 +260,13 @@ impl Gauges {
 
 /// utime + stime of one process, in seconds (assumes the usual 100 ticks per second).
 fn cpu_seconds(stat: &str) -> f64 {
-    let Ok(text) = std::fs::read_to_string(stat) else { return 0.0 };
+    let Ok(text) = std::fs::read_to_string(stat) else {
+        return 0.0;
+    };
     // The command name may hold spaces; fields after its closing parenthesis are fixed.
-    let Some(rest) = text.rsplit(')').next() else { return 0.0 };
+    let Some(rest) = text.rsplit(')').next() else {
+        return 0.0;
+    };
     let fields: Vec<&str> = rest.split_whitespace().collect();
     let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok()).unwrap_or(0.0);
     (ticks(11) + ticks(12)) / 100.0
@@ -265,9 +274,16 @@ fn cpu_seconds(stat: &str) -> f64 {
 
 /// CPU seconds of every `postgres` process (other sessions' included: a shared server).
 fn postgres_cpu_seconds() -> f64 {
-    let Ok(dir) = std::fs::read_dir("/proc") else { return 0.0 };
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return 0.0;
+    };
     dir.filter_map(Result::ok)
-        .filter(|e| e.file_name().to_string_lossy().bytes().all(|b| b.is_ascii_digit()))
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .bytes()
+                .all(|b| b.is_ascii_digit())
+        })
         .filter(|e| std::fs::read_to_string(e.path().join("comm")).is_ok_and(|c| c.trim() == "postgres"))
         .map(|e| cpu_seconds(&e.path().join("stat").to_string_lossy()))
         .sum()
@@ -283,7 +299,11 @@ fn commit() -> String {
             .unwrap_or_default()
     };
     let dirty = !git(&["status", "--porcelain", "--untracked-files=no"]).is_empty();
-    format!("{}{}", git(&["rev-parse", "--short", "HEAD"]), if dirty { "+dirty" } else { "" })
+    format!(
+        "{}{}",
+        git(&["rev-parse", "--short", "HEAD"]),
+        if dirty { "+dirty" } else { "" }
+    )
 }
 
 fn loadavg() -> String {
@@ -396,7 +416,8 @@ async fn send(traffic: &Arc<Traffic>, concurrency: usize, address: &str) -> anyh
                 let post = match request {
                     Request::HubSpot(body) => {
                         let ts = chrono::Utc::now().timestamp_millis().to_string();
-                        let v3 = sign_hubspot_v3(&hubspot, "POST", &format!("{BASE}/webhooks/hubspot"), body, &ts);
+                        let v3 =
+                            sign_hubspot_v3(&hubspot, "POST", &format!("{BASE}/webhooks/hubspot"), body, &ts);
                         client
                             .post(format!("{address}/webhooks/hubspot"))
                             .header("X-HubSpot-Signature-v3", v3)
@@ -484,7 +505,11 @@ async fn lags(db: &DatabaseConnection) -> anyhow::Result<(Vec<Duration>, chrono:
             .into_tuple()
             .all(db)
             .await?;
-    let last = rows.iter().map(|(_, u)| *u).max().unwrap_or_else(chrono::Utc::now);
+    let last = rows
+        .iter()
+        .map(|(_, u)| *u)
+        .max()
+        .unwrap_or_else(chrono::Utc::now);
     let lags = rows
         .iter()
         .map(|(r, u)| (*u - *r).to_std().unwrap_or_default())
@@ -504,6 +529,17 @@ async fn commits(db: &DatabaseConnection) -> u64 {
         .flatten()
         .and_then(|r| r.try_get_by_index::<i64>(0).ok())
         .unwrap_or(0) as u64
+}
+
+/// Prints what the senders saw: events/s accepted and request latency.
+fn print_requests(label: &str, sent: &mut Measured, extra: &str) {
+    println!(
+        "{label}: {:.0} events/s accepted, request p50 {:?}, p99 {:?}{extra}; load {}",
+        sent.rate(),
+        sent.percentile(0.5),
+        sent.percentile(0.99),
+        loadavg()
+    );
 }
 
 /// Prints one end-to-end phase's figures, all per distinct event.
@@ -530,7 +566,10 @@ fn report(
         percentile(lags, 0.5),
         percentile(lags, 0.99),
         (after.statements - before.statements) as f64 / n,
-        transactions.map_or(String::new(), |t| format!(", {:.2} transactions/event", t as f64 / n)),
+        transactions.map_or(String::new(), |t| format!(
+            ", {:.2} transactions/event",
+            t as f64 / n
+        )),
         (after.own_cpu - before.own_cpu) * 1000.0 / n,
         (after.postgres_cpu - before.postgres_cpu) * 1000.0 / n,
         loadavg(),
@@ -549,13 +588,11 @@ async fn postgres_phases(opts: &Options, traffic: &Arc<Traffic>, raw: Option<f64
     let shutdown = CancellationToken::new();
     let server = tokio::spawn(app.run_until(shutdown.clone()));
     let mut b = send(traffic, opts.concurrency, &address).await?;
-    println!(
-        "(b) signed webhooks through the receiver into RabbitMQ: {:.0} events/s, request p50 {:?}, p99 {:?}{}; load {}",
-        b.rate(),
-        b.percentile(0.5),
-        b.percentile(0.99),
-        raw.map_or(String::new(), |a| format!("; b/a = {:.2}", b.rate() / a)),
-        loadavg()
+    let ratio = raw.map_or(String::new(), |a| format!("; b/a = {:.2}", b.rate() / a));
+    print_requests(
+        "(b) signed webhooks through the receiver into RabbitMQ",
+        &mut b,
+        &ratio,
     );
     if opts.phases.contains('c') {
         reset_peak_rss();
@@ -604,7 +641,8 @@ async fn embedded_phase(opts: &Options, traffic: &Arc<Traffic>) -> anyhow::Resul
     if let Some(batch) = opts.embedded_batch {
         bench_config.worker.batch_size = batch;
     }
-    let batch = bench_config.worker.batch_size;
+    // As `serve` runs it: SQLite takes at least 32 events per transaction (startup.rs).
+    let batch = bench_config.worker.batch_size.max(32);
     let app = Application::build_with_clock(bench_config, Role::All, Clock::system()).await?;
     let address = format!("http://127.0.0.1:{}", app.port());
     let db = app.db().clone();
@@ -614,19 +652,19 @@ async fn embedded_phase(opts: &Options, traffic: &Arc<Traffic>) -> anyhow::Resul
     let started = chrono::Utc::now();
     let server = tokio::spawn(app.run_until(shutdown.clone()));
     let mut d = send(traffic, opts.concurrency, &address).await?;
-    println!(
-        "(d) embedded default, receiver while the worker drains: {:.0} events/s accepted, request p50 {:?}, p99 {:?}; load {}",
-        d.rate(),
-        d.percentile(0.5),
-        d.percentile(0.99),
-        loadavg()
+    print_requests(
+        "(d) embedded default, receiver while the worker drains",
+        &mut d,
+        "",
     );
     settled(&db, traffic.distinct, Duration::from_secs(1800)).await?;
     let (mut lags, last) = lags(&db).await?;
     let elapsed = (last - started).to_std().unwrap_or_default();
     let clients = entity::clients::Entity::find().count(&db).await?;
     report(
-        &format!("(d) end to end, embedded default (SQLite + database queue, serve's consumers, batch {batch})"),
+        &format!(
+            "(d) end to end, embedded default (SQLite + database queue, serve's consumers, batch {batch})"
+        ),
         traffic,
         elapsed,
         &before,
@@ -676,28 +714,69 @@ async fn per_path() -> anyhow::Result<()> {
     let worker = Worker::new(db.clone(), queue.clone());
     let at = chrono::Utc::now().timestamp_millis() - 60_000;
     let contact = |id: usize, property: &str, value: &str, n: i64| {
-        let body = serde_json::to_vec(&json!([hubspot_event(id, property, value, at + n)])).unwrap_or_default();
+        let body =
+            serde_json::to_vec(&json!([hubspot_event(id, property, value, at + n)])).unwrap_or_default();
         hubspot::split(&body).ok().and_then(|mut e| e.pop())
     };
     let task = |id: usize, field: &str, value: &str, n: i64| {
-        let body = serde_json::to_vec(&clickup_event(id, n as usize, field, value, at + n)).unwrap_or_default();
+        let body =
+            serde_json::to_vec(&clickup_event(id, n as usize, field, value, at + n)).unwrap_or_default();
         clickup::envelope(&body, CLICKUP_WEBHOOK).ok()
     };
     let steps = [
-        ("new contact (its first property, email)", contact(1, "email", "ana.garcia@example.es", 1)),
-        ("lone contact gains its first name", contact(1, "firstname", "Ana", 2)),
-        ("lone contact gains its last name", contact(1, "lastname", "García López", 3)),
-        ("lone contact gains its phone", contact(1, "phone", "+34 612 345 678", 4)),
-        ("the same event again (duplicate)", contact(1, "phone", "+34 612 345 678", 4)),
-        ("ClickUp task linked across sources by email", task(1, "Email", "ana.garcia@example.es", 5)),
-        ("property change on a record sharing its client", contact(1, "phone", "+34 612 345 679", 6)),
-        ("second contact, email", contact(2, "email", "lucia.fdez@example.es", 7)),
+        (
+            "new contact (its first property, email)",
+            contact(1, "email", "ana.garcia@example.es", 1),
+        ),
+        (
+            "lone contact gains its first name",
+            contact(1, "firstname", "Ana", 2),
+        ),
+        (
+            "lone contact gains its last name",
+            contact(1, "lastname", "García López", 3),
+        ),
+        (
+            "lone contact gains its phone",
+            contact(1, "phone", "+34 612 345 678", 4),
+        ),
+        (
+            "the same event again (duplicate)",
+            contact(1, "phone", "+34 612 345 678", 4),
+        ),
+        (
+            "ClickUp task linked across sources by email",
+            task(1, "Email", "ana.garcia@example.es", 5),
+        ),
+        (
+            "property change on a record sharing its client",
+            contact(1, "phone", "+34 612 345 679", 6),
+        ),
+        (
+            "second contact, email",
+            contact(2, "email", "lucia.fdez@example.es", 7),
+        ),
         ("second contact, first name", contact(2, "firstname", "Lucía", 8)),
-        ("second contact, last name", contact(2, "lastname", "Fernández Ruiz", 9)),
-        ("second contact, phone", contact(2, "phone", "+34 622 111 333", 10)),
-        ("ClickUp task without keys: first name (fuzzy search, new client)", task(2, "First name", "Lucia", 11)),
-        ("same task: last name (fuzzy search, lone record)", task(2, "Last name", "Fernandez Ruiz", 12)),
-        ("same task: phone (fuzzy search, moves to the contact's client)", task(2, "Phone", "622111333", 13)),
+        (
+            "second contact, last name",
+            contact(2, "lastname", "Fernández Ruiz", 9),
+        ),
+        (
+            "second contact, phone",
+            contact(2, "phone", "+34 622 111 333", 10),
+        ),
+        (
+            "ClickUp task without keys: first name (fuzzy search, new client)",
+            task(2, "First name", "Lucia", 11),
+        ),
+        (
+            "same task: last name (fuzzy search, lone record)",
+            task(2, "Last name", "Fernandez Ruiz", 12),
+        ),
+        (
+            "same task: phone (fuzzy search, moves to the contact's client)",
+            task(2, "Phone", "622111333", 13),
+        ),
     ];
     println!("(e) statements per event by path (Postgres; the queue's own claim and ack, 2, excluded):");
     for (what, env) in steps {
@@ -713,12 +792,7 @@ async fn per_path() -> anyhow::Result<()> {
             settled.as_ref().map_or("nothing", |s| s.label())
         );
     }
-    let name = database.rsplit('/').next().unwrap_or_default();
-    let admin = Database::connect(format!("{}/postgres", postgres_url())).await?;
-    admin
-        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        .await?;
-    Ok(())
+    drop_database(&database).await
 }
 
 /// Deletes the benchmark's queues and database.
@@ -731,6 +805,11 @@ async fn cleanup(config: &Config, database: &str) -> anyhow::Result<()> {
         retry: config.queue.retry_policy(),
     });
     rabbit.delete_topology().await?;
+    drop_database(database).await
+}
+
+/// Drops a database the bench made.
+async fn drop_database(database: &str) -> anyhow::Result<()> {
     let name = database.rsplit('/').next().unwrap_or_default();
     let admin = Database::connect(format!("{}/postgres", postgres_url())).await?;
     admin
