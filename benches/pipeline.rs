@@ -1,26 +1,47 @@
-//! Throughput of the event path on this machine, against the real Postgres and RabbitMQ:
+//! Throughput of the event path on this machine with traffic that looks like real traffic:
+//! contacts with varied Spanish names drawn at realistic frequencies (`clientsync::generate`),
+//! four property events per contact (email, first name, last name, phone), 10 % of the people
+//! also arriving through ClickUp as a task carrying a corrupted copy of their details, 20 % of
+//! the events sent twice, and every event shuffled before it is batched.
 //!
 //! (a) raw lapin publish-with-confirms of 10-message batches to a quorum queue (the ceiling),
-//! (b) signed HubSpot batches of 10 events posted to the receiver, which answers only after
-//!     RabbitMQ confirmed every event (events/s, p50/p99 request latency, ratio b/a),
-//! (c) end to end: workers draining what (b) queued into golden clients on Postgres.
+//! (b) the same traffic posted, signed, to the receiver in front of RabbitMQ (HubSpot in batches
+//!     of up to 10, ClickUp one event per request), which answers only after every confirm,
+//! (c) end to end on Postgres: the service's consumers draining what (b) queued,
+//! (d) the embedded default as `serve` runs it: one process, SQLite file + database queue,
+//!     receiver and worker running together while the traffic is posted,
+//! (e) statements per event on each path (new contact, a lone contact's next property, a
+//!     duplicate, a cross-source link, a change on a shared client, fuzzy candidate search).
 //!
-//! Run: `cargo bench --bench pipeline`. Options after `--`: `--events N` (per phase),
-//! `--concurrency C` (senders, 32), `--workers W` (consumers, 24), `--batch B` (most events per
-//! worker transaction, 8), `--per-contact K` (properties per contact in each batch of 10, 2). Needs Postgres and RabbitMQ (TEST_DATABASE_URL /
-//! TEST_AMQP_URL, defaulting to the local services). Results and commands are in BENCHMARKS.md.
+//! For (c) and (d): events/s, commit lag p50/p99 (inbox `updated_at − received_at`, so queue
+//! wait included), statements per event (every statement the service's pools ran, BEGIN and
+//! COMMIT aside), transactions per event (Postgres), CPU-ms per event of this process and of all
+//! `postgres` processes, and this process's peak RSS (load generator included). The load
+//! average is printed next to every phase: on a shared machine compare runs side by side.
+//!
+//! Run: `cargo bench --bench pipeline -- --events 20000`. Options after `--`: `--events N`
+//! (distinct events, 20,000), `--concurrency C` (senders, 32), `--workers W` (Postgres
+//! consumers, 24), `--batch B` (most events per worker transaction, 8), `--seed S` (42),
+//! `--phases abcde`, `--embedded-batch B` (`worker.batch_size` in (d); `serve` raises it to
+//! at least 32 on SQLite). Needs Postgres and RabbitMQ (TEST_DATABASE_URL / TEST_AMQP_URL, defaulting
+//! to the local services). Results and commands are in BENCHMARKS.md.
 
 use std::{
-    sync::Arc,
+    sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    },
     time::{Duration, Instant},
 };
 
 use clientsync::{
     clock::Clock,
     config::Config,
+    generate::{Person, Scenario, generate},
     queue::rabbitmq::{RabbitConfig, RabbitQueue},
-    receiver::signature::{WebhookSecret, sign_hubspot_v1, sign_hubspot_v3},
+    receiver::signature::{WebhookSecret, sign_clickup, sign_hubspot_v1, sign_hubspot_v3},
     startup::{Application, Role},
+    store,
     worker::Worker,
 };
 use lapin::{
@@ -28,38 +49,45 @@ use lapin::{
     options::{BasicPublishOptions, ConfirmSelectOptions, QueueDeclareOptions, QueueDeleteOptions},
     types::{AMQPValue, FieldTable, LongString},
 };
-use sea_orm::{ConnectionTrait, Database, EntityTrait, PaginatorTrait};
+use sea_orm::{ConnectionTrait, Database, DatabaseConnection, EntityTrait, PaginatorTrait, QuerySelect};
 use secrecy::SecretString;
-use serde_json::json;
+use serde_json::{Value, json};
 use tokio_util::sync::CancellationToken;
 
 const BATCH: usize = 10;
 const SECRET: &str = "bench-hubspot-secret";
+const CLICKUP_WEBHOOK: &str = "bench-webhook";
+const CLICKUP_SECRET: &str = "bench-clickup-secret";
 const BASE: &str = "https://hooks.example.com";
 
 struct Options {
     events: usize,
     concurrency: usize,
     workers: usize,
-    per_contact: usize,
     batch: usize,
+    seed: u64,
+    phases: String,
+    /// Events per worker transaction in (d); `None` keeps the shipped `worker.batch_size`.
+    embedded_batch: Option<usize>,
 }
 
 fn options() -> Options {
     let args: Vec<String> = std::env::args().collect();
-    let value = |flag: &str, default: usize| {
+    let text = |flag: &str| {
         args.iter()
             .position(|a| a == flag)
             .and_then(|i| args.get(i + 1))
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(default)
+            .cloned()
     };
+    let value = |flag: &str, default: usize| text(flag).and_then(|v| v.parse().ok()).unwrap_or(default);
     Options {
-        events: value("--events", 50_000),
+        events: value("--events", 20_000),
         concurrency: value("--concurrency", 32),
         workers: value("--workers", 24),
-        per_contact: value("--per-contact", 2),
         batch: value("--batch", 8),
+        seed: value("--seed", 42) as u64,
+        phases: text("--phases").unwrap_or_else(|| "abcde".into()),
+        embedded_batch: text("--embedded-batch").and_then(|v| v.parse().ok()),
     }
 }
 
@@ -69,6 +97,124 @@ fn postgres_url() -> String {
 
 fn amqp_url() -> String {
     std::env::var("TEST_AMQP_URL").unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".into())
+}
+
+/// One webhook request of the traffic, unsigned (signed as it is sent).
+enum Request {
+    HubSpot(Vec<u8>),
+    ClickUp(Vec<u8>),
+}
+
+/// The whole traffic of a run, in the order it is sent.
+struct Traffic {
+    requests: Vec<Request>,
+    /// Distinct events: the inbox rows the worker ends with.
+    distinct: usize,
+    /// Events sent, duplicates included.
+    sent: usize,
+    contacts: usize,
+    tasks: usize,
+}
+
+/// One contact-property event body, the size a real one has.
+fn hubspot_event(object_id: usize, property: &str, value: &str, occurred_at: i64) -> Value {
+    json!({"eventId": occurred_at, "subscriptionId": 1, "portalId": 62515, "appId": 54321,
+           "occurredAt": occurred_at, "subscriptionType": "contact.propertyChange", "attemptNumber": 0,
+           "objectId": object_id, "propertyName": property, "propertyValue": value,
+           "changeSource": "CRM_UI", "sourceId": "userId:1"})
+}
+
+/// One ClickUp taskUpdated event carrying one custom-field history item.
+fn clickup_event(task: usize, item: usize, field: &str, value: &str, date: i64) -> Value {
+    let history = if field == "name" {
+        json!({"id": format!("h{task}-{item}"), "type": 1, "date": date.to_string(), "field": "name",
+               "user": {"id": 183, "username": "John"}, "after": value, "before": null})
+    } else {
+        json!({"id": format!("h{task}-{item}"), "type": 1, "date": date.to_string(), "field": "custom_field",
+               "custom_field": {"id": format!("cf-{field}"), "name": field, "type": "short_text"},
+               "user": {"id": 183, "username": "John"}, "after": value, "before": null})
+    };
+    json!({"event": "taskUpdated", "task_id": format!("t{task}"), "webhook_id": CLICKUP_WEBHOOK,
+           "history_items": [history]})
+}
+
+/// The HubSpot contact properties each contact sends, one event each.
+const HUBSPOT_PROPERTIES: [&str; 4] = ["email", "firstname", "lastname", "phone"];
+/// The ClickUp custom fields carrying the same details on a task.
+const CLICKUP_FIELDS: [&str; 4] = ["Email", "First name", "Last name", "Phone"];
+
+/// A person's email, given name, family name and phone, in the order of the two lists above.
+fn details(person: &Person) -> [&str; 4] {
+    [
+        &person.email,
+        &person.given_name,
+        &person.surname,
+        &person.phone_number,
+    ]
+}
+
+/// Draws the traffic for about `events` distinct events (see the module docs).
+fn traffic(events: usize, seed: u64) -> Traffic {
+    // 4 events per contact, plus 4 for the tenth of them that ClickUp also holds.
+    let contacts = (events as f64 / 4.4).round().max(1.0) as usize;
+    let data = generate(&Scenario {
+        people: contacts,
+        overlap: 0.1,
+        seed,
+        ..Scenario::default()
+    });
+    let base = chrono::Utc::now().timestamp_millis() - 86_400_000;
+    let mut rng = fastrand::Rng::with_seed(seed);
+    let mut items: Vec<(bool, Value)> = Vec::with_capacity(events * 6 / 5);
+    for (n, person) in data.left.iter().enumerate() {
+        for (k, (property, value)) in HUBSPOT_PROPERTIES.into_iter().zip(details(person)).enumerate() {
+            let at = base + (n * 4 + k) as i64;
+            items.push((true, hubspot_event(1_000 + n, property, value, at)));
+        }
+    }
+    let copies: std::collections::HashMap<&str, &Person> =
+        data.right.iter().map(|p| (p.id.as_str(), p)).collect();
+    let mut tasks = 0;
+    for (task, (_, right_id)) in data.truth.iter().enumerate() {
+        let Some(copy) = copies.get(right_id.as_str()) else {
+            continue;
+        };
+        tasks += 1;
+        for (k, (field, value)) in CLICKUP_FIELDS.into_iter().zip(details(copy)).enumerate() {
+            let at = base + 10_000_000 + (task * 4 + k) as i64;
+            items.push((false, clickup_event(task, k, field, value, at)));
+        }
+    }
+    let distinct = items.len();
+    for _ in 0..distinct / 5 {
+        let again = items[rng.usize(..distinct)].clone();
+        items.push(again);
+    }
+    rng.shuffle(&mut items);
+    let sent = items.len();
+    let mut requests = Vec::new();
+    let mut batch = Vec::with_capacity(BATCH);
+    for (hubspot, event) in items {
+        if hubspot {
+            batch.push(event);
+            if batch.len() == BATCH {
+                requests.push(Request::HubSpot(serde_json::to_vec(&batch).unwrap_or_default()));
+                batch.clear();
+            }
+        } else {
+            requests.push(Request::ClickUp(serde_json::to_vec(&event).unwrap_or_default()));
+        }
+    }
+    if !batch.is_empty() {
+        requests.push(Request::HubSpot(serde_json::to_vec(&batch).unwrap_or_default()));
+    }
+    Traffic {
+        requests,
+        distinct,
+        sent,
+        contacts,
+        tasks,
+    }
 }
 
 struct Measured {
@@ -83,41 +229,109 @@ impl Measured {
     }
 
     fn percentile(&mut self, p: f64) -> Duration {
-        self.latencies.sort_unstable();
-        let i = ((self.latencies.len() as f64 - 1.0) * p).round() as usize;
-        self.latencies.get(i).copied().unwrap_or_default()
+        percentile(&mut self.latencies, p)
     }
 }
 
-/// One contact-property event body, the size a real one has.
-fn event(object_id: usize, property: &str, value: &str, occurred_at: i64) -> serde_json::Value {
-    json!({"eventId": occurred_at, "subscriptionId": 1, "portalId": 62515, "appId": 54321,
-           "occurredAt": occurred_at, "subscriptionType": "contact.propertyChange", "attemptNumber": 0,
-           "objectId": object_id, "propertyName": property, "propertyValue": value,
-           "changeSource": "CRM_UI", "sourceId": "userId:1"})
+fn percentile(latencies: &mut [Duration], p: f64) -> Duration {
+    latencies.sort_unstable();
+    let i = ((latencies.len() as f64 - 1.0) * p).round() as usize;
+    latencies.get(i).copied().unwrap_or_default()
 }
 
-/// Batch `n`: `BATCH / per_contact` contacts with `per_contact` properties each (email first).
-fn batch(n: usize, per_contact: usize) -> Vec<u8> {
-    const PROPERTIES: [&str; 5] = ["email", "firstname", "lastname", "phone", "company"];
-    let per_contact = per_contact.clamp(1, PROPERTIES.len());
-    let now = chrono::Utc::now().timestamp_millis();
-    let events: Vec<_> = (0..BATCH)
-        .map(|i| {
-            let id = n * BATCH + i / per_contact;
-            let property = PROPERTIES[i % per_contact];
-            let value = match property {
-                "email" => format!("c{id}@bench.example.com"),
-                "phone" => format!("+34 600 {id:06}"),
-                _ => format!("Client {id}"),
-            };
-            event(id, property, &value, now + (i % per_contact) as i64)
+/// What the machine and this process were doing, read from /proc.
+struct Gauges {
+    at: Instant,
+    statements: u64,
+    own_cpu: f64,
+    postgres_cpu: f64,
+}
+
+impl Gauges {
+    fn now() -> Self {
+        Self {
+            at: Instant::now(),
+            statements: store::statements_run(),
+            own_cpu: cpu_seconds("/proc/self/stat"),
+            postgres_cpu: postgres_cpu_seconds(),
+        }
+    }
+}
+
+/// utime + stime of one process, in seconds (assumes the usual 100 ticks per second).
+fn cpu_seconds(stat: &str) -> f64 {
+    let Ok(text) = std::fs::read_to_string(stat) else {
+        return 0.0;
+    };
+    // The command name may hold spaces; fields after its closing parenthesis are fixed.
+    let Some(rest) = text.rsplit(')').next() else {
+        return 0.0;
+    };
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok()).unwrap_or(0.0);
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+/// CPU seconds of every `postgres` process (other sessions' included: a shared server).
+fn postgres_cpu_seconds() -> f64 {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return 0.0;
+    };
+    dir.filter_map(Result::ok)
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .bytes()
+                .all(|b| b.is_ascii_digit())
         })
-        .collect();
-    serde_json::to_vec(&events).unwrap_or_default()
+        .filter(|e| std::fs::read_to_string(e.path().join("comm")).is_ok_and(|c| c.trim() == "postgres"))
+        .map(|e| cpu_seconds(&e.path().join("stat").to_string_lossy()))
+        .sum()
 }
 
-async fn raw_lapin(opts: &Options) -> anyhow::Result<Measured> {
+/// The commit under test, marked `+dirty` when the tree has changes.
+fn commit() -> String {
+    let git = |args: &[&str]| {
+        std::process::Command::new("git")
+            .args(args)
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+            .unwrap_or_default()
+    };
+    let dirty = !git(&["status", "--porcelain", "--untracked-files=no"]).is_empty();
+    format!(
+        "{}{}",
+        git(&["rev-parse", "--short", "HEAD"]),
+        if dirty { "+dirty" } else { "" }
+    )
+}
+
+fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_default()
+}
+
+/// This process's resident memory now and its peak since the last reset, in MB.
+fn rss_mb() -> (u64, u64) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let kb = |key: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(key))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    (kb("VmRSS:") / 1024, kb("VmHWM:") / 1024)
+}
+
+/// Starts a new peak-RSS window (Linux: writing 5 to clear_refs resets VmHWM).
+fn reset_peak_rss() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+async fn raw_lapin(opts: &Options, message: &[u8]) -> anyhow::Result<Measured> {
     let connection = Connection::connect(&amqp_url(), ConnectionProperties::default()).await?;
     let channel = connection.create_channel().await?;
     channel.confirm_select(ConfirmSelectOptions::default()).await?;
@@ -130,17 +344,16 @@ async fn raw_lapin(opts: &Options) -> anyhow::Result<Measured> {
     channel
         .queue_declare(queue.as_str().into(), QueueDeclareOptions::durable(), args)
         .await?;
-    let body = Arc::new(batch(0, opts.per_contact));
-    let per_message = body.len() / BATCH;
+    let body = Arc::new(message.to_vec());
     let batches = opts.events / BATCH;
-    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let next = Arc::new(AtomicUsize::new(0));
     let started = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
     for _ in 0..opts.concurrency {
         let (channel, queue, next, body) = (channel.clone(), queue.clone(), next.clone(), body.clone());
         tasks.spawn(async move {
             let mut latencies = Vec::new();
-            while next.fetch_add(1, std::sync::atomic::Ordering::Relaxed) < batches {
+            while next.fetch_add(1, Ordering::Relaxed) < batches {
                 let t = Instant::now();
                 let mut confirms = Vec::with_capacity(BATCH);
                 for _ in 0..BATCH {
@@ -151,13 +364,7 @@ async fn raw_lapin(opts: &Options) -> anyhow::Result<Measured> {
                     };
                     confirms.push(
                         channel
-                            .basic_publish(
-                                "".into(),
-                                queue.as_str().into(),
-                                options,
-                                &body[..per_message],
-                                props,
-                            )
+                            .basic_publish("".into(), queue.as_str().into(), options, &body, props)
                             .await?,
                     );
                 }
@@ -184,45 +391,48 @@ async fn raw_lapin(opts: &Options) -> anyhow::Result<Measured> {
     })
 }
 
-async fn receiver(opts: &Options, address: &str) -> anyhow::Result<Measured> {
+/// Posts the whole traffic, signed, from `concurrency` senders; latencies are per request.
+async fn send(traffic: &Arc<Traffic>, concurrency: usize, address: &str) -> anyhow::Result<Measured> {
     let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(opts.concurrency)
+        .pool_max_idle_per_host(concurrency)
         .build()?;
-    let batches = opts.events / BATCH;
-    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let secret = Arc::new(WebhookSecret::new(SECRET.into()));
+    let next = Arc::new(AtomicUsize::new(0));
+    let hubspot = Arc::new(WebhookSecret::new(SECRET.into()));
+    let clickup = Arc::new(WebhookSecret::new(CLICKUP_SECRET.into()));
     let started = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
-    let per_contact = opts.per_contact;
-    for _ in 0..opts.concurrency {
-        let (client, next, secret, url) = (
+    for _ in 0..concurrency {
+        let (client, next, hubspot, clickup, traffic, address) = (
             client.clone(),
             next.clone(),
-            secret.clone(),
-            format!("{address}/webhooks/hubspot"),
+            hubspot.clone(),
+            clickup.clone(),
+            traffic.clone(),
+            address.to_owned(),
         );
         tasks.spawn(async move {
             let mut latencies = Vec::new();
-            loop {
-                let n = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                if n >= batches {
-                    break;
-                }
-                let body = batch(n, per_contact);
-                let ts = chrono::Utc::now().timestamp_millis().to_string();
-                let v3 = sign_hubspot_v3(&secret, "POST", &format!("{BASE}/webhooks/hubspot"), &body, &ts);
-                let v1 = sign_hubspot_v1(&secret, &body);
+            while let Some(request) = traffic.requests.get(next.fetch_add(1, Ordering::Relaxed)) {
+                let post = match request {
+                    Request::HubSpot(body) => {
+                        let ts = chrono::Utc::now().timestamp_millis().to_string();
+                        let v3 =
+                            sign_hubspot_v3(&hubspot, "POST", &format!("{BASE}/webhooks/hubspot"), body, &ts);
+                        client
+                            .post(format!("{address}/webhooks/hubspot"))
+                            .header("X-HubSpot-Signature-v3", v3)
+                            .header("X-HubSpot-Request-Timestamp", ts)
+                            .header("X-HubSpot-Signature-Version", "v1")
+                            .header("X-HubSpot-Signature", sign_hubspot_v1(&hubspot, body))
+                            .body(body.clone())
+                    }
+                    Request::ClickUp(body) => client
+                        .post(format!("{address}/webhooks/clickup"))
+                        .header("X-Signature", sign_clickup(&clickup, body))
+                        .body(body.clone()),
+                };
                 let t = Instant::now();
-                let response = client
-                    .post(&url)
-                    .header("Content-Type", "application/json")
-                    .header("X-HubSpot-Signature-v3", v3)
-                    .header("X-HubSpot-Request-Timestamp", ts)
-                    .header("X-HubSpot-Signature-Version", "v1")
-                    .header("X-HubSpot-Signature", v1)
-                    .body(body)
-                    .send()
-                    .await?;
+                let response = post.header("Content-Type", "application/json").send().await?;
                 anyhow::ensure!(
                     response.status().is_success(),
                     "receiver answered {}",
@@ -238,7 +448,7 @@ async fn receiver(opts: &Options, address: &str) -> anyhow::Result<Measured> {
         latencies.extend(result??);
     }
     Ok(Measured {
-        events: batches * BATCH,
+        events: traffic.sent,
         elapsed: started.elapsed(),
         latencies,
     })
@@ -260,78 +470,329 @@ fn config(database: String, connections: u32) -> anyhow::Result<Config> {
     config.server.public_base_url = BASE.into();
     config.database.url = SecretString::from(database);
     config.database.max_connections = connections;
-    config.queue.amqp_url = Some(SecretString::from(amqp_url()));
     config.queue.prefix = format!("clientsync-bench-{}", uuid::Uuid::new_v4().simple());
-    config.queue.prefetch = 256;
     config.hubspot.client_secret = Some(SecretString::from(SECRET));
+    config.clickup.webhook_secrets = Some(SecretString::from(format!("{CLICKUP_WEBHOOK}={CLICKUP_SECRET}")));
+    // The bench runs the load generator in the same process: no request should wait on 503s.
+    config.server.max_in_flight = 1024;
     Ok(config)
 }
 
-async fn run() -> anyhow::Result<()> {
-    let opts = options();
-    println!(
-        "events per phase: {}, senders: {}, workers: {}, batch: {}, properties per contact: {}",
-        opts.events, opts.concurrency, opts.workers, opts.batch, opts.per_contact
-    );
+/// Waits until the inbox holds `expected` rows; returns when the last of them was claimed.
+async fn settled(db: &DatabaseConnection, expected: usize, limit: Duration) -> anyhow::Result<()> {
+    let started = Instant::now();
+    loop {
+        let done = entity::inbox_events::Entity::find().count(db).await? as usize;
+        if done >= expected {
+            return Ok(());
+        }
+        anyhow::ensure!(
+            started.elapsed() < limit,
+            "end to end did not finish: {done}/{expected}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
 
-    let mut a = raw_lapin(&opts).await?;
-    println!(
-        "(a) raw lapin publish+confirm, batches of {BATCH}: {:.0} events/s, batch p50 {:?}, p99 {:?}",
-        a.rate(),
-        a.percentile(0.5),
-        a.percentile(0.99)
-    );
+/// The inbox rows' commit lags (`updated_at − received_at`) and the last row's `updated_at`.
+async fn lags(db: &DatabaseConnection) -> anyhow::Result<(Vec<Duration>, chrono::DateTime<chrono::Utc>)> {
+    use entity::inbox_events::Column as C;
+    let rows: Vec<(chrono::DateTime<chrono::Utc>, chrono::DateTime<chrono::Utc>)> =
+        entity::inbox_events::Entity::find()
+            .select_only()
+            .column(C::ReceivedAt)
+            .column(C::UpdatedAt)
+            .into_tuple()
+            .all(db)
+            .await?;
+    let last = rows
+        .iter()
+        .map(|(_, u)| *u)
+        .max()
+        .unwrap_or_else(chrono::Utc::now);
+    let lags = rows
+        .iter()
+        .map(|(r, u)| (*u - *r).to_std().unwrap_or_default())
+        .collect();
+    Ok((lags, last))
+}
 
+/// Postgres transactions committed in the bench database so far.
+async fn commits(db: &DatabaseConnection) -> u64 {
+    let row = db
+        .query_one_raw(sea_orm::Statement::from_string(
+            sea_orm::DbBackend::Postgres,
+            "SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()",
+        ))
+        .await;
+    row.ok()
+        .flatten()
+        .and_then(|r| r.try_get_by_index::<i64>(0).ok())
+        .unwrap_or(0) as u64
+}
+
+/// Prints what the senders saw: events/s accepted and request latency.
+fn print_requests(label: &str, sent: &mut Measured, extra: &str) {
+    println!(
+        "{label}: {:.0} events/s accepted, request p50 {:?}, p99 {:?}{extra}; load {}",
+        sent.rate(),
+        sent.percentile(0.5),
+        sent.percentile(0.99),
+        loadavg()
+    );
+}
+
+/// Prints one end-to-end phase's figures, all per distinct event.
+fn report(
+    label: &str,
+    traffic: &Traffic,
+    elapsed: Duration,
+    before: &Gauges,
+    lags: &mut [Duration],
+    clients: u64,
+    transactions: Option<u64>,
+) {
+    let after = Gauges::now();
+    let n = traffic.distinct as f64;
+    let (rss, peak) = rss_mb();
+    println!(
+        "{label}: {} distinct events ({} sent) -> {clients} clients in {:.2} s = {:.0} events/s; \
+         commit lag p50 {:?} p99 {:?}; {:.1} statements/event{}; CPU {:.2} ms/event in this process, \
+         {:.2} ms/event in postgres; RSS {rss} MB (peak {peak} MB); load {}",
+        traffic.distinct,
+        traffic.sent,
+        elapsed.as_secs_f64(),
+        n / elapsed.as_secs_f64(),
+        percentile(lags, 0.5),
+        percentile(lags, 0.99),
+        (after.statements - before.statements) as f64 / n,
+        transactions.map_or(String::new(), |t| format!(
+            ", {:.2} transactions/event",
+            t as f64 / n
+        )),
+        (after.own_cpu - before.own_cpu) * 1000.0 / n,
+        (after.postgres_cpu - before.postgres_cpu) * 1000.0 / n,
+        loadavg(),
+    );
+}
+
+/// (b) and (c): the receiver in front of RabbitMQ, then the consumers draining into Postgres.
+async fn postgres_phases(opts: &Options, traffic: &Arc<Traffic>, raw: Option<f64>) -> anyhow::Result<()> {
     let database = fresh_database().await?;
-    let bench_config = config(database.clone(), opts.workers as u32 + 4)?;
+    let mut bench_config = config(database.clone(), opts.workers as u32 + 4)?;
+    bench_config.queue.amqp_url = Some(SecretString::from(amqp_url()));
+    bench_config.queue.prefetch = 256;
     let app = Application::build_with_clock(bench_config.clone(), Role::Receiver, Clock::system()).await?;
     let address = format!("http://127.0.0.1:{}", app.port());
     let (db, queue) = (app.db().clone(), app.queue());
     let shutdown = CancellationToken::new();
     let server = tokio::spawn(app.run_until(shutdown.clone()));
-    let mut b = receiver(&opts, &address).await?;
-    println!(
-        "(b) signed HubSpot batches of {BATCH} through the receiver: {:.0} events/s, request p50 {:?}, p99 {:?}; b/a = {:.2}",
-        b.rate(),
-        b.percentile(0.5),
-        b.percentile(0.99),
-        b.rate() / a.rate()
+    let mut b = send(traffic, opts.concurrency, &address).await?;
+    let ratio = raw.map_or(String::new(), |a| format!("; b/a = {:.2}", b.rate() / a));
+    print_requests(
+        "(b) signed webhooks through the receiver into RabbitMQ",
+        &mut b,
+        &ratio,
     );
-
-    let worker = Worker::new(db.clone(), queue.clone());
-    let stop_workers = CancellationToken::new();
-    let started = Instant::now();
-    let workers = tokio::spawn(worker.run(
-        opts.workers,
-        opts.batch,
-        Duration::from_millis(200),
-        stop_workers.clone(),
-    ));
-    let expected = b.events as u64;
-    loop {
-        let done = entity::inbox_events::Entity::find().count(&db).await?;
-        if done >= expected {
-            break;
-        }
-        anyhow::ensure!(
-            started.elapsed() < Duration::from_secs(600),
-            "end to end did not finish: {done}/{expected}"
+    if opts.phases.contains('c') {
+        reset_peak_rss();
+        let worker = Worker::new(db.clone(), queue.clone());
+        let stop_workers = CancellationToken::new();
+        let before = Gauges::now();
+        let xacts = commits(&db).await;
+        let workers = tokio::spawn(worker.run(
+            opts.workers,
+            opts.batch,
+            Duration::from_millis(200),
+            stop_workers.clone(),
+        ));
+        settled(&db, traffic.distinct, Duration::from_secs(1200)).await?;
+        let elapsed = before.at.elapsed();
+        stop_workers.cancel();
+        workers.await?;
+        let transactions = commits(&db).await.saturating_sub(xacts);
+        let clients = entity::clients::Entity::find().count(&db).await?;
+        let (mut lags, _) = lags(&db).await?;
+        report(
+            &format!(
+                "(c) end to end into Postgres, {} consumers x batch {} (a drain: lag is queue wait)",
+                opts.workers, opts.batch
+            ),
+            traffic,
+            elapsed,
+            &before,
+            &mut lags,
+            clients,
+            Some(transactions),
         );
-        tokio::time::sleep(Duration::from_millis(250)).await;
     }
-    let elapsed = started.elapsed();
-    stop_workers.cancel();
-    workers.await?;
-    let clients = entity::clients::Entity::find().count(&db).await?;
-    println!(
-        "(c) end to end into Postgres with {} workers: {expected} events -> {clients} clients in {:.2} s = {:.0} events/s",
-        opts.workers,
-        elapsed.as_secs_f64(),
-        expected as f64 / elapsed.as_secs_f64()
-    );
     shutdown.cancel();
     server.await??;
     cleanup(&bench_config, &database).await
+}
+
+/// (d) the embedded default: `serve` in one process on a SQLite file, traffic posted while its
+/// worker drains.
+async fn embedded_phase(opts: &Options, traffic: &Arc<Traffic>) -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("clientsync.db").display());
+    let defaults = Config::defaults()?;
+    let mut bench_config = config(url, defaults.database.max_connections)?;
+    if let Some(batch) = opts.embedded_batch {
+        bench_config.worker.batch_size = batch;
+    }
+    // As `serve` runs it: SQLite takes at least 32 events per transaction (startup.rs).
+    let batch = bench_config.worker.batch_size.max(32);
+    let app = Application::build_with_clock(bench_config, Role::All, Clock::system()).await?;
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let db = app.db().clone();
+    let shutdown = CancellationToken::new();
+    reset_peak_rss();
+    let before = Gauges::now();
+    let started = chrono::Utc::now();
+    let server = tokio::spawn(app.run_until(shutdown.clone()));
+    let mut d = send(traffic, opts.concurrency, &address).await?;
+    print_requests(
+        "(d) embedded default, receiver while the worker drains",
+        &mut d,
+        "",
+    );
+    settled(&db, traffic.distinct, Duration::from_secs(1800)).await?;
+    let (mut lags, last) = lags(&db).await?;
+    let elapsed = (last - started).to_std().unwrap_or_default();
+    let clients = entity::clients::Entity::find().count(&db).await?;
+    report(
+        &format!(
+            "(d) end to end, embedded default (SQLite + database queue, serve's consumers, batch {batch})"
+        ),
+        traffic,
+        elapsed,
+        &before,
+        &mut lags,
+        clients,
+        None,
+    );
+    // SQLite checkpoints the WAL into the file every 1,000 pages, inside whichever commit
+    // crosses the mark: what one costs, from a full checkpoint of what is left at the end.
+    let wal = std::fs::metadata(dir.path().join("clientsync.db-wal")).map_or(0, |m| m.len());
+    let t = Instant::now();
+    db.execute_unprepared("PRAGMA wal_checkpoint(TRUNCATE)").await?;
+    println!(
+        "(d) WAL checkpoint: {:.1} MB of WAL written into the file in {:?} (auto-checkpoints write ~4 MB each)",
+        wal as f64 / 1e6,
+        t.elapsed()
+    );
+    shutdown.cancel();
+    server.await??;
+    Ok(())
+}
+
+/// (e) statements per event on each path, one event at a time on a fresh Postgres database:
+/// what each kind of event costs in round trips, whatever the machine.
+async fn per_path() -> anyhow::Result<()> {
+    use clientsync::{
+        queue::{
+            EventQueue,
+            embedded::{EmbeddedConfig, EmbeddedQueue},
+        },
+        receiver::{clickup, hubspot},
+    };
+    let database = fresh_database().await?;
+    let bench_config = config(database.clone(), 4)?;
+    let db = store::connect(&bench_config.database).await?;
+    store::migrate(&db).await?;
+    let queue = Arc::new(EmbeddedQueue::new(
+        db.clone(),
+        EmbeddedConfig {
+            queue: "paths".into(),
+            lease: Duration::from_secs(60),
+            retry: bench_config.queue.retry_policy(),
+            endpoint: "bench".into(),
+        },
+        Clock::system(),
+    ));
+    let worker = Worker::new(db.clone(), queue.clone());
+    let at = chrono::Utc::now().timestamp_millis() - 60_000;
+    let contact = |id: usize, property: &str, value: &str, n: i64| {
+        let body =
+            serde_json::to_vec(&json!([hubspot_event(id, property, value, at + n)])).unwrap_or_default();
+        hubspot::split(&body).ok().and_then(|mut e| e.pop())
+    };
+    let task = |id: usize, field: &str, value: &str, n: i64| {
+        let body =
+            serde_json::to_vec(&clickup_event(id, n as usize, field, value, at + n)).unwrap_or_default();
+        clickup::envelope(&body, CLICKUP_WEBHOOK).ok()
+    };
+    let steps = [
+        (
+            "new contact (its first property, email)",
+            contact(1, "email", "ana.garcia@example.es", 1),
+        ),
+        (
+            "lone contact gains its first name",
+            contact(1, "firstname", "Ana", 2),
+        ),
+        (
+            "lone contact gains its last name",
+            contact(1, "lastname", "García López", 3),
+        ),
+        (
+            "lone contact gains its phone",
+            contact(1, "phone", "+34 612 345 678", 4),
+        ),
+        (
+            "the same event again (duplicate)",
+            contact(1, "phone", "+34 612 345 678", 4),
+        ),
+        (
+            "ClickUp task linked across sources by email",
+            task(1, "Email", "ana.garcia@example.es", 5),
+        ),
+        (
+            "property change on a record sharing its client",
+            contact(1, "phone", "+34 612 345 679", 6),
+        ),
+        (
+            "second contact, email",
+            contact(2, "email", "lucia.fdez@example.es", 7),
+        ),
+        ("second contact, first name", contact(2, "firstname", "Lucía", 8)),
+        (
+            "second contact, last name",
+            contact(2, "lastname", "Fernández Ruiz", 9),
+        ),
+        (
+            "second contact, phone",
+            contact(2, "phone", "+34 622 111 333", 10),
+        ),
+        (
+            "ClickUp task without keys: first name (fuzzy search, new client)",
+            task(2, "First name", "Lucia", 11),
+        ),
+        (
+            "same task: last name (fuzzy search, lone record)",
+            task(2, "Last name", "Fernandez Ruiz", 12),
+        ),
+        (
+            "same task: phone (fuzzy search, moves to the contact's client)",
+            task(2, "Phone", "622111333", 13),
+        ),
+    ];
+    println!("(e) statements per event by path (Postgres; the queue's own claim and ack, 2, excluded):");
+    for (what, env) in steps {
+        let Some(env) = env else {
+            anyhow::bail!("could not build the event for {what}")
+        };
+        queue.publish(&[env.to_bytes()?]).await?;
+        let before = store::statements_run();
+        let settled = worker.process_next(Duration::from_secs(1)).await?;
+        let spent = store::statements_run().saturating_sub(before).saturating_sub(2);
+        println!(
+            "    {spent:>3}  {what} -> {}",
+            settled.as_ref().map_or("nothing", |s| s.label())
+        );
+    }
+    drop_database(&database).await
 }
 
 /// Deletes the benchmark's queues and database.
@@ -344,11 +805,68 @@ async fn cleanup(config: &Config, database: &str) -> anyhow::Result<()> {
         retry: config.queue.retry_policy(),
     });
     rabbit.delete_topology().await?;
+    drop_database(database).await
+}
+
+/// Drops a database the bench made.
+async fn drop_database(database: &str) -> anyhow::Result<()> {
     let name = database.rsplit('/').next().unwrap_or_default();
     let admin = Database::connect(format!("{}/postgres", postgres_url())).await?;
     admin
         .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
         .await?;
+    Ok(())
+}
+
+async fn run() -> anyhow::Result<()> {
+    let opts = options();
+    let traffic = Arc::new(traffic(opts.events, opts.seed));
+    let (rss, _) = rss_mb();
+    println!(
+        "pipeline bench: {} contacts x 4 HubSpot property events + {} ClickUp tasks x 4 events = {} distinct \
+         events, {} sent (20 % twice), shuffled, {} requests; seed {}; senders {}, Postgres consumers {} x batch {}; \
+         commit {}; load {}; RSS with the traffic built {rss} MB",
+        traffic.contacts,
+        traffic.tasks,
+        traffic.distinct,
+        traffic.sent,
+        traffic.requests.len(),
+        opts.seed,
+        opts.concurrency,
+        opts.workers,
+        opts.batch,
+        commit(),
+        loadavg()
+    );
+    let mut raw = None;
+    if opts.phases.contains('a') {
+        let message = traffic
+            .requests
+            .iter()
+            .find_map(|r| match r {
+                Request::HubSpot(body) => Some(body.len() / BATCH),
+                Request::ClickUp(_) => None,
+            })
+            .unwrap_or(300);
+        let mut a = raw_lapin(&opts, &vec![b'x'; message]).await?;
+        println!(
+            "(a) raw lapin publish+confirm, batches of {BATCH} ({message}-byte messages): {:.0} events/s, batch p50 {:?}, p99 {:?}; load {}",
+            a.rate(),
+            a.percentile(0.5),
+            a.percentile(0.99),
+            loadavg()
+        );
+        raw = Some(a.rate());
+    }
+    if opts.phases.contains('b') || opts.phases.contains('c') {
+        postgres_phases(&opts, &traffic, raw).await?;
+    }
+    if opts.phases.contains('d') {
+        embedded_phase(&opts, &traffic).await?;
+    }
+    if opts.phases.contains('e') {
+        per_path().await?;
+    }
     Ok(())
 }
 

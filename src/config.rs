@@ -228,6 +228,11 @@ impl DatabaseConfig {
     pub fn endpoint(&self) -> String {
         secrets::endpoint(self.url.expose_secret())
     }
+
+    /// Whether the store is a SQLite file (one writer at a time) rather than Postgres.
+    pub fn is_sqlite(&self) -> bool {
+        self.url.expose_secret().starts_with("sqlite:")
+    }
 }
 
 impl std::fmt::Debug for DatabaseConfig {

@@ -25,13 +25,16 @@ use crate::{
     receiver::{self, ReceiverState, signature::Legacy},
     retention::Pruner,
     saas::{Apis, webhook_health::WebhookWatch},
-    store,
+    store::{self, turns::WriteTurns},
     worker::{Enricher, Worker},
     writeback::Drainer,
 };
 
 /// Consumers per process on SQLite, whatever `worker.concurrency` says.
 const SQLITE_CONSUMERS: usize = 2;
+/// Fewest events per transaction on SQLite: its writers take turns, so each commit, claim and
+/// ack is paid once per batch; 32 cost 2.8 CPU-ms per event against 4.2 for 8 (BENCHMARKS.md).
+const SQLITE_BATCH: usize = 32;
 
 /// Which parts of the service this process runs (one image, roles chosen at start).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -75,16 +78,19 @@ pub fn build_queue(config: &Config, db: &DatabaseConnection, clock: &Clock) -> A
             })
             .with_heartbeat(config.queue.heartbeat_secs),
         ),
-        None => Arc::new(EmbeddedQueue::new(
-            db.clone(),
-            EmbeddedConfig {
-                queue: config.queue.prefix.clone(),
-                lease: Duration::from_secs(config.queue.lease_secs),
-                retry,
-                endpoint: config.database.endpoint(),
-            },
-            clock.clone(),
-        )),
+        None => Arc::new(
+            EmbeddedQueue::new(
+                db.clone(),
+                EmbeddedConfig {
+                    queue: config.queue.prefix.clone(),
+                    lease: Duration::from_secs(config.queue.lease_secs),
+                    retry,
+                    endpoint: config.database.endpoint(),
+                },
+                clock.clone(),
+            )
+            .with_write_turns(WriteTurns::of(&config.database)),
+        ),
     }
 }
 
@@ -259,12 +265,15 @@ impl Application {
             let settings = &self.config.worker;
             let poll = Duration::from_millis(settings.poll_ms);
             // SQLite has one writer: more consumers would only queue for its lock.
-            let concurrency = if self.config.is_sqlite() {
-                settings.concurrency.min(SQLITE_CONSUMERS)
+            let (concurrency, batch) = if self.config.is_sqlite() {
+                (
+                    settings.concurrency.min(SQLITE_CONSUMERS),
+                    settings.batch_size.max(SQLITE_BATCH),
+                )
             } else {
-                settings.concurrency
+                (settings.concurrency, settings.batch_size)
             };
-            tokio::spawn(worker.run(concurrency, settings.batch_size, poll, token))
+            tokio::spawn(worker.run(concurrency, batch, poll, token))
         });
         if let (Some(watch), Some(api), Some(team)) = (
             self.webhook_watch,

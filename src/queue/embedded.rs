@@ -12,19 +12,17 @@ use entity::queue_messages::{self, MessageStatus};
 use sea_orm::{
     ActiveValue::Set,
     ColumnTrait, Condition, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, TransactionTrait,
-    sea_query::{Expr, ExprTrait},
+    QuerySelect, QueryTrait,
+    sea_query::{Expr, ExprTrait, LockBehavior, LockType},
 };
 use tokio::sync::Notify;
 use uuid::Uuid;
 
 use super::{Delivery, DeliveryHandle, Doomed, EventQueue, QueueError, RetryOutcome, RetryPolicy};
-use crate::clock::Clock;
+use crate::{clock::Clock, store::turns::WriteTurns};
 
 /// How often a waiting receiver re-checks the table when no in-process publish woke it.
 const POLL: Duration = Duration::from_millis(500);
-/// How many ready rows one claim round looks at.
-const CLAIM_BATCH: u64 = 8;
 /// Dead rows one purge statement looks at (bodies are read to decide, so pages stay small).
 const PURGE_PAGE: u64 = 500;
 
@@ -48,6 +46,8 @@ pub struct EmbeddedQueue {
     config: EmbeddedConfig,
     clock: Clock,
     published: Arc<Notify>,
+    /// Writers of the same SQLite file take turns (`store::turns`).
+    turns: WriteTurns,
 }
 
 impl EmbeddedQueue {
@@ -58,7 +58,15 @@ impl EmbeddedQueue {
             config,
             clock,
             published: Arc::new(Notify::new()),
+            turns: WriteTurns::none(),
         }
+    }
+
+    /// The same queue writing in `turns` with the other writers of its SQLite file, so an
+    /// enqueue never waits behind more than the writes queued before it.
+    pub fn with_write_turns(mut self, turns: WriteTurns) -> Self {
+        self.turns = turns;
+        self
     }
 
     /// A failure of the database the queue lives in, naming where it is.
@@ -69,59 +77,52 @@ impl EmbeddedQueue {
         }
     }
 
-    /// Claims one ready message, or `None` when none is ready now.
-    async fn claim(&self) -> Result<Option<Delivery>, QueueError> {
+    /// Claims up to `max` ready messages in one statement (under one lease), oldest first; empty
+    /// when none is ready now. On Postgres, rows another consumer is claiming are skipped rather
+    /// than waited for, so concurrent consumers take different rows.
+    async fn claim(&self, max: usize) -> Result<Vec<Delivery>, QueueError> {
         use queue_messages::Column as C;
         let now = self.clock.now_ms();
-        let candidates: Vec<i64> = queue_messages::Entity::find()
+        let free = || {
+            Condition::any()
+                .add(C::LeaseUntilMs.is_null())
+                .add(C::LeaseUntilMs.lt(now))
+        };
+        let ready = queue_messages::Entity::find()
             .select_only()
             .column(C::Id)
             .filter(C::Queue.eq(&self.config.queue))
             .filter(C::Status.eq(MessageStatus::Ready))
             .filter(C::AvailableAtMs.lte(now))
-            .filter(
-                Condition::any()
-                    .add(C::LeaseUntilMs.is_null())
-                    .add(C::LeaseUntilMs.lt(now)),
-            )
+            .filter(free())
             .order_by_asc(C::Id)
-            .limit(CLAIM_BATCH)
-            .into_tuple()
-            .all(&self.db)
-            .await
-            .map_err(|e| self.failed(e))?;
+            .limit(max as u64)
+            // SQLite has no row locks and ignores this; it has one writer anyway.
+            .lock_with_behavior(LockType::Update, LockBehavior::SkipLocked)
+            .into_query();
+        let lease = Uuid::new_v4();
         let lease_ms = i64::try_from(self.config.lease.as_millis()).unwrap_or(i64::MAX);
-        for id in candidates {
-            let lease = Uuid::new_v4();
-            let claimed = queue_messages::Entity::update_many()
+        let mut rows = {
+            let _turn = self.turns.take().await;
+            queue_messages::Entity::update_many()
                 .col_expr(C::LeaseId, Expr::value(lease))
                 .col_expr(C::LeaseUntilMs, Expr::value(now.saturating_add(lease_ms)))
                 .col_expr(C::Attempt, Expr::col(C::Attempt).add(1))
-                .filter(C::Id.eq(id))
+                .filter(C::Id.in_subquery(ready))
                 .filter(C::Status.eq(MessageStatus::Ready))
-                .filter(
-                    Condition::any()
-                        .add(C::LeaseUntilMs.is_null())
-                        .add(C::LeaseUntilMs.lt(now)),
-                )
-                .exec(&self.db)
-                .await
-                .map_err(|e| self.failed(e))?;
-            if claimed.rows_affected != 1 {
-                continue; // another worker took it first
-            }
-            let Some(row) = queue_messages::Entity::find_by_id(id)
-                .one(&self.db)
+                .filter(free())
+                .exec_with_returning(&self.db)
                 .await
                 .map_err(|e| self.failed(e))?
-            else {
-                continue;
-            };
+        };
+        rows.sort_by_key(|row| row.id);
+        let mut claimed = Vec::with_capacity(rows.len());
+        for row in rows {
             let attempt = u32::try_from(row.attempt).unwrap_or(u32::MAX);
             let delivery = Delivery {
                 body: row.body,
                 attempt,
-                handle: DeliveryHandle::Embedded { id, lease },
+                handle: DeliveryHandle::Embedded { id: row.id, lease },
             };
             if attempt > self.config.retry.max_attempts {
                 // Its worker kept dying mid-flight (expired leases): stop handing it out.
@@ -129,9 +130,9 @@ impl EmbeddedQueue {
                     .await?;
                 continue;
             }
-            return Ok(Some(delivery));
+            claimed.push(delivery);
         }
-        Ok(None)
+        Ok(claimed)
     }
 
     /// Updates the row a delivery holds, only while its lease is still ours.
@@ -145,6 +146,7 @@ impl EmbeddedQueue {
                 "delivery is not from the embedded queue".into(),
             ));
         };
+        let _turn = self.turns.take().await;
         let result = update
             .filter(queue_messages::Column::Id.eq(id))
             .filter(queue_messages::Column::LeaseId.eq(lease))
@@ -180,12 +182,14 @@ impl EventQueue for EmbeddedQueue {
             created_at: Set(Utc::now()),
             ..Default::default()
         });
-        let txn = self.db.begin().await.map_err(|e| self.failed(e))?;
-        queue_messages::Entity::insert_many(rows)
-            .exec_without_returning(&txn)
-            .await
-            .map_err(|e| self.failed(e))?;
-        txn.commit().await.map_err(|e| self.failed(e))?;
+        {
+            // One statement is its own transaction: all the bodies are stored, or none.
+            let _turn = self.turns.take().await;
+            queue_messages::Entity::insert_many(rows)
+                .exec_without_returning(&self.db)
+                .await
+                .map_err(|e| self.failed(e))?;
+        }
         self.published.notify_waiters();
         Ok(())
     }
@@ -194,7 +198,7 @@ impl EventQueue for EmbeddedQueue {
         let deadline = tokio::time::Instant::now() + wait;
         loop {
             let notified = self.published.notified();
-            if let Some(delivery) = self.claim().await? {
+            if let Some(delivery) = self.claim(1).await?.pop() {
                 return Ok(Some(delivery));
             }
             let now = tokio::time::Instant::now();
@@ -215,9 +219,45 @@ impl EventQueue for EmbeddedQueue {
                 "delivery is not from the embedded queue".into(),
             ));
         };
+        let _turn = self.turns.take().await;
         queue_messages::Entity::delete_many()
             .filter(queue_messages::Column::Id.eq(id))
             .filter(queue_messages::Column::LeaseId.eq(lease))
+            .exec(&self.db)
+            .await
+            .map_err(|e| self.failed(e))?;
+        Ok(())
+    }
+
+    async fn receive_ready(&self, max: usize) -> Result<Vec<Delivery>, QueueError> {
+        if max == 0 {
+            return Ok(Vec::new());
+        }
+        self.claim(max).await
+    }
+
+    async fn ack_all(&self, deliveries: Vec<Delivery>) -> Result<(), QueueError> {
+        let mut ids = Vec::with_capacity(deliveries.len());
+        let mut leases = Vec::with_capacity(deliveries.len());
+        for delivery in &deliveries {
+            let DeliveryHandle::Embedded { id, lease } = delivery.handle else {
+                return Err(QueueError::Unavailable(
+                    "delivery is not from the embedded queue".into(),
+                ));
+            };
+            ids.push(id);
+            if !leases.contains(&lease) {
+                leases.push(lease);
+            }
+        }
+        if ids.is_empty() {
+            return Ok(());
+        }
+        // A lease is one claim's: a row re-leased since carries another, and stays.
+        let _turn = self.turns.take().await;
+        queue_messages::Entity::delete_many()
+            .filter(queue_messages::Column::Id.is_in(ids))
+            .filter(queue_messages::Column::LeaseId.is_in(leases))
             .exec(&self.db)
             .await
             .map_err(|e| self.failed(e))?;

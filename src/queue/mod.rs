@@ -111,8 +111,30 @@ pub trait EventQueue: Send + Sync + 'static {
     /// Waits up to `wait` for the next message; `None` when none arrived in time.
     async fn receive(&self, wait: Duration) -> Result<Option<Delivery>, QueueError>;
 
+    /// Takes up to `max` more messages that are ready now, without waiting: how a consumer
+    /// fills a batch behind its first message (one statement on the embedded queue).
+    async fn receive_ready(&self, max: usize) -> Result<Vec<Delivery>, QueueError> {
+        let mut taken = Vec::with_capacity(max);
+        while taken.len() < max {
+            match self.receive(Duration::ZERO).await? {
+                Some(delivery) => taken.push(delivery),
+                None => break,
+            }
+        }
+        Ok(taken)
+    }
+
     /// Marks a message done; it will not be delivered again.
     async fn ack(&self, delivery: Delivery) -> Result<(), QueueError>;
+
+    /// Marks several messages done (one statement on the embedded queue); on failure some may
+    /// be left to be delivered again, which the worker's inbox makes harmless.
+    async fn ack_all(&self, deliveries: Vec<Delivery>) -> Result<(), QueueError> {
+        for delivery in deliveries {
+            self.ack(delivery).await?;
+        }
+        Ok(())
+    }
 
     /// Hands a message back for a delayed retry, or dead-letters it when attempts are exhausted.
     async fn retry(&self, delivery: Delivery, reason: &str) -> Result<RetryOutcome, QueueError>;

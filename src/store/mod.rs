@@ -18,6 +18,7 @@ pub mod prune;
 pub mod records;
 pub mod search;
 pub mod sessions;
+pub mod turns;
 pub mod write_log;
 
 use std::time::Duration;
@@ -76,6 +77,16 @@ impl StoreError {
     }
 }
 
+/// Statements run through every pool this process opened (BEGIN, COMMIT and unprepared
+/// statements aside), so benches can count statements per event.
+static STATEMENTS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// How many statements this process's pools have run since it started: what a bench divides
+/// by the events it sent to get statements per event.
+pub fn statements_run() -> u64 {
+    STATEMENTS.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 /// Opens the pool; on SQLite turns on WAL so the receiver and workers do not block each other.
 /// A database that cannot be reached is an error naming its host and port.
 pub async fn connect(config: &DatabaseConfig) -> Result<DatabaseConnection, StoreError> {
@@ -99,7 +110,20 @@ async fn open(config: &DatabaseConfig) -> Result<DatabaseConnection, DbErr> {
     // ends such a session after the time one of our transactions may take at most.
     let idle_ms = config.transaction_timeout_ms;
     options.map_sqlx_postgres_opts(move |pg| pg.options([("idle_in_transaction_session_timeout", idle_ms)]));
-    let db = Database::connect(options).await?;
+    // Per connection, so on every connection of the pool (a PRAGMA run once reaches one):
+    // without it the others commit with FULL, an fsync of the WAL at every commit. NORMAL in
+    // WAL mode loses nothing when the process crashes; only a power cut may lose the last commits.
+    // Pages are read through a shared memory map rather than copied in by every connection's
+    // own read calls (each pooled connection has a cold cache of its own).
+    options.map_sqlx_sqlite_opts(|sqlite| {
+        sqlite
+            .pragma("synchronous", "NORMAL")
+            .pragma("mmap_size", "268435456")
+    });
+    let mut db = Database::connect(options).await?;
+    db.set_metric_callback(|_| {
+        STATEMENTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    });
     if url.starts_with("sqlite:") {
         db.execute_unprepared("PRAGMA journal_mode=WAL").await?;
         db.execute_unprepared("PRAGMA synchronous=NORMAL").await?;

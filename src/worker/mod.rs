@@ -28,7 +28,7 @@ use crate::{
     queue::{Delivery, Envelope, EventQueue, QueueError, RetryOutcome},
     reconcile::Matching,
     sources::{self, EventEffect, mapping::FieldMapping},
-    store::inbox,
+    store::{inbox, turns::WriteTurns},
     writeback::WriteBack,
 };
 
@@ -90,6 +90,8 @@ pub struct Worker {
     tally: Arc<tally::Tally>,
     /// Where the database is and how long its work may take, for outages.
     store: StoreWatch,
+    /// Writers of the same SQLite file take turns (`store::turns`).
+    writes: WriteTurns,
 }
 
 /// Striped locks by source object, so the consumers of one process take turns on an object
@@ -144,13 +146,16 @@ impl Worker {
             restart: RestartPolicy::STANDARD,
             tally: Arc::default(),
             store: StoreWatch::default(),
+            writes: WriteTurns::none(),
         }
     }
 
-    /// The same worker bounding its transactions by `config.transaction_timeout_ms` and naming
-    /// `config`'s host and port when the database is unreachable.
+    /// The same worker bounding its transactions by `config.transaction_timeout_ms`, naming
+    /// `config`'s host and port when the database is unreachable, and writing a SQLite file in
+    /// turns with the process's other writers of it.
     pub fn with_database(mut self, config: &crate::config::DatabaseConfig) -> Self {
         self.store = StoreWatch::from_config(config);
+        self.writes = WriteTurns::of(config);
         self
     }
 
@@ -251,19 +256,14 @@ impl Worker {
     /// another failed; the first such failure is returned once all were tried.
     async fn settle_batch(&self, first: Delivery, max: usize) -> Result<Vec<Settled>, WorkerError> {
         let mut deliveries = vec![first];
-        while deliveries.len() < max {
-            let more = tokio::time::timeout(self.store.timeout(), self.queue.receive(Duration::ZERO)).await;
-            match more {
-                Ok(Ok(Some(delivery))) => deliveries.push(delivery),
-                Ok(Ok(None)) => break,
+        let more = max.saturating_sub(1);
+        if more > 0 {
+            match tokio::time::timeout(self.store.timeout(), self.queue.receive_ready(more)).await {
+                Ok(Ok(taken)) => deliveries.extend(taken),
                 Ok(Err(e)) => {
-                    tracing::warn!(error = %e, "taking more of a batch failed; settling what was taken");
-                    break;
+                    tracing::warn!(error = %e, "taking more of a batch failed; settling what was taken")
                 }
-                Err(_) => {
-                    tracing::warn!("taking more of a batch hung; settling what was taken");
-                    break;
-                }
+                Err(_) => tracing::warn!("taking more of a batch hung; settling what was taken"),
             }
         }
         let mut tally = Tally::with_capacity(deliveries.len());
@@ -311,26 +311,33 @@ impl Worker {
                     .map(|(d, env, effect)| (env, effect, d.attempt))
                     .collect();
                 let _turns = self.objects.lock_all(ready.iter().map(|(_, env, _)| env)).await;
-                let work = Box::pin(crate::engine::process_batch(&self.db, &self.matching, &events));
+                let work = Box::pin(async {
+                    let _writing = self.writes.take().await;
+                    crate::engine::process_batch(&self.db, &self.matching, &events).await
+                });
                 guarded(self.bounded(work)).await
             };
             match result {
                 Ok(Ok(outcomes)) => {
-                    let mut linked = Vec::new();
-                    for ((delivery, _, _), outcome) in ready.into_iter().zip(outcomes) {
-                        if let Err(e) = self.queue.ack(delivery).await {
-                            // Applied but not acked: redelivered later and found a duplicate.
-                            tally.add(Err(e.into()));
-                            continue;
-                        }
-                        if let Outcome::Linked(client) = outcome {
-                            linked.push(client);
-                        }
+                    let (deliveries, linked): (Vec<Delivery>, Vec<Option<ClientId>>) = ready
+                        .into_iter()
+                        .zip(&outcomes)
+                        .map(|((delivery, _, _), outcome)| match outcome {
+                            Outcome::Linked(client) => (delivery, Some(*client)),
+                            _ => (delivery, None),
+                        })
+                        .unzip();
+                    if let Err(e) = self.queue.ack_all(deliveries).await {
+                        // Applied but not acked: redelivered later and found duplicates.
+                        tally.add(Err(e.into()));
+                        return tally.finish();
+                    }
+                    for outcome in outcomes {
                         let done = Settled::Done(outcome);
                         metrics::settled(done.label(), started.elapsed());
                         tally.add(Ok(done));
                     }
-                    self.write_back(linked).await;
+                    self.write_back(linked.into_iter().flatten()).await;
                     return tally.finish();
                 }
                 Ok(Err(e)) => {
@@ -391,8 +398,11 @@ impl Worker {
         self.outlasting(|| async move {
             let _turn = self.objects.stripe(env).lock().await;
             // Boxed: the engine's future is large, and debug builds copy it at every level.
-            self.bounded(Box::pin(process(&self.db, &self.matching, env, effect, attempt)))
-                .await
+            self.bounded(Box::pin(async {
+                let _writing = self.writes.take().await;
+                process(&self.db, &self.matching, env, effect, attempt).await
+            }))
+            .await
         })
         .await
     }
