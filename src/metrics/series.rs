@@ -2,6 +2,10 @@
 //! list the monitoring manifests are checked against (`tests/it/metrics.rs`), and the label
 //! sets known in advance registered at zero, so `rate()` and alerts work before the first event.
 
+use crate::{
+    receiver::{error::ReceiveError, signature::SignatureError},
+    saas::webhook_health,
+};
 use metrics::Unit;
 
 /// What kind of Prometheus series.
@@ -149,31 +153,9 @@ pub const SERIES: &[Series] = &[
     ),
 ];
 
-/// Label values known in advance. The codes and reasons mirror `ReceiveError::code` and
-/// `SignatureError::reason`; a value missing here still counts, it only starts absent.
+/// Label values known in advance; refusal codes, signature reasons and webhook statuses come
+/// from the types that produce them. A value missing here still counts, it only starts absent.
 const SOURCES: [&str; 2] = ["hubspot", "clickup"];
-const REFUSED_CODES: [&str; 10] = [
-    "invalid_signature",
-    "unknown_webhook",
-    "source_not_configured",
-    "body_too_large",
-    "malformed_body",
-    "unreadable_body",
-    "body_timeout",
-    "busy",
-    "queue_unavailable",
-    "internal_error",
-];
-const SIGNATURE_REASONS: [&str; 8] = [
-    "missing_header",
-    "malformed_signature",
-    "malformed_timestamp",
-    "stale_timestamp",
-    "future_timestamp",
-    "unknown_version",
-    "mismatch",
-    "legacy_refused",
-];
 const OUTCOMES: [&str; 9] = [
     "linked",
     "collision",
@@ -186,7 +168,6 @@ const OUTCOMES: [&str; 9] = [
     "dead_lettered",
 ];
 const CONFLICT_KINDS: [&str; 3] = ["field_mismatch", "ambiguous_match", "key_collision"];
-const WEBHOOK_STATUSES: [&str; 3] = ["active", "failing", "suspended"];
 const PRUNED: [&str; 5] = [
     "payloads",
     "inbox_rows",
@@ -216,11 +197,11 @@ pub(super) fn register_known_labels() {
     for source in SOURCES {
         metrics::counter!("clientsync_webhook_events_total", "source" => source, "outcome" => "accepted")
             .increment(0);
-        for code in REFUSED_CODES {
+        for code in ReceiveError::CODES {
             metrics::counter!("clientsync_webhook_refused_total", "source" => source, "code" => code)
                 .increment(0);
         }
-        for reason in SIGNATURE_REASONS {
+        for reason in SignatureError::REASONS {
             metrics::counter!("clientsync_signature_failures_total", "source" => source, "reason" => reason)
                 .increment(0);
         }
@@ -231,7 +212,7 @@ pub(super) fn register_known_labels() {
     for kind in CONFLICT_KINDS {
         metrics::counter!("clientsync_conflicts_opened_total", "kind" => kind).increment(0);
     }
-    for status in WEBHOOK_STATUSES {
+    for status in webhook_health::STATUSES {
         metrics::gauge!("clientsync_clickup_webhooks", "status" => status).set(0.0);
     }
     for what in PRUNED {

@@ -54,6 +54,20 @@ pub struct ErrorBody {
 }
 
 impl ReceiveError {
+    /// Every value `code` returns, so `/metrics` can show each refusal at zero from start-up.
+    pub const CODES: [&'static str; 10] = [
+        "invalid_signature",
+        "unknown_webhook",
+        "source_not_configured",
+        "body_too_large",
+        "malformed_body",
+        "unreadable_body",
+        "body_timeout",
+        "busy",
+        "queue_unavailable",
+        "internal_error",
+    ];
+
     /// Machine-readable reason, as in the error body.
     pub fn code(&self) -> &'static str {
         match self {
@@ -102,5 +116,28 @@ impl ResponseError for ReceiveError {
             code: self.code(),
             detail,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_refusal_code_is_listed_once_for_the_metrics() {
+        let all = [
+            ReceiveError::Signature(SignatureError::Mismatch),
+            ReceiveError::UnknownWebhook,
+            ReceiveError::NotConfigured("hubspot"),
+            ReceiveError::TooLarge { limit: 1 },
+            ReceiveError::Malformed(String::new()),
+            ReceiveError::Payload(String::new()),
+            ReceiveError::BodyTimeout(std::time::Duration::ZERO),
+            ReceiveError::Busy,
+            ReceiveError::QueueUnavailable(QueueError::Unavailable(String::new())),
+            ReceiveError::Encode(serde_json::from_str::<u8>("x").expect_err("not a number")),
+        ];
+        let codes: Vec<&str> = all.iter().map(ReceiveError::code).collect();
+        assert_eq!(codes, ReceiveError::CODES);
     }
 }

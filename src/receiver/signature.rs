@@ -106,6 +106,18 @@ pub enum SignatureError {
 }
 
 impl SignatureError {
+    /// Every value `reason` returns, so `/metrics` can show each at zero from start-up.
+    pub const REASONS: [&'static str; 8] = [
+        "missing_header",
+        "malformed_signature",
+        "malformed_timestamp",
+        "stale_timestamp",
+        "future_timestamp",
+        "unknown_version",
+        "mismatch",
+        "legacy_refused",
+    ];
+
     /// Stable name of the reason, for metrics.
     pub fn reason(&self) -> &'static str {
         match self {

@@ -14,6 +14,9 @@ use tokio_util::sync::CancellationToken;
 
 use super::clickup::{ClickUpApi, WebhookHealth};
 
+/// The statuses ClickUp gives a webhook, each counted at every check (zero included).
+pub const STATUSES: [&str; 3] = ["active", "failing", "suspended"];
+
 /// The latest health check, shared with the readiness probe.
 #[derive(Debug, Clone, Default)]
 pub struct WebhookWatch(Arc<RwLock<Option<Checked>>>);
@@ -39,7 +42,7 @@ impl WebhookWatch {
         let result = api.webhooks(team_id).await.map_err(|e| e.to_string());
         match &result {
             Ok(webhooks) => {
-                for status in ["active", "failing", "suspended"] {
+                for status in STATUSES {
                     let n = webhooks.iter().filter(|w| w.status == status).count();
                     crate::metrics::clickup_webhooks(status, n);
                 }

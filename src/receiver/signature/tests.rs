@@ -393,3 +393,19 @@ proptest! {
         prop_assert_eq!(verify_hubspot(&key, &headers, &request, 5, 1, Legacy::Accepted), Ok(HubSpotVersion::V3));
     }
 }
+
+#[test]
+fn every_signature_reason_is_listed_once_for_the_metrics() {
+    let all = [
+        SignatureError::MissingHeader("X-Signature"),
+        SignatureError::MalformedSignature,
+        SignatureError::MalformedTimestamp,
+        SignatureError::StaleTimestamp,
+        SignatureError::FutureTimestamp,
+        SignatureError::UnknownVersion("v9".into()),
+        SignatureError::Mismatch,
+        SignatureError::LegacyRefused,
+    ];
+    let reasons: Vec<&str> = all.iter().map(SignatureError::reason).collect();
+    assert_eq!(reasons, SignatureError::REASONS);
+}
