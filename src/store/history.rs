@@ -65,15 +65,17 @@ pub async fn append(
     Ok(())
 }
 
-/// Up to `limit` changes of a client's fields from `since` on, oldest first.
-pub async fn of_client(
+/// Up to `limit` changes of these clients' fields from `since` on, oldest first: a client's
+/// own, and those of the clients folded into it.
+pub async fn of_clients(
     db: &impl ConnectionTrait,
-    client: ClientId,
+    clients: &[ClientId],
     since: Option<DateTime<Utc>>,
     limit: u64,
 ) -> Result<Vec<field_history::Model>, StoreError> {
     use field_history::Column as C;
-    let mut query = field_history::Entity::find().filter(C::ClientId.eq(client.as_uuid()));
+    let ids = clients.iter().map(|c| c.as_uuid());
+    let mut query = field_history::Entity::find().filter(C::ClientId.is_in(ids));
     if let Some(since) = since {
         query = query.filter(C::ChangedAt.gte(since));
     }

@@ -24,6 +24,7 @@ on_both_backends!(
     an_ambiguous_match_shows_each_candidate_beside_the_record_field_by_field,
     the_timeline_tells_events_decisions_values_and_operator_actions_in_time_order_a_page_at_a_time,
     the_timeline_shows_what_each_field_was_before_and_which_event_or_operator_changed_it,
+    the_timeline_of_a_client_keeps_the_history_of_the_client_a_key_folded_into_it,
     the_counters_are_computed_from_stored_rows,
     the_cli_searches_shows_and_resolves_and_the_resolution_is_audited_as_the_cli,
 );
@@ -498,6 +499,51 @@ async fn the_timeline_shows_what_each_field_was_before_and_which_event_or_operat
     assert_eq!(pinned["value"], "+34622222222", "{phone:?}");
     assert_eq!(pinned["source"], "operator");
     assert_eq!(pinned["cause"], "operator:alice", "{pinned}");
+}
+
+async fn the_timeline_of_a_client_keeps_the_history_of_the_client_a_key_folded_into_it(backend: Backend) {
+    let app = operator_app(backend).await;
+    let t = now_ms() - 60_000;
+    // The contact founds one client by email, the task another by tax id...
+    let contact = json!([
+        hubspot_property(1, "email", "ana@example.com", t),
+        hubspot_property(1, "firstname", "Ana", t + 1),
+    ]);
+    assert_eq!(app.post_hubspot(&contact).await.status(), 200);
+    let task = clickup_task_update("t1", &[("h1", "Tax ID", "12345678Z")], t + 2);
+    assert_eq!(app.post_clickup(&task).await.status(), 200);
+    app.drain_worker().await;
+    let before: Vec<_> = app.clients().await.into_iter().map(|c| c.id).collect();
+    assert_eq!(before.len(), 2, "two clients until a key joins them");
+    // ...until the contact's tax id proves them one person, and one of them is gone.
+    let key = json!([hubspot_property(1, "tax_id", "12345678Z", t + 3)]);
+    assert_eq!(app.post_hubspot(&key).await.status(), 200);
+    app.drain_worker().await;
+    let survivor = app.clients().await;
+    assert_eq!(survivor.len(), 1, "{survivor:?}");
+    let survivor = survivor[0].id;
+    let gone = *before
+        .iter()
+        .find(|id| **id != survivor)
+        .expect("the folded client");
+
+    let whole = ok(&app, &format!("/api/v1/clients/{survivor}/timeline?limit=500")).await;
+    let folded: Vec<&Value> = whole["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter(|e| e["kind"] == "field" && e["detail"]["client_id"] == json!(gone))
+        .collect();
+    assert!(
+        !folded.is_empty(),
+        "the folded client's field changes are on the survivor's timeline: {whole}"
+    );
+    assert!(
+        folded.iter().all(|e| e["summary"]
+            .as_str()
+            .is_some_and(|s| s.contains(&format!("on client {gone}, since merged into this one")))),
+        "each says which client it happened on: {folded:?}"
+    );
 }
 
 async fn the_counters_are_computed_from_stored_rows(backend: Backend) {
