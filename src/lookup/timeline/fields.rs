@@ -86,9 +86,11 @@ fn predecessors(row: &decisions::Model) -> Vec<ClientId> {
 fn change_entry(row: field_history::Model, shown_on: ClientId) -> TimelineEntry {
     let shown = |v: &Option<String>| v.as_deref().map_or("(empty)".to_owned(), |v| format!("`{v}`"));
     let (before, after) = (shown(&row.before), shown(&row.after));
-    let folded = (row.client_id != shown_on.as_uuid())
-        .then(|| format!(" (on client {}, since merged into this one)", row.client_id))
-        .unwrap_or_default();
+    let folded = if row.client_id == shown_on.as_uuid() {
+        String::new()
+    } else {
+        format!(" (on client {}, since merged into this one)", row.client_id)
+    };
     let summary = match row.source.as_str() {
         OPERATOR => format!("{} {before} → {after}, pinned by {}", row.field, row.external_id),
         history::EMPTIED => format!("{} {before} → {after}: no record holds it any more", row.field),
