@@ -56,7 +56,11 @@ pub struct EventCount {
 
 /// Counts the window's events, and the 13 days before it that the rolling average reads:
 /// settled days from the rollup (rolling those not rolled yet), the rest live from the inbox.
-pub async fn make(db: &DatabaseConnection, window: &Window, now: DateTime<Utc>) -> Result<EventsPerDay, DbErr> {
+pub async fn make(
+    db: &DatabaseConnection,
+    window: &Window,
+    now: DateTime<Utc>,
+) -> Result<EventsPerDay, DbErr> {
     let read = window.reaching_back(ROLLING_DAYS - 1);
     let settled = rollup::last_settled(now).map(|d| d.min(read.last()));
     let mut counts = match settled {
@@ -118,7 +122,11 @@ pub async fn make(db: &DatabaseConnection, window: &Window, now: DateTime<Utc>) 
 }
 
 /// Counts of the days `first..=last` straight from the inbox: the days not settled yet.
-async fn live(db: &DatabaseConnection, first: NaiveDate, last: NaiveDate) -> Result<BTreeMap<Key, u64>, DbErr> {
+async fn live(
+    db: &DatabaseConnection,
+    first: NaiveDate,
+    last: NaiveDate,
+) -> Result<BTreeMap<Key, u64>, DbErr> {
     let rows = rollup::grouped(db.get_database_backend(), first, last)
         .into_tuple()
         .all(db)

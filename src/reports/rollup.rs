@@ -31,8 +31,9 @@ use entity::{
     report_rolled_days::{self, Column as Rolled},
 };
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait,
-    QueryFilter, QuerySelect, QueryTrait, Select, TransactionTrait,
+    ActiveValue::Set,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, QueryFilter,
+    QuerySelect, QueryTrait, Select, TransactionTrait,
     sea_query::{Expr, Func, OnConflict, Query},
 };
 
@@ -87,7 +88,12 @@ pub async fn roll_settled(db: &DatabaseConnection, now: DateTime<Utc>) -> Result
 }
 
 /// Rolls the days of `first..=last` that need it, a run of consecutive days per statement.
-async fn roll(db: &DatabaseConnection, first: NaiveDate, last: NaiveDate, now: DateTime<Utc>) -> Result<(), DbErr> {
+async fn roll(
+    db: &DatabaseConnection,
+    first: NaiveDate,
+    last: NaiveDate,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
     let due = due(db, first, last).await?;
     if due.is_empty() {
         return Ok(());
@@ -99,7 +105,11 @@ async fn roll(db: &DatabaseConnection, first: NaiveDate, last: NaiveDate, now: D
         day: Set(*d),
         rolled_at: Set(now),
     }))
-    .on_conflict(OnConflict::column(Rolled::Day).update_column(Rolled::RolledAt).to_owned())
+    .on_conflict(
+        OnConflict::column(Rolled::Day)
+            .update_column(Rolled::RolledAt)
+            .to_owned(),
+    )
     .exec_without_returning(&txn)
     .await?;
     for (from, to) in runs(&due) {
@@ -216,7 +226,10 @@ mod tests {
         let days = [day("2026-03-01"), day("2026-03-02"), day("2026-03-04")];
         assert_eq!(
             runs(&days),
-            vec![(day("2026-03-01"), day("2026-03-02")), (day("2026-03-04"), day("2026-03-04"))]
+            vec![
+                (day("2026-03-01"), day("2026-03-02")),
+                (day("2026-03-04"), day("2026-03-04"))
+            ]
         );
     }
 }

@@ -116,9 +116,12 @@ async fn note_if_late(db: &impl ConnectionTrait, env: &Envelope) -> Result<(), D
     // An update, not `do nothing`: it waits for a roller deleting the same mark, so the mark
     // is never lost to a roll that counted before this row was committed.
     .on_conflict(
-        OnConflict::columns([report_late_events::Column::Day, report_late_events::Column::EventId])
-            .update_column(report_late_events::Column::NotedAt)
-            .to_owned(),
+        OnConflict::columns([
+            report_late_events::Column::Day,
+            report_late_events::Column::EventId,
+        ])
+        .update_column(report_late_events::Column::NotedAt)
+        .to_owned(),
     )
     .exec_without_returning(db)
     .await?;

@@ -20,10 +20,13 @@ use entity::{
     inbox_events::{self, InboxStatus},
     report_rolled_days,
 };
-use sea_orm::{ActiveModelTrait, ActiveValue::Set, DatabaseConnection, EntityTrait, PaginatorTrait};
+use sea_orm::{DatabaseConnection, EntityTrait, PaginatorTrait};
 use serde_json::json;
 
-use crate::helpers::{Backend, spawn_app};
+use crate::{
+    helpers::{Backend, spawn_app},
+    reports::seed_event,
+};
 
 on_both_backends!(
     the_report_equals_a_direct_count_before_and_after_its_days_are_rolled,
@@ -41,48 +44,35 @@ const TYPES: [(&str, &str); 3] = [
     ("clickup", "taskUpdated"),
 ];
 
-async fn seed_event(db: &DatabaseConnection, id: String, (source, event_type): (&str, &str), received_at: DateTime<Utc>) {
-    inbox_events::ActiveModel {
-        id: Set(id),
-        source: Set(source.into()),
-        event_type: Set(event_type.into()),
-        object_id: Set("42".into()),
-        occurred_at_ms: Set(received_at.timestamp_millis()),
-        received_at: Set(received_at),
-        payload: Set(json!({})),
-        status: Set(InboxStatus::Processed),
-        attempts: Set(1),
-        last_error: Set(None),
-        updated_at: Set(received_at),
-        payload_pruned_at: Set(None),
-    }
-    .insert(db)
-    .await
-    .unwrap();
-}
-
 /// Between 0 and 4 events of each type on each of the `days` days before `last`, at times
 /// spread over the day (midnight and a second before it included).
 async fn seed_days(db: &DatabaseConnection, last: NaiveDate, days: i64) {
     for back in 0..days {
         let day = last - Duration::days(back);
-        for (t, kind) in TYPES.into_iter().enumerate() {
+        for (t, (source, event_type)) in TYPES.into_iter().enumerate() {
             let n = (back * 7 + t as i64 * 3) % 5;
             for i in 0..n {
                 let second = [0, 43_200, 86_399, 3_600][i as usize % 4];
                 let when = day.and_hms_opt(0, 0, 0).unwrap().and_utc() + Duration::seconds(second);
-                seed_event(db, format!("seed:{day}:{t}:{i}"), kind, when).await;
+                seed_event(db, source, event_type, InboxStatus::Processed, when).await;
             }
         }
     }
 }
 
 /// Counts per day, source and type of the report's days, straight from the inbox rows.
-async fn direct_count(db: &DatabaseConnection, report: &EventsPerDay) -> BTreeMap<(NaiveDate, String, String), u64> {
+async fn direct_count(
+    db: &DatabaseConnection,
+    report: &EventsPerDay,
+) -> BTreeMap<(NaiveDate, String, String), u64> {
     count_rows(db, report.from, report.to).await
 }
 
-async fn count_rows(db: &DatabaseConnection, from: NaiveDate, to: NaiveDate) -> BTreeMap<(NaiveDate, String, String), u64> {
+async fn count_rows(
+    db: &DatabaseConnection,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> BTreeMap<(NaiveDate, String, String), u64> {
     let mut counts = BTreeMap::new();
     for row in inbox_events::Entity::find().all(db).await.unwrap() {
         let day = row.received_at.date_naive();
@@ -97,7 +87,12 @@ async fn count_rows(db: &DatabaseConnection, from: NaiveDate, to: NaiveDate) -> 
 fn reported(report: &EventsPerDay) -> BTreeMap<(NaiveDate, String, String), u64> {
     let mut counts = BTreeMap::new();
     for day in &report.days {
-        assert_eq!(day.total, day.by_type.iter().map(|c| c.count).sum::<u64>(), "{}", day.day);
+        assert_eq!(
+            day.total,
+            day.by_type.iter().map(|c| c.count).sum::<u64>(),
+            "{}",
+            day.day
+        );
         for c in day.by_type.iter().filter(|c| c.count > 0) {
             counts.insert((day.day, c.source.clone(), c.event_type.clone()), c.count);
         }
@@ -106,7 +101,10 @@ fn reported(report: &EventsPerDay) -> BTreeMap<(NaiveDate, String, String), u64>
 }
 
 async fn events(db: &DatabaseConnection, days: u32, now: DateTime<Utc>) -> EventsPerDay {
-    match reports::make(db, ReportName::EventsPerDay, days, now).await.unwrap() {
+    match reports::make(db, ReportName::EventsPerDay, days, now)
+        .await
+        .unwrap()
+    {
         Report::EventsPerDay(r) => r,
         other => panic!("expected events per day, got {other:?}"),
     }
@@ -150,8 +148,14 @@ async fn a_day_is_counted_live_until_it_settles_and_then_again_when_a_late_event
     // Half an hour after midnight the 20th is closed but not settled: still counted live, so an
     // event the receiver took at 23:59:59 and a worker writes now is in the next report.
     let after_midnight = at("2026-03-21T00:30:00Z");
-    let on_time = envelope("on-time", at("2026-03-20T23:59:59Z"));
-    seed_event(db, on_time.id.as_str().to_owned(), TYPES[2], on_time.received_at).await;
+    seed_event(
+        db,
+        TYPES[2].0,
+        TYPES[2].1,
+        InboxStatus::Processed,
+        at("2026-03-20T23:59:59Z"),
+    )
+    .await;
     let report = events(db, 3, after_midnight).await;
     assert_eq!(reported(&report), direct_count(db, &report).await);
     let rolled = rolled_days(db).await;
@@ -167,7 +171,9 @@ async fn a_day_is_counted_live_until_it_settles_and_then_again_when_a_late_event
     // claim leaves a late mark and the next report counts the 20th again.
     let late = envelope("late", at("2026-03-20T18:00:00Z"));
     let txn = clientsync::store::begin_write(db).await.unwrap();
-    let claim = inbox::claim(&txn, &late, InboxStatus::Processed, 1, None).await.unwrap();
+    let claim = inbox::claim(&txn, &late, InboxStatus::Processed, 1, None)
+        .await
+        .unwrap();
     txn.commit().await.unwrap();
     assert_eq!(claim, Claim::Fresh);
     let report = events(db, 3, settled).await;
@@ -195,7 +201,11 @@ async fn retention_deletes_inbox_rows_but_their_days_keep_their_counts(backend: 
         .unwrap();
     assert!(pruned.inbox_rows > 0);
     let stored_after = count_rows(db, oldest, last).await;
-    assert!(stored_after.keys().all(|(day, _, _)| *day > oldest + Duration::days(25)));
+    assert!(
+        stored_after
+            .keys()
+            .all(|(day, _, _)| *day > oldest + Duration::days(25))
+    );
 
     let report = events(db, 431, now).await;
     assert_eq!(reported(&report), stored_before);
