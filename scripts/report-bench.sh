@@ -2,7 +2,8 @@
 # Loads 10 million inbox rows (and 100,000 conflicts, decisions and write-backs) into a fresh
 # Postgres database with generate_series, then times each report through the CLI, which is
 # what an operator runs (connection and the migration check included). Rows are spread evenly
-# over 400 days, the default inbox retention: what a steady deployment holds.
+# over 400 days, the default inbox retention: what a steady deployment holds. Events per day is
+# timed twice: its first read, which rolls the window's closed days, then warm.
 #
 #   scripts/report-bench.sh [ROWS]      # needs psql and Postgres on 127.0.0.1:5432 (user postgres)
 set -euo pipefail
@@ -52,12 +53,22 @@ FROM generate_series(1, 100000) AS g;
 VACUUM ANALYZE;
 SQL
 echo "loaded $ROWS inbox rows in $(( $(date +%s) - start )) s"
+ms() { local t0; t0=$(date +%s%N); "$BIN" report "$@" --format json >/dev/null; echo $(( ($(date +%s%N) - t0) / 1000000 )); }
 for days in 30 90 400; do
   for report in events-per-day conflicts-per-day decisions-per-day write-backs-per-day backlog; do
     [ "$report" = backlog ] && [ "$days" != 30 ] && continue
-    "$BIN" report "$report" --days "$days" --format json >/dev/null   # warm
-    t0=$(date +%s%N)
-    "$BIN" report "$report" --days "$days" --format json >/dev/null
-    echo "$report --days $days: $(( ($(date +%s%N) - t0) / 1000000 )) ms"
+    if [ "$report" = events-per-day ]; then
+      # The first read rolls every closed day of its window (and the 13 before) from the inbox.
+      "${PSQL[@]}" -d $DB -c "TRUNCATE report_event_counts, report_rolled_days, report_late_events"
+      echo "$report --days $days: first read (rolls $(( days + 12 )) days) $(ms "$report" --days "$days") ms"
+    else
+      ms "$report" --days "$days" >/dev/null   # warm
+    fi
+    best=
+    for _ in 1 2 3; do
+      t=$(ms "$report" --days "$days")
+      [ -z "$best" ] || [ "$t" -lt "$best" ] && best=$t
+    done
+    echo "$report --days $days: best of 3 $best ms"
   done
 done

@@ -17,5 +17,8 @@ pub mod operator_tokens;
 pub mod operators;
 pub mod outbox;
 pub mod queue_messages;
+pub mod report_event_counts;
+pub mod report_late_events;
+pub mod report_rolled_days;
 pub mod source_records;
 pub mod write_log;

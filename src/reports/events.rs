@@ -5,15 +5,16 @@
 
 use std::collections::BTreeMap;
 
-use chrono::NaiveDate;
-use entity::inbox_events::{self, Column as C};
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect, sea_query::Expr};
+use chrono::{DateTime, NaiveDate, Utc};
+use sea_orm::{DatabaseConnection, DbErr};
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::{
     Table,
     day::{self, ROLLING_DAYS, Window},
+    next,
+    rollup::{self, Key},
 };
 
 /// Events received per UTC day over a window.
@@ -53,32 +54,27 @@ pub struct EventCount {
     pub avg_14d: f64,
 }
 
-/// Counts the window's events, and the 13 days before it that the rolling average reads.
-pub async fn make(db: &impl ConnectionTrait, window: &Window) -> Result<EventsPerDay, DbErr> {
+/// Counts the window's events, and the 13 days before it that the rolling average reads:
+/// settled days from the rollup (rolling those not rolled yet), the rest live from the inbox.
+pub async fn make(
+    db: &DatabaseConnection,
+    window: &Window,
+    now: DateTime<Utc>,
+) -> Result<EventsPerDay, DbErr> {
     let read = window.reaching_back(ROLLING_DAYS - 1);
-    let backend = db.get_database_backend();
-    let day_of = day::of(backend, "received_at");
-    let rows: Vec<(String, String, String, i64)> = inbox_events::Entity::find()
-        .select_only()
-        .column_as(day_of, "day")
-        .column(C::Source)
-        .column(C::EventType)
-        .column_as(Expr::cust("COUNT(*)"), "n")
-        .filter(C::ReceivedAt.gte(read.start()))
-        .filter(C::ReceivedAt.lt(read.end()))
-        .group_by(day::group_of(backend, "received_at"))
-        .group_by(C::Source)
-        .group_by(C::EventType)
-        .into_tuple()
-        .all(db)
-        .await?;
+    let settled = rollup::last_settled(now).map(|d| d.min(read.last()));
+    let mut counts = match settled {
+        Some(last) if last >= read.first() => rollup::counts(db, read.first(), last, now).await?,
+        _ => BTreeMap::new(),
+    };
+    let live_from = settled.map_or(read.first(), |last| next(last).max(read.first()));
+    if live_from <= read.last() {
+        counts.extend(live(db, live_from, read.last()).await?);
+    }
 
     let mut series: BTreeMap<(String, String), BTreeMap<NaiveDate, u64>> = BTreeMap::new();
     let mut totals: BTreeMap<NaiveDate, u64> = BTreeMap::new();
-    for (text, source, event_type, n) in rows {
-        let (Some(d), Ok(n)) = (day::parse(&text), u64::try_from(n)) else {
-            continue;
-        };
+    for ((d, source, event_type), n) in counts {
         *series
             .entry((source, event_type))
             .or_default()
@@ -123,6 +119,19 @@ pub async fn make(db: &impl ConnectionTrait, window: &Window) -> Result<EventsPe
         to: window.last(),
         days,
     })
+}
+
+/// Counts of the days `first..=last` straight from the inbox: the days not settled yet.
+async fn live(
+    db: &DatabaseConnection,
+    first: NaiveDate,
+    last: NaiveDate,
+) -> Result<BTreeMap<Key, u64>, DbErr> {
+    let rows = rollup::grouped(db.get_database_backend(), first, last)
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rollup::by_key(rows))
 }
 
 impl EventsPerDay {

@@ -69,6 +69,8 @@ pub async fn purge(
     if ids.is_empty() {
         return Ok(Purged::default());
     }
+    // The events report keeps counting what is deleted here (`reports::rollup`).
+    crate::reports::rollup::roll_settled(db, Utc::now()).await?;
     let doomed: HashSet<&str> = ids.iter().map(String::as_str).collect();
     let dead_letters = queue
         .purge_dead(&|body: &[u8]| doomed.contains(inbox::key_of(body).as_str()))

@@ -155,6 +155,10 @@ impl Pruner {
     /// counts it in `clientsync_pruned_total{what}`.
     pub async fn prune(&self) -> Result<Pruned, RetentionError> {
         let now = self.now();
+        // The events report keeps counting what is deleted here (`reports::rollup`).
+        if self.cutoff(Category::InboxRows, now).is_some() {
+            crate::reports::rollup::roll_settled(&self.db, now).await?;
+        }
         let mut pruned = Pruned::default();
         for category in Category::ALL {
             let n = self.apply(category, now, Mode::Prune).await?;

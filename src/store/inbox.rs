@@ -1,7 +1,10 @@
 //! The inbox: every event by its dedup key, so a redelivered or re-sent event is a no-op.
 
 use chrono::{DateTime, Utc};
-use entity::inbox_events::{self, Column as C, InboxStatus};
+use entity::{
+    inbox_events::{self, Column as C, InboxStatus},
+    report_late_events,
+};
 use sea_orm::{
     ActiveValue::Set,
     ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
@@ -61,6 +64,7 @@ pub async fn claim(
         .exec_without_returning(db)
         .await?;
     if inserted == 1 {
+        note_if_late(db, env).await?;
         return Ok(Claim::Fresh);
     }
     match inbox_events::Entity::find_by_id(env.id.as_str().to_owned())
@@ -71,6 +75,7 @@ pub async fn claim(
             inbox_events::Entity::update(row(env, status, attempt, note))
                 .exec(db)
                 .await?;
+            note_if_late(db, env).await?;
             Ok(Claim::Fresh)
         }
         _ => Ok(Claim::Duplicate),
@@ -88,7 +93,39 @@ pub async fn record_dead(
         db,
         row(env, InboxStatus::Dead, attempts, Some(truncate(reason, 2000))),
     )
-    .await
+    .await?;
+    // After the row (not in one transaction): a report rolling the day in between counts the
+    // row already, and a mark after it only makes the next report count the day again.
+    note_if_late(db, env).await
+}
+
+/// Leaves a late mark when `env` counts on a UTC day that closed before this write (it waited
+/// in the queue past midnight), so the events report counts that day again
+/// (`reports::rollup` has the protocol). Called after the row is written, in its transaction.
+async fn note_if_late(db: &impl ConnectionTrait, env: &Envelope) -> Result<(), DbErr> {
+    let now = Utc::now();
+    let day = env.received_at.date_naive();
+    if day >= now.date_naive() {
+        return Ok(());
+    }
+    report_late_events::Entity::insert(report_late_events::ActiveModel {
+        day: Set(day),
+        event_id: Set(env.id.as_str().to_owned()),
+        noted_at: Set(now),
+    })
+    // An update, not `do nothing`: it waits for a roller deleting the same mark, so the mark
+    // is never lost to a roll that counted before this row was committed.
+    .on_conflict(
+        OnConflict::columns([
+            report_late_events::Column::Day,
+            report_late_events::Column::EventId,
+        ])
+        .update_column(report_late_events::Column::NotedAt)
+        .to_owned(),
+    )
+    .exec_without_returning(db)
+    .await?;
+    Ok(())
 }
 
 /// Stores a queue message that is not even an envelope (a poison body) under a content hash.

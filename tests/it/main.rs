@@ -50,6 +50,7 @@ mod postgres_outage;
 mod proxy;
 mod receiver_limits;
 mod receiver_rejects;
+mod report_rollup;
 mod reports;
 mod retention;
 mod saas;

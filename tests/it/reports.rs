@@ -44,7 +44,8 @@ fn now() -> DateTime<Utc> {
     at("2026-03-20T12:00:00Z")
 }
 
-async fn seed_event(
+/// Stores one inbox event (the report tests of `report_rollup` seed with it too).
+pub(crate) async fn seed_event(
     db: &DatabaseConnection,
     source: &str,
     event_type: &str,
