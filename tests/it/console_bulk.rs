@@ -160,6 +160,9 @@ async fn a_bulk_resolve_counts_the_lists_filter_first_and_the_job_resolves_exact
     assert_eq!(starts[0].via, "console");
 }
 
+/// Some of a form's fields.
+type Fields<'a> = &'a [(&'a str, &'a str)];
+
 /// The status of a bulk form with these fields and the session's token.
 async fn refusal(browser: &Browser, app: &OperatedApp, csrf: &str, fields: &[(&str, &str)]) -> StatusCode {
     let mut fields = fields.to_vec();
@@ -175,40 +178,32 @@ async fn a_bulk_resolve_that_does_not_fit_the_filter_is_refused_and_starts_nothi
     two_people_disagreeing_on_phone_and_city(&app, now_ms() - 60_000).await;
     let browser = signed_in(&app, &app.token).await;
     let csrf = browser.csrf().await;
-    let no_kind = refusal(
-        &browser,
-        &app,
-        &csrf,
-        &[("resolution", "not_a_match"), ("dry_run", "1")],
-    )
-    .await;
-    assert_eq!(
-        no_kind,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "not a match names its kind"
-    );
-    let wrong_kind = refusal(
-        &browser,
-        &app,
-        &csrf,
-        &[("kind", "ambiguous_match"), ("resolution", "keep_hubspot")],
-    )
-    .await;
-    assert_eq!(wrong_kind, StatusCode::UNPROCESSABLE_ENTITY);
-    let pin = refusal(&browser, &app, &csrf, &[("resolution", "pin")]).await;
-    assert_eq!(
-        pin,
-        StatusCode::BAD_REQUEST,
-        "one value is not pinned on many clients"
-    );
-    let field = refusal(
-        &browser,
-        &app,
-        &csrf,
-        &[("field", "shoe_size"), ("resolution", "keep_hubspot")],
-    )
-    .await;
-    assert_eq!(field, StatusCode::BAD_REQUEST);
+    let cases: [(Fields, StatusCode, &str); 4] = [
+        (
+            &[("resolution", "not_a_match"), ("dry_run", "1")],
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "not a match names its kind",
+        ),
+        (
+            &[("kind", "ambiguous_match"), ("resolution", "keep_hubspot")],
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "keep HubSpot resolves field mismatches only",
+        ),
+        (
+            &[("resolution", "pin")],
+            StatusCode::BAD_REQUEST,
+            "one value is not pinned on many clients",
+        ),
+        (
+            &[("field", "shoe_size"), ("resolution", "keep_hubspot")],
+            StatusCode::BAD_REQUEST,
+            "no such field",
+        ),
+    ];
+    for (fields, expected, why) in cases {
+        let status = refusal(&browser, &app, &csrf, fields).await;
+        assert_eq!(status, expected, "{why}: {fields:?}");
+    }
     let (status, _) = browser.get("/console/conflicts?field=shoe_size").await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "the list refuses it too");
     assert_eq!(jobs(&app).await, 0);

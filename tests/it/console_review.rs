@@ -183,6 +183,13 @@ async fn phone_mismatch(app: &OperatedApp) -> String {
     open[0]["id"].as_str().expect("id").to_owned()
 }
 
+/// The rest of the table row that starts with `opening`.
+fn cells<'a>(html: &'a str, opening: &str) -> Option<&'a str> {
+    html.split(opening)
+        .nth(1)
+        .and_then(|rest| rest.split("</tr>").next())
+}
+
 /// The value of the hidden field `name` in a form.
 fn hidden(html: &str, name: &str) -> Option<String> {
     let marker = format!(r#"name="{name}" value=""#);
@@ -201,19 +208,11 @@ async fn a_field_mismatch_shows_hubspot_clickup_and_golden_side_by_side_with_the
 
     let (status, page) = browser.get(&format!("/console/review/{id}")).await;
     assert_eq!(status, StatusCode::OK, "{page}");
-    let row = page
-        .split(r#"<tr id="golden-phone" class="disputed">"#)
-        .nth(1)
-        .and_then(|rest| rest.split("</tr>").next())
-        .expect("the disputed phone row");
+    let row = cells(&page, r#"<tr id="golden-phone" class="disputed">"#).expect("the disputed phone row");
     assert!(row.contains(&golden_phone), "the golden value: {row}");
     assert!(row.contains("hubspot/contact:1"), "the record that set it: {row}");
     assert!(row.contains("HubSpot wins over ClickUp"), "the rule: {row}");
-    let email = page
-        .split(r#"<tr id="golden-email">"#)
-        .nth(1)
-        .and_then(|rest| rest.split("</tr>").next())
-        .expect("the other fields too");
+    let email = cells(&page, r#"<tr id="golden-email">"#).expect("the other fields too");
     assert!(email.contains("eva@example.com"));
     assert!(
         page.contains(r#"data-key="h""#)
@@ -255,11 +254,7 @@ async fn a_pinned_value_is_previewed_as_the_golden_client_then_confirmed_with_on
         !pinned.contains(' '),
         "normalized as a source value would be: {pinned}"
     );
-    let change = preview
-        .split(r#"<th scope="row">phone</th>"#)
-        .nth(1)
-        .and_then(|rest| rest.split("</tr>").next())
-        .expect("the golden client's phone changes");
+    let change = cells(&preview, r#"<th scope="row">phone</th>"#).expect("the golden client's phone changes");
     let before_phone = before.clone().expect("a phone before");
     assert!(
         change.contains(&before_phone) && change.contains(&pinned) && change.contains("pinned"),
@@ -299,11 +294,7 @@ async fn a_pinned_value_is_previewed_as_the_golden_client_then_confirmed_with_on
     );
 
     let (_, page) = browser.get(&format!("/console/review/{id}")).await;
-    let row = page
-        .split(r#"<tr id="golden-phone" class="disputed">"#)
-        .nth(1)
-        .and_then(|rest| rest.split("</tr>").next())
-        .expect("the phone row");
+    let row = cells(&page, r#"<tr id="golden-phone" class="disputed">"#).expect("the phone row");
     assert!(
         row.contains(&pinned) && row.contains("pinned by an operator"),
         "{row}"

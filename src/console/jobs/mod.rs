@@ -118,13 +118,7 @@ impl From<bulk_jobs::Model> for Progress {
         let live = matches!(j.status, BulkStatus::Queued | BulkStatus::Running);
         Self {
             id: j.id,
-            status: match j.status {
-                BulkStatus::Queued => "queued",
-                BulkStatus::Running => "running",
-                BulkStatus::Finished => "finished",
-                BulkStatus::Cancelled => "cancelled",
-                BulkStatus::Failed => "failed",
-            },
+            status: bulk::status_name(j.status),
             percent: if j.total > 0 {
                 ((j.done + j.failed) * 100 / j.total).clamp(0, 100)
             } else {
