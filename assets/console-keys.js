@@ -1,7 +1,7 @@
 // Keyboard shortcuts for console pages: an element with data-key="x" is clicked when x is
-// pressed outside a text field; "?" shows or hides the #help section. After htmx swaps a
-// preview in, its Confirm button takes focus, so Enter confirms. Loaded as a file (the CSP
-// allows no inline script).
+// pressed outside a text field (a text field with data-key is focused instead); "?" shows or
+// hides the #help section. After htmx swaps a preview in, its Confirm button takes focus, so
+// Enter confirms. Loaded as a file (the CSP allows no inline script).
 (function () {
   'use strict';
   function typing(target) {
@@ -22,7 +22,9 @@
       return;
     }
     var target = document.querySelector('[data-key="' + CSS.escape(event.key) + '"]');
-    if (target) { event.preventDefault(); target.click(); }
+    if (!target) return;
+    event.preventDefault();
+    if (typing(target)) target.focus(); else target.click();
   });
   document.addEventListener('htmx:afterSwap', function (event) {
     var confirm = event.target.querySelector && event.target.querySelector('#confirm');

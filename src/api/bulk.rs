@@ -2,7 +2,7 @@
 
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
-use entity::bulk_jobs::{self, BulkStatus};
+use entity::bulk_jobs;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -112,13 +112,7 @@ impl From<bulk_jobs::Model> for BulkJobOut {
             id: j.id,
             action: j.action,
             request: j.request,
-            status: match j.status {
-                BulkStatus::Queued => "queued",
-                BulkStatus::Running => "running",
-                BulkStatus::Finished => "finished",
-                BulkStatus::Cancelled => "cancelled",
-                BulkStatus::Failed => "failed",
-            },
+            status: bulk::status_name(j.status),
             total: j.total,
             done: j.done,
             failed: j.failed,

@@ -155,6 +155,7 @@ pub async fn list(
         status,
         kind,
         client: query.client_id.map(ClientId::from_uuid),
+        field: None,
         after: query.after,
         limit,
     };

@@ -70,6 +70,17 @@ impl BulkAction {
     }
 }
 
+/// A job's status as the API and the console spell it.
+pub fn status_name(status: BulkStatus) -> &'static str {
+    match status {
+        BulkStatus::Queued => "queued",
+        BulkStatus::Running => "running",
+        BulkStatus::Finished => "finished",
+        BulkStatus::Cancelled => "cancelled",
+        BulkStatus::Failed => "failed",
+    }
+}
+
 /// Which rows a bulk job touches; each action reads the fields that apply to its rows.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct BulkFilter {

@@ -141,6 +141,7 @@ pub async fn run(
                 status,
                 kind,
                 client: client.map(ClientId::from_uuid),
+                field: None,
                 after: *after,
                 limit,
             };

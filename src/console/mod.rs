@@ -13,6 +13,7 @@ pub mod clients;
 pub mod conflicts;
 pub mod error;
 pub mod events;
+pub mod jobs;
 pub mod layout;
 pub mod login;
 pub mod operators;
@@ -108,6 +109,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .configure(clients::routes)
             .configure(review::routes)
             .configure(events::routes)
+            .configure(jobs::routes)
             .configure(operators::routes)
             .configure(audit::routes)
             .configure(reports::routes)

@@ -188,17 +188,7 @@ async fn resolve_once(
         }
         (ConflictKind::FieldMismatch, Resolution::Pin { value }) => {
             let (client, field) = mismatch_target(&row)?;
-            let value = match crate::reconcile::normalize::normalize_in(field, Some(value), matching.country)
-            {
-                Normalized::Value(v, _) => v,
-                Normalized::Cleared => return Err(StewardError::Invalid("the value is empty".into())),
-                Normalized::Rejected(why) => {
-                    return Err(StewardError::Invalid(format!(
-                        "not a valid {}: {why}",
-                        field.as_str()
-                    )));
-                }
-            };
+            let value = pin_value(matching, field, value)?;
             pin(&txn, matching, client, field, Some(value), by, id).await?;
             "pinned an operator's value".to_owned()
         }
@@ -299,6 +289,19 @@ async fn clear_pin_once(
     txn.commit().await?;
     tracing::info!(%client, field = field.as_str(), by = by.name(), "pin cleared");
     Ok(())
+}
+
+/// The value an operator's pin on `field` stores: `raw` normalized like any source value, or
+/// why it cannot be pinned. Previews call it too, so they show what Confirm would store.
+pub fn pin_value(matching: &Matching, field: Field, raw: &str) -> Result<String, StewardError> {
+    match crate::reconcile::normalize::normalize_in(field, Some(raw), matching.country) {
+        Normalized::Value(v, _) => Ok(v),
+        Normalized::Cleared => Err(StewardError::Invalid("the value is empty".into())),
+        Normalized::Rejected(why) => Err(StewardError::Invalid(format!(
+            "not a valid {}: {why}",
+            field.as_str()
+        ))),
+    }
 }
 
 fn mismatch_target(row: &conflict_rows::Model) -> Result<(ClientId, Field), StewardError> {

@@ -237,6 +237,8 @@ pub struct ConflictFilter {
     pub kind: Option<ConflictKind>,
     /// Only this client's.
     pub client: Option<ClientId>,
+    /// Only conflicts on this field (field mismatches), e.g. `phone`.
+    pub field: Option<String>,
     /// Keyset paging: conflicts after this id (ids are time-ordered UUIDv7).
     pub after: Option<Uuid>,
     /// Page size.
@@ -258,6 +260,9 @@ pub async fn list(
     }
     if let Some(client) = filter.client {
         query = query.filter(conflicts::Column::ClientId.eq(client.as_uuid()));
+    }
+    if let Some(field) = &filter.field {
+        query = query.filter(conflicts::Column::Field.eq(field.as_str()));
     }
     if let Some(after) = filter.after {
         query = query.filter(conflicts::Column::Id.gt(after));

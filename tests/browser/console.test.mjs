@@ -284,6 +284,52 @@ test('conflicts are reviewed by keyboard: j/k through the queue, ? for help, n t
     + `AND target_id = '${id}'`), '1', 'one audit row');
 });
 
+/** A value the store accepts for `field`, unlike any a source sent. */
+function pinnable(field) {
+  return {
+    email: 'pinned.by.browser.test@example.com',
+    phone: '+34 699 000 999',
+    date_of_birth: '1980-02-03',
+    document_key: 'X9999999Z',
+  }[field] ?? 'Pinned by the browser test';
+}
+
+test('a value pinned on the review page is previewed as the golden client, then Confirm makes it golden', async () => {
+  const page = admin;
+  await page.goto(`${base}/console/conflicts?kind=field_mismatch`);
+  const id = (await page.locator('tbody tr').first().getAttribute('id')).replace('conflict-', '');
+  const field = sql(`SELECT field FROM conflicts WHERE lower(hex(id)) = '${id.replaceAll('-', '')}'`);
+  await page.goto(`${base}/console/review/${id}`);
+  await assertLabelled(page);
+  const row = page.locator(`#golden-${field}`);
+  assert.equal(await row.getAttribute('class'), 'disputed', 'the disputed field stands out');
+  const before = (await row.locator('td').nth(2).innerText()).trim();
+  assert.match(await row.innerText(), /HubSpot wins over ClickUp|HubSpot's value|pinned by an operator/, 'the rule that won');
+  await page.keyboard.press('p');
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'pin-value', 'p goes to the pin field');
+  await page.keyboard.type(pinnable(field));
+  await page.keyboard.press('Enter');
+  await page.locator('#confirm').waitFor();
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'confirm', 'Confirm has focus');
+  const pinned = await page.locator('#preview input[name=value]').getAttribute('value');
+  const change = page.locator('#preview table.preview tbody tr')
+    .filter({ has: page.locator('th', { hasText: new RegExp(`^${field}$`) }) });
+  assert.equal(await change.count(), 1, 'the golden client\'s field changes in the preview');
+  const [now, after, from] = await change.locator('td').allInnerTexts();
+  assert.deepEqual([now.trim(), after.trim(), from.trim()], [before, pinned, 'pinned']);
+  await shot(page, 'review-pin-preview');
+  assert.equal(sql(`SELECT status FROM conflicts WHERE lower(hex(id)) = '${id.replaceAll('-', '')}'`), 'open',
+    'a preview decides nothing');
+  await page.keyboard.press('Enter');
+  await page.waitForURL((url) => !url.pathname.endsWith(id));
+  assert.equal(sql(`SELECT status FROM conflicts WHERE lower(hex(id)) = '${id.replaceAll('-', '')}'`), 'resolved');
+  await page.goto(`${base}/console/review/${id}`);
+  await page.locator('#review-client').click();
+  await page.waitForURL('**/console/clients/*');
+  const golden = await page.locator(`#golden-${field}`).innerText();
+  assert.ok(golden.includes(pinned) && /pinned/.test(golden), `the client's ${field} is the pinned value: ${golden}`);
+});
+
 test('the events-per-day report shows, day by day, what a direct SQL count over the same window gives', async () => {
   // The demo's events all arrived today: some are moved back 2 days, and some 12 days, beyond
   // a 7-day window, as a longer-running service would have received them.
@@ -394,6 +440,37 @@ test('first render of a page of 50 conflicts', async () => {
   };
   writeFileSync(join(shots, 'timings.json'), JSON.stringify(timing, null, 2));
   console.log(`first render of 50 conflicts: ${JSON.stringify(timing)}`);
+});
+
+test('bulk resolve by filter: a dry-run count, then a job that runs to completion, and the conflicts leave the inbox', async () => {
+  // After the first-render scenario, which needs a full page; the field with the fewest open
+  // mismatches, so the count is small and exact.
+  const [field, n] = sql("SELECT field || '|' || count(*) FROM conflicts WHERE status = 'open' AND kind = 'field_mismatch' "
+    + 'GROUP BY field ORDER BY count(*), field LIMIT 1').split('|');
+  const open = () => sql("SELECT count(*) FROM conflicts WHERE status = 'open' AND kind = 'field_mismatch' "
+    + `AND field = '${field}'`);
+  const resolutions = () => sql("SELECT count(*) FROM audit_log WHERE action = 'conflict.resolve' AND via = 'console'");
+  const resolvedBefore = Number(resolutions());
+  const page = admin;
+  await page.goto(`${base}/console/conflicts?kind=field_mismatch&field=${field}`);
+  await assertLabelled(page);
+  assert.equal(await page.locator('tbody tr').count(), Math.min(Number(n), 50), `the ${field} mismatches listed`);
+  await page.getByLabel('Resolve all matching').selectOption('keep_hubspot');
+  await page.getByRole('button', { name: /Count first/ }).click();
+  await page.locator(`#dry-run [data-count="${n}"]`).waitFor();
+  assert.equal(open(), n, 'a dry run resolves nothing');
+  await shot(page, 'conflicts-bulk-dry-run');
+  await page.locator('#dry-run').getByRole('button', { name: /^Start: / }).click();
+  await page.waitForURL('**/console/jobs/*');
+  await page.locator('#job-status', { hasText: 'finished' }).waitFor({ timeout: 30_000 });
+  assert.match(await page.locator('#job').innerText(), new RegExp(`${n} done, 0 failed of ${n}`));
+  await shot(page, 'conflicts-bulk-job');
+  assert.equal(open(), '0', 'the store has none open');
+  assert.equal(Number(resolutions()) - resolvedBefore, Number(n), 'one audit row per conflict');
+  await page.getByRole('link', { name: 'Open conflicts' }).click();
+  await page.waitForURL('**/console/conflicts');
+  await page.goto(`${base}/console/conflicts?kind=field_mismatch&field=${field}`);
+  assert.equal(await page.locator('tbody tr').count(), 0, 'and the list shows none');
 });
 
 test('no page logged an error (a CSP refusal of htmx or the stylesheet would)', () => {

@@ -208,12 +208,9 @@ async fn a_cancelled_bulk_job_stops_before_its_next_rows(backend: Backend) {
     assert_eq!(status, StatusCode::CONFLICT, "already ended: {body}");
 }
 
-async fn a_bulk_resolve_dry_run_counts_and_the_real_run_resolves_each_conflict_with_its_own_audit_row(
-    backend: Backend,
-) {
-    let app = spawn_app_with(backend, |_| {}).await;
-    let app = admin_app(app).await;
-    let t = now_ms() - 60_000;
+/// Two people in both systems whose phones and cities disagree: four field mismatches, two
+/// on `phone` and two on `city`.
+pub(crate) async fn two_people_disagreeing_on_phone_and_city(app: &TestApp, t: i64) {
     for (i, (hub, click)) in [
         ("+34 611 111 111", "+34 622 222 222"),
         ("+34 633 333 333", "+34 644 444 444"),
@@ -242,6 +239,14 @@ async fn a_bulk_resolve_dry_run_counts_and_the_real_run_resolves_each_conflict_w
         assert_eq!(app.post_clickup(&task).await.status(), 200);
     }
     app.drain_worker().await;
+}
+
+async fn a_bulk_resolve_dry_run_counts_and_the_real_run_resolves_each_conflict_with_its_own_audit_row(
+    backend: Backend,
+) {
+    let app = spawn_app_with(backend, |_| {}).await;
+    let app = admin_app(app).await;
+    two_people_disagreeing_on_phone_and_city(&app, now_ms() - 60_000).await;
     let open = app.open_conflicts("field_mismatch").await;
     let phones = open.iter().filter(|c| c["field"] == "phone").count();
     assert_eq!(phones, 2, "{open:?}");

@@ -24,6 +24,7 @@ mod cli_errors;
 mod concurrency;
 mod config;
 mod console;
+mod console_bulk;
 mod console_clients;
 mod console_events;
 mod console_review;

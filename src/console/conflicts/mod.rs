@@ -1,7 +1,10 @@
 //! Open conflicts, oldest first, 50 to a page, with the field-mismatch decisions (keep
 //! HubSpot's value, accept ClickUp's, pin one) for stewards. A decision goes through
 //! `steward::resolve`, the same function the API and CLI call: one transaction, the client
-//! re-derived, one audit row. With htmx the decided row leaves the list in place.
+//! re-derived, one audit row. With htmx the decided row leaves the list in place. Admins also
+//! resolve every conflict the list's filter selects at once (`bulk`).
+
+mod bulk;
 
 use std::collections::HashMap;
 
@@ -22,6 +25,7 @@ use crate::{
         auth::{Steward, Viewer},
     },
     domain::ids::ClientId,
+    reconcile::Field,
     steward::{self, Resolution},
     store::{
         clients,
@@ -35,13 +39,50 @@ pub const PAGE: u64 = 50;
 /// Mounts the list and the decision.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/conflicts", web::get().to(list))
-        .route("/conflicts/{id}/resolve", web::post().to(resolve));
+        .route("/conflicts/{id}/resolve", web::post().to(resolve))
+        .configure(bulk::routes);
 }
 
 #[derive(Deserialize)]
 struct Filter {
     kind: Option<String>,
+    field: Option<String>,
     after: Option<Uuid>,
+}
+
+/// The list's filter as a form gives it: empty means any.
+struct Chosen {
+    kind: Option<ConflictKind>,
+    field: Option<Field>,
+}
+
+impl Chosen {
+    /// Reads `kind` and `field`, refusing names the store does not know.
+    fn parse(kind: Option<&str>, field: Option<&str>) -> Result<Self, ConsoleError> {
+        let kind = match kind.map(str::trim).unwrap_or("") {
+            "" => None,
+            raw => Some(
+                crate::api::conflicts::parse_kind(raw)
+                    .map_err(|e| ConsoleError::BadRequest(e.to_string()))?,
+            ),
+        };
+        let field = match field.map(str::trim).unwrap_or("") {
+            "" => None,
+            raw => Some(
+                Field::parse(raw)
+                    .ok_or_else(|| ConsoleError::BadRequest(format!("unknown field `{raw}`")))?,
+            ),
+        };
+        Ok(Self { kind, field })
+    }
+
+    fn kind_name(&self) -> &'static str {
+        self.kind.map(kind_name).unwrap_or_default()
+    }
+
+    fn field_name(&self) -> &'static str {
+        self.field.map(Field::as_str).unwrap_or_default()
+    }
 }
 
 /// One conflict as the list shows it.
@@ -78,7 +119,10 @@ impl Row {
 #[template(path = "console/conflicts/page.html")]
 struct Page {
     chrome: Chrome,
-    kind: String,
+    kind: &'static str,
+    field: &'static str,
+    /// Every field a mismatch can be on, for the filter's choices.
+    fields: &'static [Field],
     rows: Vec<Row>,
     next: Option<Uuid>,
 }
@@ -110,18 +154,14 @@ async fn list(
     state: web::Data<ApiState>,
     filter: web::Query<Filter>,
 ) -> Result<HttpResponse, ConsoleError> {
-    let kind = match filter.kind.as_deref().unwrap_or("") {
-        "" => None,
-        raw => Some(
-            crate::api::conflicts::parse_kind(raw).map_err(|e| ConsoleError::BadRequest(e.to_string()))?,
-        ),
-    };
+    let chosen = Chosen::parse(filter.kind.as_deref(), filter.field.as_deref())?;
     let found = conflicts::list(
         &state.db,
         &ConflictFilter {
             status: Some(ConflictStatus::Open),
-            kind,
+            kind: chosen.kind,
             client: None,
+            field: chosen.field.map(|f| f.as_str().to_owned()),
             after: filter.after,
             limit: PAGE,
         },
@@ -134,7 +174,9 @@ async fn list(
     let rows = found.into_iter().map(|c| Row::of(c, &names)).collect();
     let page = Page {
         chrome: Chrome::new(&visit.session, Nav::Conflicts),
-        kind: kind.map(kind_name).unwrap_or_default().to_owned(),
+        kind: chosen.kind_name(),
+        field: chosen.field_name(),
+        fields: &Field::ALL,
         rows,
         next,
     };

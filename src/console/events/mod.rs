@@ -1,10 +1,11 @@
 //! Events: dead events with the API's filters and keyset paging, recent events newest first,
 //! one event's payload (pretty, escaped) with attempts and last error, and replay. Replaying one
 //! is a steward's (`dead_events::replay_one`, the function the API calls); replaying many by
-//! filter, and retrying failed write-backs by filter, are admin bulk jobs (`jobs`), watched with
-//! htmx polling and cancellable. The write-back outbox is in `outbox`.
+//! filter, and retrying failed write-backs by filter, are admin bulk jobs: `bulk` reads the
+//! form, `console::jobs` counts, starts and shows the job (htmx polling, cancel). The
+//! write-back outbox is in `outbox`.
 
-pub mod jobs;
+pub mod bulk;
 pub mod outbox;
 
 use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
@@ -37,7 +38,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/events/show", web::get().to(show))
         .route("/events/replay", web::post().to(replay))
         .configure(outbox::routes)
-        .configure(jobs::routes);
+        .configure(bulk::routes);
 }
 
 /// The dead-event filters, as the API names them; empty fields mean "any".

@@ -4,14 +4,19 @@
 //! keep HubSpot or accept ClickUp); htmx first shows what the golden clients would become
 //! (`preview`), and only the confirm button decides, through `steward::resolve` or
 //! `steward::move_record` (audited, CSRF-checked by `Posted`). The page then moves on to the
-//! next open conflict of the same kind. Keys: j/k next/previous, l/n/s the actions' previews,
-//! ? help (assets/console-keys.js: every element with `data-key` is clicked by its key).
+//! next open conflict of the same kind. A field mismatch shows the client's every field from
+//! HubSpot, ClickUp and golden side by side with provenance and the rule that won (`golden`),
+//! and offers keep HubSpot, accept ClickUp or pin a value, previewed the same way. Keys: j/k
+//! next/previous, l/n/s (h/c/p on a field mismatch) the actions' previews, ? help
+//! (assets/console-keys.js: an element with `data-key` is clicked, or focused, by its key).
 
+mod golden;
+mod outcome;
 mod preview;
 
 use actix_web::{HttpResponse, http::StatusCode, web};
 use askama::Template;
-use entity::conflicts::ConflictStatus;
+use entity::conflicts::{ConflictKind, ConflictStatus};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -27,14 +32,14 @@ use crate::{
     },
     domain::{ids::ClientId, source::Source},
     lookup::conflict::{self, CandidateSide, CollisionSide, RecordSide},
+    reconcile::Field,
     steward::{self, Destination, Resolution},
     store::{
         conflicts::{self, ConflictFilter, kind_name},
         exclusions::RecordRef,
-        records::{self, SourceRecord},
     },
 };
-use preview::Change;
+use outcome::Effect;
 
 /// Mounts the review page, the preview fragment and the decision.
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -49,6 +54,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 enum Action {
     KeepHubspot,
     AcceptClickup,
+    Pin,
     Link,
     NotAMatch,
     Split,
@@ -59,6 +65,7 @@ impl Action {
         match self {
             Action::KeepHubspot => "keep_hubspot",
             Action::AcceptClickup => "accept_clickup",
+            Action::Pin => "pin",
             Action::Link => "link",
             Action::NotAMatch => "not_a_match",
             Action::Split => "split",
@@ -66,11 +73,21 @@ impl Action {
     }
 }
 
-/// An action and, for a link, the client.
+/// An action and, for a link, the client; for a pin, the value.
 #[derive(Deserialize)]
 struct Chosen {
     action: Action,
     client_id: Option<Uuid>,
+    value: Option<String>,
+}
+
+impl Chosen {
+    /// The value a pin asks for, or why there is none.
+    fn pinned(&self) -> Result<&str, ConsoleError> {
+        self.value
+            .as_deref()
+            .ok_or_else(|| ConsoleError::BadRequest("a pin needs `value`".into()))
+    }
 }
 
 /// One field's evidence for a candidate, with its bar.
@@ -183,14 +200,12 @@ struct Page {
     raised: String,
     record: Option<RecordSide>,
     sides: Vec<Side>,
+    /// The client the conflict is about, when it names one.
+    client: Option<Uuid>,
+    /// A field mismatch's client, field by field.
+    golden: Vec<golden::FieldRow>,
     prev: Option<Uuid>,
     next: Option<Uuid>,
-}
-
-/// One client's changes in a preview.
-struct Effect {
-    title: String,
-    changes: Vec<Change>,
 }
 
 #[derive(Template)]
@@ -200,6 +215,8 @@ struct Preview {
     id: Uuid,
     action: &'static str,
     client_id: Option<Uuid>,
+    /// The value a pin stores, as Confirm sends it.
+    value: Option<String>,
     summary: String,
     effects: Vec<Effect>,
 }
@@ -223,6 +240,10 @@ async fn show(
         .map(Side::candidate)
         .collect();
     sides.extend(detail.colliding.into_iter().map(Side::colliding));
+    let golden = match mismatch(&row) {
+        Ok((client, field)) => golden::rows(&state.db, client, Some(field)).await?,
+        Err(_) => Vec::new(),
+    };
     let (prev, next) = neighbours(&state, &row).await?;
     let page = Page {
         chrome: Chrome::new(&visit.session, Nav::Conflicts),
@@ -235,6 +256,8 @@ async fn show(
         raised: when(Some(row.created_at)),
         record: detail.record,
         sides,
+        client: row.client_id,
+        golden,
         prev,
         next,
     };
@@ -263,16 +286,6 @@ async fn neighbours(
     Ok((prev, next))
 }
 
-async fn record_of(state: &ApiState, row: &entity::conflicts::Model) -> Result<SourceRecord, ConsoleError> {
-    records::find_many(&state.db, &[(row.source.clone(), row.external_id.clone())])
-        .await?
-        .into_iter()
-        .next()
-        .ok_or_else(|| {
-            ConsoleError::Unprocessable(format!("record {}/{} is gone", row.source, row.external_id))
-        })
-}
-
 async fn preview(
     visit: Visit<Steward>,
     state: web::Data<ApiState>,
@@ -280,79 +293,30 @@ async fn preview(
     chosen: web::Query<Chosen>,
 ) -> Result<HttpResponse, ConsoleError> {
     let row = load(&state, *id).await?;
-    let db = &state.db;
-    let mut effects = Vec::new();
-    let summary = match chosen.action {
-        Action::KeepHubspot => "HubSpot's value stays golden; this pair is not asked about again.".to_owned(),
-        Action::AcceptClickup => {
-            effects.push(Effect {
-                title: "The golden client".into(),
-                changes: vec![Change {
-                    field: row.field.as_deref().map(field_name).unwrap_or("field"),
-                    now: row.hubspot_value.clone().unwrap_or_default(),
-                    after: row.clickup_value.clone().unwrap_or_default(),
-                    from: "pinned".into(),
-                }],
-            });
-            "ClickUp's value is pinned over HubSpot's until the pin is cleared.".to_owned()
-        }
-        Action::Link => {
-            let target = chosen
-                .client_id
-                .ok_or_else(|| ConsoleError::BadRequest("a link needs `client_id`".into()))?;
-            let record = record_of(&state, &row).await?;
-            let to = ClientId::from_uuid(target);
-            effects.push(Effect {
-                title: format!("Client {target}, which the record joins"),
-                changes: preview::of_client(db, Some(to), Some(&record), None).await?,
-            });
-            if let Some(from) = record.client_id.filter(|c| *c != to) {
-                effects.push(Effect {
-                    title: format!("Client {from}, which the record leaves"),
-                    changes: preview::of_client(db, Some(from), None, Some(&record)).await?,
-                });
-            }
-            format!("Record {}/{} joins client {target}.", row.source, row.external_id)
-        }
-        Action::NotAMatch => format!(
-            "Record {}/{} is told apart from every client offered and matched again without them \
-             (usually a client of its own). No golden value of the clients offered changes.",
-            row.source, row.external_id
-        ),
-        Action::Split => {
-            let record = record_of(&state, &row).await?;
-            effects.push(Effect {
-                title: "A new client, made for the record".into(),
-                changes: preview::of_client(db, None, Some(&record), None).await?,
-            });
-            if let Some(from) = record.client_id {
-                effects.push(Effect {
-                    title: format!("Client {from}, which the record leaves"),
-                    changes: preview::of_client(db, Some(from), None, Some(&record)).await?,
-                });
-            }
-            format!(
-                "Record {}/{} moves to a client of its own and stays there whatever later events say.",
-                row.source, row.external_id
-            )
-        }
-    };
+    let outcome = outcome::of(&state, &row, &chosen).await?;
     let page = Preview {
         csrf: visit.session.csrf.clone(),
         id: row.id,
         action: chosen.action.name(),
         client_id: chosen.client_id,
-        summary,
-        effects,
+        value: outcome.value,
+        summary: outcome.summary,
+        effects: outcome.effects,
     };
     Ok(html(StatusCode::OK, page.render()))
 }
 
-fn field_name(raw: &str) -> &'static str {
-    crate::reconcile::Field::ALL
-        .into_iter()
-        .find(|f| f.as_str() == raw)
-        .map_or("field", |f| f.as_str())
+/// A field mismatch's client and field, or why the conflict has none.
+fn mismatch(row: &entity::conflicts::Model) -> Result<(ClientId, Field), ConsoleError> {
+    let client = row.client_id.map(ClientId::from_uuid);
+    let field = row.field.as_deref().and_then(Field::parse);
+    match (row.kind, client, field) {
+        (ConflictKind::FieldMismatch, Some(client), Some(field)) => Ok((client, field)),
+        _ => Err(ConsoleError::Unprocessable(format!(
+            "conflict {} is not a field mismatch on a client's field",
+            row.id
+        ))),
+    }
 }
 
 async fn decide(
@@ -365,6 +329,9 @@ async fn decide(
     let resolution = match posted.form.action {
         Action::KeepHubspot => Some(Resolution::KeepHubspot),
         Action::AcceptClickup => Some(Resolution::AcceptClickup),
+        Action::Pin => Some(Resolution::Pin {
+            value: posted.form.pinned()?.to_owned(),
+        }),
         Action::NotAMatch => Some(Resolution::NotAMatch),
         Action::Link => Some(Resolution::Link {
             client_id: posted

@@ -65,6 +65,38 @@ pub fn changes(
         .collect()
 }
 
+/// A client as a preview starts from: its golden values, its operator's pins, its records.
+#[derive(Default)]
+struct Golden {
+    now: BTreeMap<Field, Option<String>>,
+    pinned: BTreeMap<Field, Option<String>>,
+    held: Vec<SourceRecord>,
+}
+
+impl Golden {
+    /// `client` as stored; a client that is gone (or none, for a new one) starts empty.
+    async fn load(db: &impl sea_orm::ConnectionTrait, client: Option<ClientId>) -> Result<Self, StoreError> {
+        let mut golden = Golden::default();
+        let Some(client) = client else {
+            return Ok(golden);
+        };
+        if let Some((row, provenance)) = clients::find_with_provenance(db, client).await? {
+            for field in Field::ALL {
+                golden
+                    .now
+                    .insert(field, clients::value_of(&row, field).map(str::to_owned));
+            }
+            golden.pinned = provenance
+                .iter()
+                .filter(|(_, p)| p.pinned)
+                .map(|(f, p)| (*f, p.value.clone()))
+                .collect();
+        }
+        golden.held = records::linked_active(db, client).await?;
+        Ok(golden)
+    }
+}
+
 /// The changes to `client` were `joining` added to its records and `leaving` taken off them;
 /// a client that is gone (or none, for a new one) starts empty.
 pub async fn of_client(
@@ -73,29 +105,30 @@ pub async fn of_client(
     joining: Option<&SourceRecord>,
     leaving: Option<&SourceRecord>,
 ) -> Result<Vec<Change>, StoreError> {
-    let (mut now, mut pinned, mut held) = (BTreeMap::new(), BTreeMap::new(), Vec::new());
-    if let Some(client) = client {
-        if let Some((row, provenance)) = clients::find_with_provenance(db, client).await? {
-            for field in Field::ALL {
-                now.insert(field, clients::value_of(&row, field).map(str::to_owned));
-            }
-            pinned = provenance
-                .iter()
-                .filter(|(_, p)| p.pinned)
-                .map(|(f, p)| (*f, p.value.clone()))
-                .collect();
-        }
-        held = records::linked_active(db, client).await?;
-    }
+    let golden = Golden::load(db, client).await?;
     let same = |a: &SourceRecord, b: &SourceRecord| a.source == b.source && a.external_id == b.external_id;
-    let mut kept: Vec<&SourceRecord> = held
+    let mut kept: Vec<&SourceRecord> = golden
+        .held
         .iter()
         .filter(|r| !leaving.is_some_and(|l| same(r, l)))
         .collect();
     if let Some(joining) = joining.filter(|j| !kept.iter().any(|r| same(r, j))) {
         kept.push(joining);
     }
-    Ok(changes(&now, &kept, &pinned))
+    Ok(changes(&golden.now, &kept, &golden.pinned))
+}
+
+/// The changes to `client` were an operator to pin `field` to `value` (`None`: pinned empty).
+pub async fn with_pin(
+    db: &impl sea_orm::ConnectionTrait,
+    client: ClientId,
+    field: Field,
+    value: Option<String>,
+) -> Result<Vec<Change>, StoreError> {
+    let mut golden = Golden::load(db, Some(client)).await?;
+    golden.pinned.insert(field, value);
+    let held: Vec<&SourceRecord> = golden.held.iter().collect();
+    Ok(changes(&golden.now, &held, &golden.pinned))
 }
 
 #[cfg(test)]

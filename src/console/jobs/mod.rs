@@ -1,136 +1,94 @@
-//! Bulk jobs from the events pages (admin, as in the API): replay the dead events a filter
-//! selects, or retry the failed write-backs it selects. A dry run counts first; starting asks
-//! `bulk::Runner::start`, the function the API calls (its audit row, then one per row touched);
-//! the job's page polls its progress with htmx every second while it runs, and can cancel it.
+//! Bulk jobs in the console (admin, as in the API), shared by the pages that start them: the
+//! events pages (replay dead events, retry failed write-backs) and the conflicts list (resolve
+//! by filter). A page turns its own form into a `bulk::BulkPlan`; `answer` then counts it (a dry
+//! run, shown with the button that starts it on the same fields) or starts it through
+//! `bulk::Runner::start`, the function the API calls (its audit row, then one per row touched).
+//! The job's page polls its progress with htmx every second while it runs, and can cancel it.
 
 use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
 use askama::Template;
 use entity::bulk_jobs::{self, BulkStatus};
 use serde::Deserialize;
-use serde_json::json;
 use uuid::Uuid;
 
-use super::{DeadForm, given, instant};
+use super::{
+    error::{ConsoleError, html, is_htmx, see_other},
+    layout::{Chrome, Nav, when},
+    session::{Posted, Visit},
+};
 use crate::{
+    access::sessions::Session,
     api::{ApiState, auth::Admin},
-    bulk::{self, BulkAction, BulkError, BulkFilter, BulkPlan},
-    console::{
-        error::{ConsoleError, html, is_htmx, see_other},
-        layout::{Chrome, Nav, when},
-        session::{Posted, Visit},
-    },
+    bulk::{self, BulkError, BulkPlan},
     store::bulk_jobs as jobs,
 };
 
-/// Mounts the dry run / start, the job page, its progress and cancel.
+/// Mounts the job page, its progress and cancel.
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/jobs", web::post().to(start))
-        .route("/jobs/{id}", web::get().to(page))
+    cfg.route("/jobs/{id}", web::get().to(page))
         .route("/jobs/{id}/progress", web::get().to(progress))
         .route("/jobs/{id}/cancel", web::post().to(cancel));
 }
 
-/// A bulk request from a form: the action, its filter, and whether only to count.
-#[derive(Debug, Deserialize)]
-struct Request {
-    action: String,
-    #[serde(flatten)]
-    filter: DeadForm,
-    #[serde(default)]
-    dry_run: String,
-}
-
-impl Request {
-    fn plan(&self) -> Result<BulkPlan, ConsoleError> {
-        let action = match self.action.as_str() {
-            "replay_dead" => BulkAction::ReplayDead,
-            "retry_writebacks" => BulkAction::RetryWritebacks,
-            other => return Err(ConsoleError::BadRequest(format!("unknown bulk action `{other}`"))),
-        };
-        let f = &self.filter;
-        // Checks the source and times as the list does.
-        f.filter(None, 0)?;
-        let filter = BulkFilter {
-            source: given(&f.source),
-            event_type: given(&f.event_type),
-            since: instant(&f.since)?,
-            until: instant(&f.until)?,
-            reason: given(&f.reason),
-            external_id: given(&f.external_id),
-            ..BulkFilter::default()
-        };
-        Ok(BulkPlan::new(action, filter)?)
-    }
-
+/// A page's bulk form once parsed: what to run, and how to ask for it again to start it.
+pub struct Bulk {
+    /// The checked action and filter.
+    pub plan: BulkPlan,
     /// The request as the job row keeps it, in the API's shape.
-    fn recorded(&self) -> serde_json::Value {
-        let f = &self.filter;
-        json!({
-            "action": self.action,
-            "filter": {
-                "source": given(&f.source),
-                "type": given(&f.event_type),
-                "since": instant(&f.since).ok().flatten(),
-                "until": instant(&f.until).ok().flatten(),
-                "reason": given(&f.reason),
-                "external_id": given(&f.external_id),
-            },
-            "dry_run": false,
-        })
-    }
-
-    fn noun(&self) -> &'static str {
-        match self.action.as_str() {
-            "retry_writebacks" => "failed write-backs",
-            _ => "dead events",
-        }
-    }
+    pub recorded: serde_json::Value,
+    /// What the selected rows are called, plural ("dead events").
+    pub noun: String,
+    /// Where the start button posts.
+    pub post_to: &'static str,
+    /// The form's fields (not the CSRF token or `dry_run`), posted again to start.
+    pub fields: Vec<(&'static str, String)>,
+    /// The page the dry run belongs to.
+    pub nav: Nav,
 }
 
-/// What a dry run found, with the form that starts the job on the same filter.
+/// What a dry run found, with the form that starts the job on the same fields.
 #[derive(Template)]
-#[template(path = "console/events/dry_run.html")]
+#[template(path = "console/jobs/dry_run.html")]
 struct DryRun {
     csrf: String,
-    action: String,
-    noun: &'static str,
-    filter: DeadForm,
+    post_to: &'static str,
+    fields: Vec<(&'static str, String)>,
+    noun: String,
     count: u64,
 }
 
 #[derive(Template)]
-#[template(path = "console/events/dry_run_page.html")]
+#[template(path = "console/jobs/dry_run_page.html")]
 struct DryRunPage {
     chrome: Chrome,
     dry: DryRun,
 }
 
-async fn start(
-    req: HttpRequest,
-    posted: Posted<Admin, Request>,
-    state: web::Data<ApiState>,
+/// Counts `bulk`'s rows (`dry_run`) or starts it and sends the browser to the job's page.
+pub async fn answer(
+    req: &HttpRequest,
+    session: &Session,
+    state: &ApiState,
+    bulk: Bulk,
+    dry_run: bool,
 ) -> Result<HttpResponse, ConsoleError> {
-    let plan = posted.form.plan()?;
-    if given(&posted.form.dry_run).is_some() {
+    if dry_run {
         let dry = DryRun {
-            csrf: posted.session.csrf.clone(),
-            action: posted.form.action.clone(),
-            noun: posted.form.noun(),
-            filter: posted.form.filter.clone(),
-            count: plan.count(&state.db).await?,
+            csrf: session.csrf.clone(),
+            post_to: bulk.post_to,
+            fields: bulk.fields,
+            noun: bulk.noun,
+            count: bulk.plan.count(&state.db).await?,
         };
-        if is_htmx(&req) {
+        if is_htmx(req) {
             return Ok(html(StatusCode::OK, dry.render()));
         }
-        let chrome = Chrome::new(&posted.session, Nav::Events);
+        let chrome = Chrome::new(session, bulk.nav);
         return Ok(html(StatusCode::OK, DryRunPage { chrome, dry }.render()));
     }
-    let job = state
-        .bulk
-        .start(plan, posted.form.recorded(), &posted.session.actor)
-        .await?;
+    let job = state.bulk.start(bulk.plan, bulk.recorded, &session.actor).await?;
     let to = format!("/console/jobs/{}", job.id);
-    if is_htmx(&req) {
+    if is_htmx(req) {
         return Ok(HttpResponse::Ok().insert_header(("HX-Redirect", to)).finish());
     }
     Ok(see_other(&to))
@@ -160,13 +118,7 @@ impl From<bulk_jobs::Model> for Progress {
         let live = matches!(j.status, BulkStatus::Queued | BulkStatus::Running);
         Self {
             id: j.id,
-            status: match j.status {
-                BulkStatus::Queued => "queued",
-                BulkStatus::Running => "running",
-                BulkStatus::Finished => "finished",
-                BulkStatus::Cancelled => "cancelled",
-                BulkStatus::Failed => "failed",
-            },
+            status: bulk::status_name(j.status),
             percent: if j.total > 0 {
                 ((j.done + j.failed) * 100 / j.total).clamp(0, 100)
             } else {
@@ -186,15 +138,23 @@ impl From<bulk_jobs::Model> for Progress {
     }
 }
 
+impl Progress {
+    /// Whether the job resolves conflicts (its page belongs to Conflicts, not Events).
+    fn resolves(&self) -> bool {
+        // The job row spells its action as `BulkAction::name` does.
+        self.action == "resolve"
+    }
+}
+
 #[derive(Template)]
-#[template(path = "console/events/progress.html")]
+#[template(path = "console/jobs/progress.html")]
 struct ProgressView {
     csrf: String,
     job: Progress,
 }
 
 #[derive(Template)]
-#[template(path = "console/events/job.html")]
+#[template(path = "console/jobs/job.html")]
 struct JobPage {
     chrome: Chrome,
     view: ProgressView,
@@ -215,7 +175,12 @@ async fn page(
         csrf: visit.session.csrf.clone(),
         job: load(&state, *id).await?.into(),
     };
-    let chrome = Chrome::new(&visit.session, Nav::Events);
+    let nav = if view.job.resolves() {
+        Nav::Conflicts
+    } else {
+        Nav::Events
+    };
+    let chrome = Chrome::new(&visit.session, nav);
     Ok(html(StatusCode::OK, JobPage { chrome, view }.render()))
 }
 
