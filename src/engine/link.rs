@@ -13,6 +13,7 @@ use crate::{
     reconcile::{
         self, Field, Holder, MatchDecision, Matching, Member, MergeInput, Placement, Scored,
         fuzzy::{Profile, blocking, explain},
+        reach::{self, KeyHolders},
     },
     store::{
         clients, conflicts,
@@ -31,7 +32,8 @@ use crate::{
 /// Events about one object arrive one field at a time and in any order, so a record may create
 /// a client before it holds enough to be recognised. When such a record (the only one feeding
 /// its client) gains or changes a value, it is matched again; if it now clearly belongs to
-/// another client it moves there and the client it alone fed is removed.
+/// another client it moves there and the client it alone fed is removed. Unless no client could
+/// score what it holds at the link threshold (`reconcile::reach`): no score could move it then.
 ///
 /// Operators outrank both: a record an operator placed stays on its client whatever its events
 /// say, and a record is never put (by key, merge or score) with records an operator said it is
@@ -67,9 +69,14 @@ pub(crate) async fn reconcile_record(
         Some(client) if change.new_evidence => records::count_linked(txn, client).await?,
         _ => 0,
     };
-    let maybe_alone = own.is_some() && change.new_evidence && linked_count <= 1;
-    let may_revisit = own.is_some() && change.matched_changed && linked_count > 1;
     let profile = Profile::build(|f| record.fields.value(f), matching.profile);
+    // A lone record that no client could score at the link threshold stays where it is
+    // whatever the candidates hold, so it is not matched again.
+    let maybe_alone = own.is_some()
+        && change.new_evidence
+        && linked_count <= 1
+        && recognisable(txn, matching, record, &profile).await?;
+    let may_revisit = own.is_some() && change.matched_changed && linked_count > 1;
     let (blocking_keys, pool, excluded) =
         if change.keys_changed || own.is_none() || maybe_alone || may_revisit {
             let keys = blocking::keys(&profile);
@@ -396,6 +403,33 @@ async fn fits_its_client(
         || !others
             .iter()
             .any(|other| reconcile::keys_disagree(|f| record.fields.value(f), |f| other.fields.value(f))))
+}
+
+/// Whether some client could score `record` at the link threshold (`reconcile::reach`). Its
+/// email and document key count only if another client holds one of them: any other value
+/// rules a candidate out. That is looked up only when it decides the answer.
+async fn recognisable(
+    txn: &impl sea_orm::ConnectionTrait,
+    matching: &Matching,
+    record: &SourceRecord,
+    profile: &Profile,
+) -> Result<bool, ProcessError> {
+    if !reach::could_link(profile, KeyHolders::MaybeOthers, matching) {
+        return Ok(false);
+    }
+    if reach::could_link(profile, KeyHolders::OwnOnly, matching) {
+        return Ok(true);
+    }
+    for field in [Field::DocumentKey, Field::Email] {
+        if let Some(value) = record.fields.value(field)
+            && clients::find_by_key(txn, field, value)
+                .await?
+                .is_some_and(|holder| Some(holder) != record.client_id)
+        {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 /// Whether `record` is the only active record on `client`.
