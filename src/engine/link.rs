@@ -7,7 +7,10 @@ use std::collections::BTreeMap;
 use entity::{conflicts::ConflictKind, decisions::DecisionKind, source_records::RecordStatus};
 use serde_json::json;
 
-use super::{Outcome, ProcessError, RecordChange, recompute};
+use super::{
+    Outcome, ProcessError, RecordChange, recompute,
+    recompute::{Locked, recompute_locked},
+};
 use crate::{
     domain::ids::ClientId,
     reconcile::{
@@ -100,10 +103,10 @@ pub(crate) async fn reconcile_record(
         own = None;
     }
     let lookup = change.keys_changed || own.is_none();
-    let placement = if lookup {
+    let (placement, mut held) = if lookup {
         place_by_keys(txn, record, &excluded).await?
     } else {
-        own.map_or(Placement::Unmatched, Placement::Link)
+        (own.map_or(Placement::Unmatched, Placement::Link), Vec::new())
     };
     let found = Found {
         profile: &profile,
@@ -127,7 +130,8 @@ pub(crate) async fn reconcile_record(
             {
                 return Ok(Outcome::Linked(other));
             }
-            step.link_by_key(record, own, client).await
+            let others = held.iter().position(|(id, _)| *id == client).map(|i| held.swap_remove(i).1);
+            step.link_by_key(record, own, client, others).await
         }
         Placement::Merge { into, absorbed } => step.merge(record, own, into, &absorbed).await,
         Placement::Collision { clients } => step.collide(record, own, &clients).await,
@@ -277,12 +281,14 @@ impl<C: sea_orm::ConnectionTrait> Placing<'_, C> {
         Ok(Some(other))
     }
 
-    /// The record's keys (or its standing link) place it on `client`.
+    /// The record's keys (or its standing link) place it on `client`; `others` are the client's
+    /// other active records when the key lookup locked and read them, so they are not read again.
     async fn link_by_key(
         &self,
         record: &mut SourceRecord,
         own: Option<ClientId>,
         client: ClientId,
+        others: Option<Vec<SourceRecord>>,
     ) -> Result<Outcome, ProcessError> {
         record.client_id = Some(client);
         records::save(self.txn, record).await?;
@@ -291,7 +297,16 @@ impl<C: sea_orm::ConnectionTrait> Placing<'_, C> {
             self.decided(DecisionKind::Link, record, (Some(client), None), None, evidence)
                 .await?;
         }
-        recompute(self.txn, self.matching, client, record, self.event).await?;
+        match others {
+            Some(mut linked) => {
+                if record.status == RecordStatus::Active {
+                    linked.push(record.clone());
+                }
+                let locked = Locked { client, linked };
+                recompute_locked(self.txn, self.matching, locked, record, self.event).await?;
+            }
+            None => recompute(self.txn, self.matching, client, record, self.event).await?,
+        }
         Ok(Outcome::Linked(client))
     }
 
@@ -448,11 +463,12 @@ async fn alone_on(
 /// Looks up the clients holding the record's exact keys and places it among them and its own.
 /// A client holding a record an operator said this one is not is left out of the join set, and
 /// clients holding two records an operator told apart are never merged (a collision instead).
+/// Returns the placement with the clients it locked and their other active records.
 async fn place_by_keys(
     txn: &impl sea_orm::ConnectionTrait,
     record: &SourceRecord,
     excluded: &[RecordRef],
-) -> Result<Placement, ProcessError> {
+) -> Result<(Placement, Vec<(ClientId, Vec<SourceRecord>)>), ProcessError> {
     let mut ids: Vec<ClientId> = record.client_id.into_iter().collect();
     for field in [Field::DocumentKey, Field::Email] {
         if let Some(value) = record.fields.value(field)
@@ -482,9 +498,8 @@ async fn place_by_keys(
     }
     rows.sort_by_key(|(id, _)| ids.iter().position(|i| i == id));
     if rows.len() > 1 && told_apart(txn, &rows).await? {
-        return Ok(Placement::Collision {
-            clients: rows.iter().map(|(id, _)| *id).collect(),
-        });
+        let clients = rows.iter().map(|(id, _)| *id).collect();
+        return Ok((Placement::Collision { clients }, rows));
     }
     let holders: Vec<Holder<'_>> = rows
         .iter()
@@ -494,7 +509,8 @@ async fn place_by_keys(
         })
         .collect();
     let own = record.client_id.filter(|c| rows.iter().any(|(id, _)| id == c));
-    Ok(reconcile::place(member(record), own, &holders))
+    let placement = reconcile::place(member(record), own, &holders);
+    Ok((placement, rows))
 }
 
 /// Whether two of these clients hold records an operator said are not one person.
