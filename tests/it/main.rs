@@ -49,6 +49,7 @@ mod operator_read;
 mod outbox;
 mod postgres_outage;
 mod proxy;
+mod queue_file;
 mod receiver_limits;
 mod receiver_rejects;
 mod reports;
