@@ -687,7 +687,9 @@ async fn embedded_phase(opts: &Options, traffic: &Arc<Traffic>) -> anyhow::Resul
     if let Some(queue_url) = clientsync::queue::embedded::own_file(&url) {
         let queue_db = Database::connect(queue_url).await?;
         let t = Instant::now();
-        queue_db.execute_unprepared("PRAGMA wal_checkpoint(TRUNCATE)").await?;
+        queue_db
+            .execute_unprepared("PRAGMA wal_checkpoint(TRUNCATE)")
+            .await?;
         println!(
             "(d) queue file WAL checkpoint: {:.1} MB in {:?}",
             queue_wal as f64 / 1e6,

@@ -130,7 +130,10 @@ pub(crate) async fn reconcile_record(
             {
                 return Ok(Outcome::Linked(other));
             }
-            let others = held.iter().position(|(id, _)| *id == client).map(|i| held.swap_remove(i).1);
+            let others = held
+                .iter()
+                .position(|(id, _)| *id == client)
+                .map(|i| held.swap_remove(i).1);
             step.link_by_key(record, own, client, others).await
         }
         Placement::Merge { into, absorbed } => step.merge(record, own, into, &absorbed).await,

@@ -21,8 +21,8 @@ use uuid::Uuid;
 use super::{Delivery, DeliveryHandle, Doomed, EventQueue, QueueError, RetryOutcome, RetryPolicy};
 
 mod file;
-pub use file::{adopt, own_file};
 use crate::{clock::Clock, store::turns::WriteTurns};
+pub use file::{adopt, own_file};
 
 /// How often a waiting receiver re-checks the table when no in-process publish woke it.
 const POLL: Duration = Duration::from_millis(500);

@@ -124,7 +124,10 @@ mod tests {
         let pools: Vec<(Field, Vec<&'static str>)> = vec![
             (Field::GivenName, vec!["Ana", "Anna", "Ane", "Pedro", "Romero"]),
             (Field::FamilyName, vec!["Romero", "Romeo", "Garcia", "Ana"]),
-            (Field::Name, vec!["Ana Romero", "Romero Ana", "Talleres Romero SL"]),
+            (
+                Field::Name,
+                vec!["Ana Romero", "Romero Ana", "Talleres Romero SL"],
+            ),
             (Field::Email, vec!["ana@x.com", "ana@y.com", "ama@x.com"]),
             (Field::DocumentKey, vec!["12345678Z", "12345687Z", "87654321X"]),
             (Field::Phone, vec!["612345678", "612345679", "699000111"]),
@@ -137,7 +140,9 @@ mod tests {
         ];
         pools
             .into_iter()
-            .map(|(field, pool)| proptest::option::of(proptest::sample::select(pool)).prop_map(move |v| (field, v)))
+            .map(|(field, pool)| {
+                proptest::option::of(proptest::sample::select(pool)).prop_map(move |v| (field, v))
+            })
             .collect::<Vec<_>>()
             .prop_map(|pairs| pairs.into_iter().filter_map(|(f, v)| Some((f, v?))).collect())
     }
@@ -147,7 +152,8 @@ mod tests {
         let table = proptest::collection::vec(0.0001f64..0.9999, LEVELS);
         let tables = proptest::collection::vec(table, Field::MATCHED.len());
         (tables.clone(), tables, 0.000001f64..0.5).prop_filter_map("a valid model", |(m, u, lambda)| {
-            let model: Model = serde_json::from_value(serde_json::json!({"m": m, "u": u, "lambda": lambda})).ok()?;
+            let model: Model =
+                serde_json::from_value(serde_json::json!({"m": m, "u": u, "lambda": lambda})).ok()?;
             model.validate().ok().map(|()| model)
         })
     }

@@ -7,8 +7,7 @@
 use std::sync::{Arc, Mutex};
 
 use clientsync::{
-    engine,
-    receiver,
+    engine, receiver,
     reconcile::Matching,
     sources::{self, mapping::FieldMapping},
     store,
@@ -40,8 +39,8 @@ async fn apply(
     value: &str,
     at: i64,
 ) -> Vec<String> {
-    let body = serde_json::to_vec(&Value::Array(vec![hubspot_property(77, property, value, at)]))
-        .expect("json");
+    let body =
+        serde_json::to_vec(&Value::Array(vec![hubspot_property(77, property, value, at)])).expect("json");
     let events = receiver::hubspot::split(&body).expect("a valid batch");
     seen.lock().expect("log").clear();
     for env in &events {
@@ -65,7 +64,10 @@ async fn a_lone_contact_is_matched_again_only_for_a_value_that_could_get_it_link
     let (db, seen) = observed(url).await;
     let t = 1_780_000_000_000;
     let first = apply(&db, &seen, "email", "lucia@example.com", t).await;
-    assert!(looked_for_candidates(&first), "a new record is matched: {first:#?}");
+    assert!(
+        looked_for_candidates(&first),
+        "a new record is matched: {first:#?}"
+    );
 
     // An email and two names: no client could score that at the link threshold (a client
     // holding the same email would have been found by the key, and none does).
@@ -95,6 +97,8 @@ async fn a_lone_contact_is_matched_again_only_for_a_value_that_could_get_it_link
 
 #[tokio::test]
 async fn a_lone_contact_is_matched_again_only_for_a_value_that_could_get_it_linked_on_postgres() {
-    a_lone_contact_is_matched_again_only_for_a_value_that_could_get_it_linked(fresh_postgres_database().await)
-        .await;
+    a_lone_contact_is_matched_again_only_for_a_value_that_could_get_it_linked(
+        fresh_postgres_database().await,
+    )
+    .await;
 }

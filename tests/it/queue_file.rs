@@ -20,7 +20,10 @@ use serde_json::{Value, json};
 use crate::helpers::{Backend, hubspot_property, now_ms, spawn_app, spawn_app_with, test_config};
 
 async fn queued_in(db: &DatabaseConnection) -> u64 {
-    queue_messages::Entity::find().count(db).await.expect("count queued")
+    queue_messages::Entity::find()
+        .count(db)
+        .await
+        .expect("count queued")
 }
 
 async fn queue_file_of(database_url: &str) -> DatabaseConnection {
@@ -86,7 +89,11 @@ async fn events_an_older_version_queued_in_the_store_move_to_the_queue_file_and_
         c.queue.prefix = prefix.clone();
     })
     .await;
-    assert_eq!(queued_in(&app.db).await, 0, "nothing is left in the store's table");
+    assert_eq!(
+        queued_in(&app.db).await,
+        0,
+        "nothing is left in the store's table"
+    );
     app.drain_worker().await;
     let mut emails: Vec<String> = app.clients().await.into_iter().filter_map(|c| c.email).collect();
     emails.sort();

@@ -95,7 +95,10 @@ mod tests {
             own_file("sqlite://data/store?mode=rwc").as_deref(),
             Some("sqlite://data/store-queue?mode=rwc")
         );
-        assert_eq!(own_file("sqlite:clientsync.db").as_deref(), Some("sqlite:clientsync-queue.db"));
+        assert_eq!(
+            own_file("sqlite:clientsync.db").as_deref(),
+            Some("sqlite:clientsync-queue.db")
+        );
     }
 
     #[test]
