@@ -173,7 +173,7 @@ mod tests {
             prop_assume!(!keys_disagree(get(&record), get(&candidate)));
             let shares_a_key = [Field::Email, Field::DocumentKey]
                 .into_iter()
-                .any(|f| record.get(&f).is_some() && record.get(&f) == candidate.get(&f));
+                .any(|f| record.contains_key(&f) && record.get(&f) == candidate.get(&f));
             let matching = Matching { model, ..Matching::default() };
             let scored = score_candidates(&profile(&record), [(ClientId::generate(), &profile(&candidate))], &matching);
             let bound = best_probability(&profile(&record), KeyHolders::MaybeOthers, &matching);

@@ -66,24 +66,24 @@ pub async fn claim(
     if inserted == 1 {
         return Ok(Claim::Fresh);
     }
-    claim_stored(db, env, status, attempt, note).await
+    let event = ToClaim {
+        env,
+        status,
+        attempt,
+        note,
+    };
+    claim_stored(db, &event).await
 }
 
 /// An event whose inbox row was already there: a dead event sent again is claimed afresh (its
 /// row rewritten), anything else is a duplicate.
-async fn claim_stored(
-    db: &impl ConnectionTrait,
-    env: &Envelope,
-    status: InboxStatus,
-    attempt: u32,
-    note: Option<String>,
-) -> Result<Claim, DbErr> {
-    match inbox_events::Entity::find_by_id(env.id.as_str().to_owned())
+async fn claim_stored(db: &impl ConnectionTrait, event: &ToClaim<'_>) -> Result<Claim, DbErr> {
+    match inbox_events::Entity::find_by_id(event.env.id.as_str().to_owned())
         .one(db)
         .await?
     {
         Some(existing) if existing.status == InboxStatus::Dead => {
-            inbox_events::Entity::update(row(env, status, attempt, note))
+            inbox_events::Entity::update(row(event.env, event.status, event.attempt, event.note.clone()))
                 .exec(db)
                 .await?;
             Ok(Claim::Fresh)
@@ -138,7 +138,7 @@ pub async fn claim_all(db: &impl ConnectionTrait, events: &[ToClaim<'_>]) -> Res
         } else if inserted.contains(id) {
             Claim::Fresh
         } else {
-            claim_stored(db, event.env, event.status, event.attempt, event.note.clone()).await?
+            claim_stored(db, event).await?
         };
         claims.push(claim);
     }
