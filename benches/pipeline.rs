@@ -637,7 +637,7 @@ async fn embedded_phase(opts: &Options, traffic: &Arc<Traffic>) -> anyhow::Resul
     let dir = tempfile::tempdir()?;
     let url = format!("sqlite://{}?mode=rwc", dir.path().join("clientsync.db").display());
     let defaults = Config::defaults()?;
-    let mut bench_config = config(url, defaults.database.max_connections)?;
+    let mut bench_config = config(url.clone(), defaults.database.max_connections)?;
     if let Some(batch) = opts.embedded_batch {
         bench_config.worker.batch_size = batch;
     }
@@ -682,6 +682,21 @@ async fn embedded_phase(opts: &Options, traffic: &Arc<Traffic>) -> anyhow::Resul
         wal as f64 / 1e6,
         t.elapsed()
     );
+    // The queue's own file (`queue::embedded::own_file`), checkpointed the same way.
+    let queue_wal = std::fs::metadata(dir.path().join("clientsync-queue.db-wal")).map_or(0, |m| m.len());
+    if let Some(queue_url) = clientsync::queue::embedded::own_file(&url) {
+        let queue_db = Database::connect(queue_url).await?;
+        let t = Instant::now();
+        queue_db
+            .execute_unprepared("PRAGMA wal_checkpoint(TRUNCATE)")
+            .await?;
+        println!(
+            "(d) queue file WAL checkpoint: {:.1} MB in {:?}",
+            queue_wal as f64 / 1e6,
+            t.elapsed()
+        );
+        queue_db.close().await?;
+    }
     shutdown.cancel();
     server.await??;
     Ok(())

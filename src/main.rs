@@ -117,7 +117,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::PurgeDead(args) => cli::purge_dead(&config, &args).await,
         Command::ReplayDead { limit } => {
             let db = startup::connect(&config).await?;
-            let queue = startup::build_queue(&config, &db, &Clock::system());
+            let queue = startup::build_queue(&config, &db, &Clock::system()).await?;
             let moved = queue.replay_dead(limit).await.context("replaying dead letters")?;
             println!("{moved} dead-lettered events moved back to the work queue");
             Ok(())

@@ -19,7 +19,7 @@ use crate::{
     config::{Config, secrets},
     queue::{
         EventQueue,
-        embedded::{EmbeddedConfig, EmbeddedQueue},
+        embedded::{self, EmbeddedConfig, EmbeddedQueue},
         rabbitmq::{RabbitConfig, RabbitQueue},
     },
     receiver::{self, ReceiverState, signature::Legacy},
@@ -64,11 +64,17 @@ pub struct Application {
     pruner: Option<Pruner>,
 }
 
-/// The queue backend the configuration asks for: RabbitMQ when an AMQP URL is set, else embedded.
-pub fn build_queue(config: &Config, db: &DatabaseConnection, clock: &Clock) -> Arc<dyn EventQueue> {
+/// The queue backend the configuration asks for: RabbitMQ when an AMQP URL is set, else
+/// embedded: in a SQLite file of its own beside a SQLite store (`queue::embedded::own_file`),
+/// which adopts any messages the store's own table still holds, or in the store itself.
+pub async fn build_queue(
+    config: &Config,
+    db: &DatabaseConnection,
+    clock: &Clock,
+) -> anyhow::Result<Arc<dyn EventQueue>> {
     let retry = config.queue.retry_policy();
-    match &config.queue.amqp_url {
-        Some(url) => Arc::new(
+    if let Some(url) = &config.queue.amqp_url {
+        return Ok(Arc::new(
             RabbitQueue::new(RabbitConfig {
                 url: url.clone(),
                 queue_prefix: config.queue.prefix.clone(),
@@ -77,21 +83,42 @@ pub fn build_queue(config: &Config, db: &DatabaseConnection, clock: &Clock) -> A
                 retry,
             })
             .with_heartbeat(config.queue.heartbeat_secs),
-        ),
-        None => Arc::new(
-            EmbeddedQueue::new(
-                db.clone(),
-                EmbeddedConfig {
-                    queue: config.queue.prefix.clone(),
-                    lease: Duration::from_secs(config.queue.lease_secs),
-                    retry,
-                    endpoint: config.database.endpoint(),
-                },
-                clock.clone(),
-            )
-            .with_write_turns(WriteTurns::of(&config.database)),
-        ),
+        ));
     }
+    let (queue_db, database) = match embedded::own_file(config.database.url.expose_secret()) {
+        Some(url) => {
+            let mut database = config.database.clone();
+            database.url = secrecy::SecretString::from(url);
+            let queue_db = store::connect(&database)
+                .await
+                .context("opening the embedded queue's file")?;
+            // The whole schema, so the queue's table has every migration's shape.
+            store::migrate(&queue_db)
+                .await
+                .context("running migrations on the embedded queue's file")?;
+            let adopted = embedded::adopt(db, &queue_db, &config.queue.prefix)
+                .await
+                .context("moving queued events into the embedded queue's file")?;
+            if adopted > 0 {
+                tracing::info!(adopted, file = %database.endpoint(), "queued events moved into the queue's own file");
+            }
+            (queue_db, database)
+        }
+        None => (db.clone(), config.database.clone()),
+    };
+    Ok(Arc::new(
+        EmbeddedQueue::new(
+            queue_db,
+            EmbeddedConfig {
+                queue: config.queue.prefix.clone(),
+                lease: Duration::from_secs(config.queue.lease_secs),
+                retry,
+                endpoint: database.endpoint(),
+            },
+            clock.clone(),
+        )
+        .with_write_turns(WriteTurns::of(&database)),
+    ))
 }
 
 impl Application {
@@ -104,7 +131,7 @@ impl Application {
     pub async fn build_with_clock(config: Config, role: Role, clock: Clock) -> anyhow::Result<Self> {
         let db = connect(&config).await?;
         store::migrate(&db).await.context("running migrations")?;
-        let queue = build_queue(&config, &db, &clock);
+        let queue = build_queue(&config, &db, &clock).await?;
         let prunes = matches!(role, Role::Worker | Role::All)
             && config.retention.interval_secs > 0
             && config.retention.prunes_anything();

@@ -74,7 +74,7 @@ pub async fn dead(config: &Config, args: &DeadArgs) -> anyhow::Result<()> {
         .await
         .context("connecting to the database")?;
     store::migrate(&db).await.context("running migrations")?;
-    let queue = startup::build_queue(config, &db, &crate::clock::Clock::system());
+    let queue = startup::build_queue(config, &db, &crate::clock::Clock::system()).await?;
     let login = std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).ok();
     let actor = Actor::cli(login.as_deref());
     for line in run(&db, queue.as_ref(), &actor, &args.command).await? {

@@ -99,7 +99,7 @@ pub async fn purge_dead(config: &Config, args: &PurgeDeadArgs) -> anyhow::Result
         .await
         .context("connecting to the database")?;
     store::migrate(&db).await.context("running migrations")?;
-    let queue = startup::build_queue(config, &db, &Clock::system());
+    let queue = startup::build_queue(config, &db, &Clock::system()).await?;
     for line in run_purge_dead(&db, queue.as_ref(), args, config.retention.batch_size).await? {
         println!("{line}");
     }

@@ -7,12 +7,16 @@ use std::collections::BTreeMap;
 use entity::{conflicts::ConflictKind, decisions::DecisionKind, source_records::RecordStatus};
 use serde_json::json;
 
-use super::{Outcome, ProcessError, RecordChange, recompute};
+use super::{
+    Outcome, ProcessError, RecordChange, recompute,
+    recompute::{Locked, recompute_locked},
+};
 use crate::{
     domain::ids::ClientId,
     reconcile::{
         self, Field, Holder, MatchDecision, Matching, Member, MergeInput, Placement, Scored,
         fuzzy::{Profile, blocking, explain},
+        reach::{self, KeyHolders},
     },
     store::{
         clients, conflicts,
@@ -31,7 +35,8 @@ use crate::{
 /// Events about one object arrive one field at a time and in any order, so a record may create
 /// a client before it holds enough to be recognised. When such a record (the only one feeding
 /// its client) gains or changes a value, it is matched again; if it now clearly belongs to
-/// another client it moves there and the client it alone fed is removed.
+/// another client it moves there and the client it alone fed is removed. Unless no client could
+/// score what it holds at the link threshold (`reconcile::reach`): no score could move it then.
 ///
 /// Operators outrank both: a record an operator placed stays on its client whatever its events
 /// say, and a record is never put (by key, merge or score) with records an operator said it is
@@ -67,9 +72,14 @@ pub(crate) async fn reconcile_record(
         Some(client) if change.new_evidence => records::count_linked(txn, client).await?,
         _ => 0,
     };
-    let maybe_alone = own.is_some() && change.new_evidence && linked_count <= 1;
-    let may_revisit = own.is_some() && change.matched_changed && linked_count > 1;
     let profile = Profile::build(|f| record.fields.value(f), matching.profile);
+    // A lone record that no client could score at the link threshold stays where it is
+    // whatever the candidates hold, so it is not matched again.
+    let maybe_alone = own.is_some()
+        && change.new_evidence
+        && linked_count <= 1
+        && recognisable(txn, matching, record, &profile).await?;
+    let may_revisit = own.is_some() && change.matched_changed && linked_count > 1;
     let (blocking_keys, pool, excluded) =
         if change.keys_changed || own.is_none() || maybe_alone || may_revisit {
             let keys = blocking::keys(&profile);
@@ -93,10 +103,10 @@ pub(crate) async fn reconcile_record(
         own = None;
     }
     let lookup = change.keys_changed || own.is_none();
-    let placement = if lookup {
+    let (placement, mut held) = if lookup {
         place_by_keys(txn, record, &excluded).await?
     } else {
-        own.map_or(Placement::Unmatched, Placement::Link)
+        (own.map_or(Placement::Unmatched, Placement::Link), Vec::new())
     };
     let found = Found {
         profile: &profile,
@@ -120,7 +130,11 @@ pub(crate) async fn reconcile_record(
             {
                 return Ok(Outcome::Linked(other));
             }
-            step.link_by_key(record, own, client).await
+            let others = held
+                .iter()
+                .position(|(id, _)| *id == client)
+                .map(|i| held.swap_remove(i).1);
+            step.link_by_key(record, own, client, others).await
         }
         Placement::Merge { into, absorbed } => step.merge(record, own, into, &absorbed).await,
         Placement::Collision { clients } => step.collide(record, own, &clients).await,
@@ -270,12 +284,14 @@ impl<C: sea_orm::ConnectionTrait> Placing<'_, C> {
         Ok(Some(other))
     }
 
-    /// The record's keys (or its standing link) place it on `client`.
+    /// The record's keys (or its standing link) place it on `client`; `others` are the client's
+    /// other active records when the key lookup locked and read them, so they are not read again.
     async fn link_by_key(
         &self,
         record: &mut SourceRecord,
         own: Option<ClientId>,
         client: ClientId,
+        others: Option<Vec<SourceRecord>>,
     ) -> Result<Outcome, ProcessError> {
         record.client_id = Some(client);
         records::save(self.txn, record).await?;
@@ -284,7 +300,16 @@ impl<C: sea_orm::ConnectionTrait> Placing<'_, C> {
             self.decided(DecisionKind::Link, record, (Some(client), None), None, evidence)
                 .await?;
         }
-        recompute(self.txn, self.matching, client, record, self.event).await?;
+        match others {
+            Some(mut linked) => {
+                if record.status == RecordStatus::Active {
+                    linked.push(record.clone());
+                }
+                let locked = Locked { client, linked };
+                recompute_locked(self.txn, self.matching, locked, record, self.event).await?;
+            }
+            None => recompute(self.txn, self.matching, client, record, self.event).await?,
+        }
         Ok(Outcome::Linked(client))
     }
 
@@ -398,6 +423,33 @@ async fn fits_its_client(
             .any(|other| reconcile::keys_disagree(|f| record.fields.value(f), |f| other.fields.value(f))))
 }
 
+/// Whether some client could score `record` at the link threshold (`reconcile::reach`). Its
+/// email and document key count only if another client holds one of them: any other value
+/// rules a candidate out. That is looked up only when it decides the answer.
+async fn recognisable(
+    txn: &impl sea_orm::ConnectionTrait,
+    matching: &Matching,
+    record: &SourceRecord,
+    profile: &Profile,
+) -> Result<bool, ProcessError> {
+    if !reach::could_link(profile, KeyHolders::MaybeOthers, matching) {
+        return Ok(false);
+    }
+    if reach::could_link(profile, KeyHolders::OwnOnly, matching) {
+        return Ok(true);
+    }
+    for field in [Field::DocumentKey, Field::Email] {
+        if let Some(value) = record.fields.value(field)
+            && clients::find_by_key(txn, field, value)
+                .await?
+                .is_some_and(|holder| Some(holder) != record.client_id)
+        {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
 /// Whether `record` is the only active record on `client`.
 async fn alone_on(
     txn: &impl sea_orm::ConnectionTrait,
@@ -414,11 +466,12 @@ async fn alone_on(
 /// Looks up the clients holding the record's exact keys and places it among them and its own.
 /// A client holding a record an operator said this one is not is left out of the join set, and
 /// clients holding two records an operator told apart are never merged (a collision instead).
+/// Returns the placement with the clients it locked and their other active records.
 async fn place_by_keys(
     txn: &impl sea_orm::ConnectionTrait,
     record: &SourceRecord,
     excluded: &[RecordRef],
-) -> Result<Placement, ProcessError> {
+) -> Result<(Placement, Vec<(ClientId, Vec<SourceRecord>)>), ProcessError> {
     let mut ids: Vec<ClientId> = record.client_id.into_iter().collect();
     for field in [Field::DocumentKey, Field::Email] {
         if let Some(value) = record.fields.value(field)
@@ -448,9 +501,8 @@ async fn place_by_keys(
     }
     rows.sort_by_key(|(id, _)| ids.iter().position(|i| i == id));
     if rows.len() > 1 && told_apart(txn, &rows).await? {
-        return Ok(Placement::Collision {
-            clients: rows.iter().map(|(id, _)| *id).collect(),
-        });
+        let clients = rows.iter().map(|(id, _)| *id).collect();
+        return Ok((Placement::Collision { clients }, rows));
     }
     let holders: Vec<Holder<'_>> = rows
         .iter()
@@ -460,7 +512,8 @@ async fn place_by_keys(
         })
         .collect();
     let own = record.client_id.filter(|c| rows.iter().any(|(id, _)| id == c));
-    Ok(reconcile::place(member(record), own, &holders))
+    let placement = reconcile::place(member(record), own, &holders);
+    Ok((placement, rows))
 }
 
 /// Whether two of these clients hold records an operator said are not one person.

@@ -185,12 +185,40 @@ async fn process_batch_once(
     events: &[(&Envelope, &EventEffect, u32)],
 ) -> Result<Vec<Outcome>, ProcessError> {
     let txn = db.begin().await?;
+    // Every event's inbox row in one statement, first, as a single event's claim is.
+    let to_claim: Vec<inbox::ToClaim<'_>> = events
+        .iter()
+        .map(|(env, effect, attempt)| {
+            let (status, note) = inbox_status(effect);
+            inbox::ToClaim {
+                env,
+                status,
+                attempt: *attempt,
+                note,
+            }
+        })
+        .collect();
+    let claims = inbox::claim_all(&txn, &to_claim).await?;
     let mut outcomes = Vec::with_capacity(events.len());
-    for (env, effect, attempt) in events {
-        outcomes.push(apply(&txn, matching, env, (*effect).clone(), *attempt).await?);
+    for ((env, effect, _), claim) in events.iter().zip(claims) {
+        outcomes.push(match claim {
+            Claim::Duplicate => Outcome::Duplicate,
+            Claim::Fresh => apply_claimed(&txn, matching, env, (*effect).clone()).await?,
+        });
     }
     txn.commit().await?;
     Ok(outcomes)
+}
+
+/// The status an event's inbox row ends in, and why when it is ignored.
+fn inbox_status(effect: &EventEffect) -> (InboxStatus, Option<String>) {
+    match effect {
+        EventEffect::Ignore { reason } => (InboxStatus::Ignored, Some(reason.clone())),
+        EventEffect::Thin { .. } => (InboxStatus::PendingEnrichment, None),
+        EventEffect::Update { .. } | EventEffect::Delete { .. } | EventEffect::Merge { .. } => {
+            (InboxStatus::Processed, None)
+        }
+    }
 }
 
 /// Applies one event, with what it means already read (and enriched), inside the caller's
@@ -202,17 +230,21 @@ async fn apply(
     effect: EventEffect,
     attempt: u32,
 ) -> Result<Outcome, ProcessError> {
-    let (status, note) = match &effect {
-        EventEffect::Ignore { reason } => (InboxStatus::Ignored, Some(reason.clone())),
-        EventEffect::Thin { .. } => (InboxStatus::PendingEnrichment, None),
-        EventEffect::Update { .. } | EventEffect::Delete { .. } | EventEffect::Merge { .. } => {
-            (InboxStatus::Processed, None)
-        }
-    };
+    let (status, note) = inbox_status(&effect);
     // The claim writes nothing for a duplicate, so returning here leaves the transaction clean.
     if inbox::claim(txn, env, status, attempt, note).await? == Claim::Duplicate {
         return Ok(Outcome::Duplicate);
     }
+    apply_claimed(txn, matching, env, effect).await
+}
+
+/// Applies an event whose inbox row this transaction has claimed.
+async fn apply_claimed(
+    txn: &DatabaseTransaction,
+    matching: &Matching,
+    env: &Envelope,
+    effect: EventEffect,
+) -> Result<Outcome, ProcessError> {
     let outcome = match effect {
         EventEffect::Ignore { .. } => Outcome::Ignored,
         EventEffect::Thin { kind } => {

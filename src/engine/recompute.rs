@@ -75,6 +75,27 @@ pub async fn recompute(
         return Err(StoreError::Corrupt(format!("client {client} vanished")).into());
     }
     let linked = records::linked_active(txn, client).await?;
+    recompute_locked(txn, matching, Locked { client, linked }, trigger, event).await
+}
+
+/// A client this transaction holds locked, with every active record it holds as read under
+/// that lock (and as this transaction changed them since): what a recompute would read again.
+pub(crate) struct Locked {
+    /// The client.
+    pub(crate) client: ClientId,
+    /// Its active records.
+    pub(crate) linked: Vec<SourceRecord>,
+}
+
+/// `recompute` of a client whose lock and records this transaction already holds.
+pub(crate) async fn recompute_locked(
+    txn: &impl sea_orm::ConnectionTrait,
+    matching: &Matching,
+    locked: Locked,
+    trigger: &SourceRecord,
+    event: &str,
+) -> Result<(), ProcessError> {
+    let Locked { client, linked } = locked;
     let inputs: Vec<MergeInput<'_>> = linked
         .iter()
         .map(|r| MergeInput {

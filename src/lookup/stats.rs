@@ -7,7 +7,6 @@ use entity::{
     conflicts::{ConflictKind, ConflictStatus},
     inbox_events::{self, InboxStatus},
     outbox::{self, OutboxStatus},
-    queue_messages::{self, MessageStatus},
 };
 use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
@@ -108,15 +107,10 @@ pub async fn stats(
         .into_tuple()
         .one(db)
         .await?;
-    let queued: Option<DateTime<Utc>> = queue_messages::Entity::find()
-        .select_only()
-        .column(queue_messages::Column::CreatedAt)
-        .filter(queue_messages::Column::Status.eq(MessageStatus::Ready))
-        .order_by_asc(queue_messages::Column::Id)
-        .limit(1)
-        .into_tuple()
-        .one(db)
-        .await?;
+    let queued = queue.oldest_waiting().await.unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "the queue did not say how old its oldest event is");
+        None
+    });
     let oldest = [waiting, queued].into_iter().flatten().min().map(|at| Oldest {
         received_at: at,
         age_seconds: (now - at).num_seconds().max(0),

@@ -19,7 +19,10 @@ use tokio::sync::Notify;
 use uuid::Uuid;
 
 use super::{Delivery, DeliveryHandle, Doomed, EventQueue, QueueError, RetryOutcome, RetryPolicy};
+
+mod file;
 use crate::{clock::Clock, store::turns::WriteTurns};
+pub use file::{adopt, own_file};
 
 /// How often a waiting receiver re-checks the table when no in-process publish woke it.
 const POLL: Duration = Duration::from_millis(500);
@@ -375,6 +378,21 @@ impl EventQueue for EmbeddedQueue {
             .await
             .map_err(|e| self.failed(e))?;
         Ok(Some(n))
+    }
+
+    async fn oldest_waiting(&self) -> Result<Option<chrono::DateTime<Utc>>, QueueError> {
+        use queue_messages::Column as C;
+        queue_messages::Entity::find()
+            .select_only()
+            .column(C::CreatedAt)
+            .filter(C::Queue.eq(&self.config.queue))
+            .filter(C::Status.eq(MessageStatus::Ready))
+            .order_by_asc(C::Id)
+            .limit(1)
+            .into_tuple()
+            .one(&self.db)
+            .await
+            .map_err(|e| self.failed(e))
     }
 
     async fn ping(&self) -> Result<(), QueueError> {

@@ -154,6 +154,12 @@ pub trait EventQueue: Send + Sync + 'static {
     /// Messages waiting, where the backend can tell.
     async fn depth(&self) -> Result<Option<u64>, QueueError>;
 
+    /// When the oldest message still waiting was queued, where the backend keeps it (a broker
+    /// keeps no age of the messages it holds).
+    async fn oldest_waiting(&self) -> Result<Option<chrono::DateTime<chrono::Utc>>, QueueError> {
+        Ok(None)
+    }
+
     /// Checks that the backend is reachable (readiness).
     async fn ping(&self) -> Result<(), QueueError>;
 }

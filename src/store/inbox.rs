@@ -1,5 +1,7 @@
 //! The inbox: every event by its dedup key, so a redelivered or re-sent event is a no-op.
 
+use std::collections::HashSet;
+
 use chrono::{DateTime, Utc};
 use entity::{
     inbox_events::{self, Column as C, InboxStatus},
@@ -8,6 +10,7 @@ use entity::{
 use sea_orm::{
     ActiveValue::Set,
     ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    QueryTrait,
     sea_query::{Expr, OnConflict},
 };
 use sha2::{Digest, Sha256};
@@ -67,12 +70,24 @@ pub async fn claim(
         note_if_late(db, env).await?;
         return Ok(Claim::Fresh);
     }
-    match inbox_events::Entity::find_by_id(env.id.as_str().to_owned())
+    let event = ToClaim {
+        env,
+        status,
+        attempt,
+        note,
+    };
+    claim_stored(db, &event).await
+}
+
+/// An event whose inbox row was already there: a dead event sent again is claimed afresh (its
+/// row rewritten), anything else is a duplicate.
+async fn claim_stored(db: &impl ConnectionTrait, event: &ToClaim<'_>) -> Result<Claim, DbErr> {
+    match inbox_events::Entity::find_by_id(event.env.id.as_str().to_owned())
         .one(db)
         .await?
     {
         Some(existing) if existing.status == InboxStatus::Dead => {
-            inbox_events::Entity::update(row(env, status, attempt, note))
+            inbox_events::Entity::update(row(event.env, event.status, event.attempt, event.note.clone()))
                 .exec(db)
                 .await?;
             note_if_late(db, env).await?;
@@ -80,6 +95,59 @@ pub async fn claim(
         }
         _ => Ok(Claim::Duplicate),
     }
+}
+
+/// One event of a batch to claim, with the status it ends in.
+#[derive(Debug, Clone)]
+pub struct ToClaim<'a> {
+    /// The event.
+    pub env: &'a Envelope,
+    /// The status its row is stored with.
+    pub status: InboxStatus,
+    /// Which delivery of it this is.
+    pub attempt: u32,
+    /// Why it is ignored, when it is.
+    pub note: Option<String>,
+}
+
+/// Rows per claiming insert: far under SQLite's and Postgres's limits on bound parameters.
+const CLAIM_CHUNK: usize = 256;
+
+/// Claims a batch's events as `claim` claims one, in one multi-row insert per 256 events (the
+/// transaction's first statement, like `claim`'s); only events whose row was already there are
+/// looked at again. An event twice in the batch is fresh at most once, and rows go in id order,
+/// so two batches sharing events wait for each other in one order and cannot deadlock on them.
+pub async fn claim_all(db: &impl ConnectionTrait, events: &[ToClaim<'_>]) -> Result<Vec<Claim>, DbErr> {
+    let mut ids: HashSet<&str> = HashSet::with_capacity(events.len());
+    let mut firsts: Vec<&ToClaim<'_>> = events.iter().filter(|e| ids.insert(e.env.id.as_str())).collect();
+    firsts.sort_by(|a, b| a.env.id.as_str().cmp(b.env.id.as_str()));
+    let mut inserted: HashSet<String> = HashSet::with_capacity(firsts.len());
+    for chunk in firsts.chunks(CLAIM_CHUNK) {
+        let rows = chunk
+            .iter()
+            .map(|e| row(e.env, e.status, e.attempt, e.note.clone()));
+        let mut insert = inbox_events::Entity::insert_many(rows)
+            .on_conflict(OnConflict::column(C::Id).do_nothing().to_owned())
+            .into_query();
+        insert.returning_col(C::Id);
+        for found in db.query_all(&insert).await? {
+            inserted.insert(found.try_get::<String>("", "id")?);
+        }
+    }
+    let mut claimed: HashSet<&str> = HashSet::with_capacity(events.len());
+    let mut claims = Vec::with_capacity(events.len());
+    for event in events {
+        let id = event.env.id.as_str();
+        let claim = if !claimed.insert(id) {
+            Claim::Duplicate
+        } else if inserted.contains(id) {
+            Claim::Fresh
+        } else {
+            claim_stored(db, event).await?
+        };
+        claims.push(claim);
+    }
+    Ok(claims)
 }
 
 /// Stores a dead event with its last error, so operators see it and can replay it.
