@@ -90,7 +90,7 @@ async fn claim_stored(db: &impl ConnectionTrait, event: &ToClaim<'_>) -> Result<
             inbox_events::Entity::update(row(event.env, event.status, event.attempt, event.note.clone()))
                 .exec(db)
                 .await?;
-            note_if_late(db, env).await?;
+            note_if_late(db, event.env).await?;
             Ok(Claim::Fresh)
         }
         _ => Ok(Claim::Duplicate),
@@ -141,6 +141,7 @@ pub async fn claim_all(db: &impl ConnectionTrait, events: &[ToClaim<'_>]) -> Res
         let claim = if !claimed.insert(id) {
             Claim::Duplicate
         } else if inserted.contains(id) {
+            note_if_late(db, event.env).await?;
             Claim::Fresh
         } else {
             claim_stored(db, event).await?

@@ -180,6 +180,28 @@ async fn a_day_is_counted_live_until_it_settles_and_then_again_when_a_late_event
     assert_eq!(report.days[1].day, at("2026-03-20T00:00:00Z").date_naive());
     assert_eq!(report.days[1].total, before_late + 1);
     assert_eq!(reported(&report), direct_count(db, &report).await);
+
+    // The worker's batch claim leaves the same marks: two more late events, claimed together.
+    let (one, two) = (
+        envelope("late-1", at("2026-03-20T19:00:00Z")),
+        envelope("late-2", at("2026-03-20T20:00:00Z")),
+    );
+    let batch: Vec<inbox::ToClaim<'_>> = [&one, &two]
+        .into_iter()
+        .map(|env| inbox::ToClaim {
+            env,
+            status: InboxStatus::Processed,
+            attempt: 1,
+            note: None,
+        })
+        .collect();
+    let txn = clientsync::store::begin_write(db).await.unwrap();
+    let claims = inbox::claim_all(&txn, &batch).await.unwrap();
+    txn.commit().await.unwrap();
+    assert_eq!(claims, vec![Claim::Fresh, Claim::Fresh]);
+    let report = events(db, 3, settled).await;
+    assert_eq!(report.days[1].total, before_late + 3);
+    assert_eq!(reported(&report), direct_count(db, &report).await);
 }
 
 async fn retention_deletes_inbox_rows_but_their_days_keep_their_counts(backend: Backend) {
