@@ -8,6 +8,7 @@ pub mod matching;
 pub mod merge;
 pub mod normalize;
 pub mod placement;
+pub mod project;
 
 pub use field::{Field, FieldSet, FieldValue};
 pub use matching::{MatchDecision, Matching, Scored, decide_fuzzy, keys_disagree, score_candidates};
