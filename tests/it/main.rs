@@ -47,6 +47,7 @@ mod operator;
 mod operator_read;
 mod outbox;
 mod postgres_outage;
+mod projects;
 mod proxy;
 mod receiver_limits;
 mod receiver_rejects;
