@@ -7,7 +7,8 @@ use entity::{
     projects::{self, Column as C},
 };
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, sea_query::Expr,
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    sea_query::{Expr, ExprTrait, Func},
 };
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -139,7 +140,7 @@ pub async fn unpaid(db: &impl ConnectionTrait) -> Result<UnpaidByClient, DbErr> 
         .filter(
             sea_orm::Condition::any()
                 .add(C::PaymentStatus.is_null())
-                .add(Expr::cust_with_values("LOWER(payment_status) <> ?", [PAID])),
+                .add(ExprTrait::ne(Func::lower(Expr::col(C::PaymentStatus)), PAID)),
         )
         .group_by(C::ClientId)
         .into_tuple()

@@ -3,11 +3,14 @@
 //! disagreements recorded as conflicts and deletions applied.
 
 use clientsync::{
+    cli::{ReportArgs, ReportFormat, run_report},
+    reports::ReportName,
     simulator::{SimConfig, TaskStatus},
     startup::Role,
 };
-use entity::{conflicts::ConflictStatus, projects};
-use sea_orm::EntityTrait;
+use entity::{conflicts::ConflictStatus, operators, projects};
+use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel};
+use serde_json::{Value, json};
 
 use crate::{
     helpers::{Backend, SimApp, hubspot_secret, spawn_app_with_sim_config},
@@ -18,6 +21,7 @@ on_both_backends!(
     a_project_task_and_its_deal_become_one_project_of_the_client_each_owning_its_fields,
     a_status_change_in_clickup_reaches_the_project_and_a_deleted_task_marks_it_deleted,
     a_deal_that_names_no_project_task_is_stored_and_changes_nothing,
+    the_project_reports_sum_time_by_product_count_statuses_and_show_what_each_client_owes,
 );
 
 const CLIENT_LIST: &str = "901200000101";
@@ -157,4 +161,101 @@ async fn a_deal_that_names_no_project_task_is_stored_and_changes_nothing(backend
             .is_some_and(|r| r.contains("names no project task"))),
         "{about_deal:?}"
     );
+}
+
+async fn the_project_reports_sum_time_by_product_count_statuses_and_show_what_each_client_owes(
+    backend: Backend,
+) {
+    let t = spawn_with_projects(backend).await;
+    let (_, client_task) = ana_in_sync(&t).await;
+    let project_task = t
+        .sim
+        .create_task(
+            PROJECT_LIST,
+            "Tienda",
+            &[("Client", &client_task), ("Product type", "Web")],
+        )
+        .expect("project task created");
+    t.sim.create_deal(&[
+        ("dealname", "Tienda"),
+        ("clickup_task_id", &project_task),
+        ("amount", "1500.50"),
+        ("payment_status", "Pending"),
+    ]);
+    settle(&t).await;
+    // Two more, as rows: one Web project with time (the simulator's tasks carry none), paid,
+    // and one whose client is not known yet, unpaid.
+    let now = chrono::Utc::now();
+    for (task, status, payment, estimate, spent, amount) in [
+        ("p2", "in progress", "paid", 7_200_000, 5_400_000, 90_000),
+        ("p3", "to do", "Overdue", 3_600_000, 0, 20_000),
+    ] {
+        projects::Model {
+            id: uuid::Uuid::now_v7(),
+            client_id: None,
+            clickup_task_id: task.into(),
+            hubspot_deal_id: None,
+            client_task_id: None,
+            name: Some(task.into()),
+            product_type: Some("Web".into()),
+            status: Some(status.into()),
+            time_estimate_ms: Some(estimate),
+            time_spent_ms: Some(spent),
+            due_at_ms: None,
+            payment_status: Some(payment.into()),
+            amount_cents: Some(amount),
+            clickup_values: json!({}),
+            hubspot_values: json!({}),
+            deleted: false,
+            last_event_at_ms: 1,
+            created_at: now,
+            updated_at: now,
+        }
+        .into_active_model()
+        .insert(&t.app.db)
+        .await
+        .expect("project row");
+    }
+    let db = &t.app.db;
+    let csv = |name| async move {
+        let args = ReportArgs {
+            name,
+            days: 1,
+            format: ReportFormat::Csv,
+        };
+        run_report(db, &args, now).await.expect("report")
+    };
+
+    assert_eq!(
+        csv(ReportName::ProjectTime).await,
+        "product_type,projects,estimated_hours,tracked_hours\nWeb,3,3.00,1.50\n"
+    );
+    assert_eq!(
+        csv(ReportName::ProjectsByStatus).await,
+        "status,projects\nto do,2\nin progress,1\n"
+    );
+    let client = t.app.clients().await[0].clone();
+    assert_eq!(
+        csv(ReportName::UnpaidByClient).await,
+        format!(
+            "client_id,client_name,projects,unpaid\n{},{},1,1500.50\n,,1,200.00\n",
+            client.id,
+            client.name.unwrap_or_default()
+        ),
+        "the paid project is left out; the one without a client is shown apart"
+    );
+
+    let token = t.app.add_operator("vera", operators::Role::Viewer).await;
+    let response = t
+        .app
+        .client
+        .get(format!("{}/api/v1/reports/unpaid-by-client", t.app.address))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.expect("json");
+    assert_eq!(body["report"], "unpaid-by-client");
+    assert_eq!(body["clients"][0]["unpaid_cents"], 150_050);
 }
