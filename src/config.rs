@@ -2,11 +2,13 @@
 //! environment variables; secrets are read from the environment only.
 
 pub mod console;
+pub mod projects;
 pub mod retention;
 pub mod secrets;
 pub mod sources;
 
 pub use console::ConsoleConfig;
+pub use projects::ProjectsConfig;
 pub use retention::RetentionConfig;
 
 use std::{collections::HashMap, path::Path, time::Duration};
@@ -123,6 +125,9 @@ pub struct Config {
     pub retention: RetentionConfig,
     /// The operator console's sessions.
     pub console: ConsoleConfig,
+    /// Which ClickUp lists hold projects, and how projects name their client and deal.
+    #[serde(default)]
+    pub projects: ProjectsConfig,
 }
 
 /// The write-back outbox: how often its drainer looks for due writes and how a failed write is
@@ -701,6 +706,20 @@ impl Config {
             if value == 0 {
                 return bad(key, "must be at least 1");
             }
+        }
+        if let Some(list) = self
+            .projects
+            .clickup_list_ids
+            .iter()
+            .find(|l| self.clickup.list_ids.contains(l))
+        {
+            return bad(
+                "projects.clickup_list_ids",
+                format!(
+                    "list {list} is also in clickup.list_ids: a list holds clients or projects, not both"
+                )
+                .as_str(),
+            );
         }
         let url = self.database.url.expose_secret();
         if !(url.starts_with("sqlite:") || url.starts_with("postgres://") || url.starts_with("postgresql://"))

@@ -19,6 +19,7 @@ pub mod generate;
 mod hostile_text;
 pub mod lookup;
 pub mod metrics;
+pub mod projects;
 pub mod queue;
 pub mod receiver;
 pub mod reconcile;

@@ -172,6 +172,7 @@ impl Application {
                 .with_mapping(mapping.clone())
                 .with_enricher(Enricher::new(&apis).with_own_writes(config.own_writes()))
                 .with_write_back_from(&config, &apis, &db)
+                .with_projects(crate::projects::ProjectSync::from_config(&config, &apis))
                 .with_database(&config.database)
         });
         let writes_back = config.api.write_back && (apis.hubspot.is_some() || apis.clickup.is_some());

@@ -16,6 +16,7 @@ pub mod match_keys;
 pub mod operator_tokens;
 pub mod operators;
 pub mod outbox;
+pub mod projects;
 pub mod queue_messages;
 pub mod report_event_counts;
 pub mod report_late_events;

@@ -6,7 +6,7 @@
 use entity::{
     audit_log, backfill_cursors, bulk_jobs, client_search, clients, conflicts, decisions, field_history,
     field_provenance, inbox_events, match_exclusions, match_keys, operator_tokens, operators, outbox,
-    source_records, write_log,
+    projects, source_records, write_log,
 };
 use sea_orm::{
     ColumnTrait, EntityTrait, Iterable, PrimaryKeyToColumn, PrimaryKeyTrait, sea_query::ColumnType,
@@ -112,6 +112,7 @@ pub fn all() -> Result<Vec<Table>, BackupError> {
         table::<source_records::Entity>()?,
         table::<field_provenance::Entity>()?,
         table::<field_history::Entity>()?,
+        table::<projects::Entity>()?,
         table::<match_keys::Entity>()?,
         table::<client_search::Entity>()?,
         table::<conflicts::Entity>()?,

@@ -6,7 +6,7 @@
 use std::{collections::BTreeMap, path::PathBuf, time::Instant};
 
 use anyhow::Context;
-use entity::{clients, conflicts, inbox_events, source_records};
+use entity::{clients, conflicts, inbox_events, projects, source_records};
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter};
 use secrecy::SecretString;
 use tokio_util::sync::CancellationToken;
@@ -31,6 +31,9 @@ macro_rules! say {
 
 /// The simulated ClickUp plan's rate limit (Business Plus).
 const CLICKUP_PER_MINUTE: u32 = 1_000;
+
+/// The simulated ClickUp list whose tasks are projects (the clients' list is the first).
+const PROJECT_LIST: &str = "901200000202";
 
 /// Arguments of `demo`.
 #[derive(Debug, clap::Args)]
@@ -75,6 +78,8 @@ pub struct DemoSummary {
     pub live: (u64, f64),
     /// Values written back to HubSpot and to ClickUp.
     pub written_back: (u64, u64),
+    /// Projects in the store, and how many of them are linked to their client.
+    pub projects: (u64, u64),
 }
 
 /// Runs the demo, printing as it goes; returns the summary (tests compare it with the truth).
@@ -94,6 +99,11 @@ pub async fn demo(args: &DemoArgs) -> anyhow::Result<DemoSummary> {
             clickup_per_window: CLICKUP_PER_MINUTE,
             ..crate::simulator::Limits::default()
         },
+        clickup_list_ids: SimConfig::default()
+            .clickup_list_ids
+            .into_iter()
+            .chain([PROJECT_LIST.to_owned()])
+            .collect(),
         ..SimConfig::default()
     })
     .context("starting the simulator")?;
@@ -204,6 +214,13 @@ pub async fn demo(args: &DemoArgs) -> anyhow::Result<DemoSummary> {
         backfill: (report.objects(), backfill_secs),
         live: (live_events, live_secs),
         written_back,
+        projects: (
+            projects::Entity::find().count(&db).await?,
+            projects::Entity::find()
+                .filter(projects::Column::ClientId.is_not_null())
+                .count(&db)
+                .await?,
+        ),
     };
     print_summary(&summary, args, port, started.elapsed().as_secs_f64());
     if !args.exit {
@@ -251,7 +268,8 @@ fn demo_config(args: &DemoArgs, sim: &Simulator) -> anyhow::Result<Config> {
     config.clickup.api_base = sim.clickup_base();
     config.clickup.team_id = Some(s.clickup_team_id.clone());
     config.clickup.user_id = Some(s.clickup_user_id.to_string());
-    config.clickup.list_ids = s.clickup_list_ids.clone();
+    config.clickup.list_ids = vec![sim.clickup_list_id()];
+    config.projects.clickup_list_ids = vec![PROJECT_LIST.to_owned()];
     config.clickup.webhook_secrets = Some(SecretString::from(sim.clickup_webhook_secrets()));
     config.validate()?;
     Ok(config)
@@ -259,8 +277,9 @@ fn demo_config(args: &DemoArgs, sim: &Simulator) -> anyhow::Result<Config> {
 
 /// What happens after the backfill, as users would do it: new people arrive in both systems,
 /// some HubSpot contacts change phone, some ClickUp tasks get a different one, and some get a
-/// payment or project status (which write-back carries to HubSpot). Returns how
-/// many new people arrived (each one more client).
+/// payment or project status (which write-back carries to HubSpot); one in ten gets a
+/// project task naming them, billed by a deal that names the task. Returns how many new
+/// people arrived (each one more client).
 fn live_changes(
     sim: &Simulator,
     truth: &crate::simulator::GroundTruth,
@@ -297,6 +316,23 @@ fn live_changes(
             2 => sim.set_field(task, "Payment status", "Paid")?,
             3 => sim.set_field(task, "Project status", "On hold")?,
             _ => {}
+        }
+        if n % 10 == 5 {
+            let name = format!("Proyecto {n}");
+            let project = sim.create_task(
+                PROJECT_LIST,
+                &name,
+                &[
+                    ("Client", task),
+                    ("Product type", ["Web", "Branding", "SEO"][n % 3]),
+                ],
+            )?;
+            sim.create_deal(&[
+                ("dealname", &name),
+                ("clickup_task_id", &project),
+                ("amount", &(500 + n * 10).to_string()),
+                ("payment_status", ["Pending", "Paid"][n % 2]),
+            ]);
         }
     }
     Ok(arrivals)
@@ -347,7 +383,7 @@ async fn open_conflicts(db: &DatabaseConnection) -> anyhow::Result<BTreeMap<Stri
 fn print_summary(s: &DemoSummary, args: &DemoArgs, port: u16, seconds: f64) {
     let conflicts: Vec<String> = s.conflicts.iter().map(|(k, v)| format!("{v} {k}")).collect();
     say!(
-        "\nResult after {seconds:.1} s\n  golden clients   {} (the scenario says {})\n  linked records   {} of {}\n  open conflicts   {} (key collisions built: {})\n  backfill         {} objects in {:.1} s\n  live webhooks    {} events in {:.1} s\n  written back     {} values to HubSpot, {} to ClickUp (each once; echoes recognised)",
+        "\nResult after {seconds:.1} s\n  golden clients   {} (the scenario says {})\n  linked records   {} of {}\n  open conflicts   {} (key collisions built: {})\n  backfill         {} objects in {:.1} s\n  live webhooks    {} events in {:.1} s\n  written back     {} values to HubSpot, {} to ClickUp (each once; echoes recognised)\n  projects         {} ({} linked to their client; `clientsync report unpaid-by-client`)",
         s.clients,
         s.expected_clients,
         s.linked_records.0,
@@ -364,6 +400,8 @@ fn print_summary(s: &DemoSummary, args: &DemoArgs, port: u16, seconds: f64) {
         s.live.1,
         s.written_back.0,
         s.written_back.1,
+        s.projects.0,
+        s.projects.1,
     );
     let db = args.database.display();
     let port = if args.port == 0 { 8080 } else { port };

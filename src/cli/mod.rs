@@ -117,7 +117,8 @@ pub enum Command {
     /// conflicts, sent write-backs) and print what went per category.
     Prune(PruneArgs),
     /// Print a report from stored rows (events-per-day, conflicts-per-day, decisions-per-day,
-    /// write-backs-per-day, backlog) as a table, CSV or JSON.
+    /// write-backs-per-day, backlog, project-time, projects-by-status, unpaid-by-client) as a
+    /// table, CSV or JSON.
     Report(ReportArgs),
     /// Exit 0 when the service's HTTP port answers 200 (a health check for shell-less images).
     Probe(ProbeArgs),

@@ -64,6 +64,8 @@ pub enum Outcome {
     Deleted,
     /// Stored, nothing to apply.
     Ignored,
+    /// Applied to a project (a project task or its deal), not to a client (`projects`).
+    Project,
 }
 
 impl Outcome {
@@ -77,6 +79,7 @@ impl Outcome {
             Outcome::PendingEnrichment => "pending_enrichment",
             Outcome::Deleted => "deleted",
             Outcome::Ignored => "ignored",
+            Outcome::Project => "project",
         }
     }
 }
@@ -161,7 +164,7 @@ pub async fn process_batch(
 
 /// Re-runs `run` when it lost a race on a unique index (the winner's rows are then found and
 /// linked to); any other result is returned as it is.
-async fn with_race_retries<T, F>(what: &str, mut run: impl FnMut() -> F) -> Result<T, ProcessError>
+pub(crate) async fn with_race_retries<T, F>(what: &str, mut run: impl FnMut() -> F) -> Result<T, ProcessError>
 where
     F: std::future::Future<Output = Result<T, ProcessError>>,
 {

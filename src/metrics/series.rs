@@ -156,8 +156,9 @@ pub const SERIES: &[Series] = &[
 /// Label values known in advance; refusal codes, signature reasons and webhook statuses come
 /// from the types that produce them. A value missing here still counts, it only starts absent.
 const SOURCES: [&str; 2] = ["hubspot", "clickup"];
-const OUTCOMES: [&str; 9] = [
+const OUTCOMES: [&str; 10] = [
     "linked",
+    "project",
     "collision",
     "ambiguous",
     "duplicate",

@@ -135,14 +135,21 @@ pub struct FieldValue {
     pub event: String,
 }
 
-/// The fields of one source record, each with its own time so older events never win.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// The fields of one source record, each with its own time so older events never win. Keyed
+/// by client `Field` unless told otherwise (a project's side is keyed by `ProjectField`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
-pub struct FieldSet(BTreeMap<Field, FieldValue>);
+pub struct FieldSet<F: Ord = Field>(BTreeMap<F, FieldValue>);
 
-impl FieldSet {
+impl<F: Ord> Default for FieldSet<F> {
+    fn default() -> Self {
+        Self(BTreeMap::new())
+    }
+}
+
+impl<F: Ord + Copy> FieldSet<F> {
     /// Applies `incoming` if it is not older than what is held; returns whether it changed anything.
-    pub fn apply(&mut self, field: Field, incoming: FieldValue) -> bool {
+    pub fn apply(&mut self, field: F, incoming: FieldValue) -> bool {
         match self.0.get(&field) {
             Some(held) if held.at_ms > incoming.at_ms => false,
             Some(held) if held.at_ms == incoming.at_ms && held.value == incoming.value => false,
@@ -158,19 +165,19 @@ impl FieldSet {
 
     /// Takes every value of `other` that is not older than this set's own (a merged
     /// object's fields join the survivor's); returns whether anything changed.
-    pub fn absorb(&mut self, other: &FieldSet) -> bool {
+    pub fn absorb(&mut self, other: &FieldSet<F>) -> bool {
         other.0.iter().fold(false, |changed, (field, value)| {
             self.apply(*field, value.clone()) | changed
         })
     }
 
     /// The current value of a field, if set.
-    pub fn value(&self, field: Field) -> Option<&str> {
+    pub fn value(&self, field: F) -> Option<&str> {
         self.0.get(&field).and_then(|v| v.value.as_deref())
     }
 
     /// The full entry of a field, with its time and event.
-    pub fn get(&self, field: Field) -> Option<&FieldValue> {
+    pub fn get(&self, field: F) -> Option<&FieldValue> {
         self.0.get(&field)
     }
 

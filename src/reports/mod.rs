@@ -12,6 +12,7 @@ mod day;
 mod decisions;
 mod events;
 pub mod rollup;
+mod projects;
 pub mod table;
 mod writes;
 
@@ -25,6 +26,7 @@ pub use conflicts::{ConflictsDay, ConflictsPerDay};
 pub use day::Window;
 pub use decisions::{DecisionsDay, DecisionsPerDay};
 pub use events::{EventCount, EventsDay, EventsPerDay};
+pub use projects::{ClientUnpaid, ProductTime, ProjectTime, ProjectsByStatus, StatusCount, UnpaidByClient};
 pub use table::Table;
 pub use writes::{WriteBacksPerDay, WritesDay};
 
@@ -55,16 +57,25 @@ pub enum ReportName {
     WriteBacksPerDay,
     /// Events still waiting to be processed, now.
     Backlog,
+    /// Estimated against tracked project time by product type, now.
+    ProjectTime,
+    /// Projects by status, now.
+    ProjectsByStatus,
+    /// Unpaid project amounts by client, now.
+    UnpaidByClient,
 }
 
 impl ReportName {
     /// Every report, in the order pages and help list them.
-    pub const ALL: [ReportName; 5] = [
+    pub const ALL: [ReportName; 8] = [
         ReportName::EventsPerDay,
         ReportName::ConflictsPerDay,
         ReportName::DecisionsPerDay,
         ReportName::WriteBacksPerDay,
         ReportName::Backlog,
+        ReportName::ProjectTime,
+        ReportName::ProjectsByStatus,
+        ReportName::UnpaidByClient,
     ];
 
     /// The name in paths and on the command line.
@@ -75,6 +86,9 @@ impl ReportName {
             ReportName::DecisionsPerDay => "decisions-per-day",
             ReportName::WriteBacksPerDay => "write-backs-per-day",
             ReportName::Backlog => "backlog",
+            ReportName::ProjectTime => "project-time",
+            ReportName::ProjectsByStatus => "projects-by-status",
+            ReportName::UnpaidByClient => "unpaid-by-client",
         }
     }
 
@@ -86,6 +100,9 @@ impl ReportName {
             ReportName::DecisionsPerDay => "Auto-linked vs sent to review",
             ReportName::WriteBacksPerDay => "Write-backs sent and failed",
             ReportName::Backlog => "Backlog now",
+            ReportName::ProjectTime => "Project time by product type",
+            ReportName::ProjectsByStatus => "Projects by status",
+            ReportName::UnpaidByClient => "Unpaid by client",
         }
     }
 
@@ -116,6 +133,12 @@ pub enum Report {
     WriteBacksPerDay(WriteBacksPerDay),
     /// Unprocessed events now.
     Backlog(Backlog),
+    /// Estimated against tracked project time by product type.
+    ProjectTime(ProjectTime),
+    /// Projects by status.
+    ProjectsByStatus(ProjectsByStatus),
+    /// Unpaid project amounts by client.
+    UnpaidByClient(UnpaidByClient),
 }
 
 impl Report {
@@ -127,6 +150,9 @@ impl Report {
             Report::DecisionsPerDay(r) => r.table(),
             Report::WriteBacksPerDay(r) => r.table(),
             Report::Backlog(r) => r.table(),
+            Report::ProjectTime(r) => r.table(),
+            Report::ProjectsByStatus(r) => r.table(),
+            Report::UnpaidByClient(r) => r.table(),
         }
     }
 }
@@ -146,6 +172,9 @@ pub async fn make(
         ReportName::DecisionsPerDay => Report::DecisionsPerDay(decisions::make(db, &window).await?),
         ReportName::WriteBacksPerDay => Report::WriteBacksPerDay(writes::make(db, &window).await?),
         ReportName::Backlog => Report::Backlog(backlog::make(db, now).await?),
+        ReportName::ProjectTime => Report::ProjectTime(projects::time(db).await?),
+        ReportName::ProjectsByStatus => Report::ProjectsByStatus(projects::by_status(db).await?),
+        ReportName::UnpaidByClient => Report::UnpaidByClient(projects::unpaid(db).await?),
     })
 }
 
@@ -186,7 +215,10 @@ impl Report {
                 ("sent", r.days.iter().map(|d| d.sent as f64).collect()),
                 ("failed", r.days.iter().map(|d| d.failed as f64).collect()),
             ],
-            Report::Backlog(_) => Vec::new(),
+            Report::Backlog(_)
+            | Report::ProjectTime(_)
+            | Report::ProjectsByStatus(_)
+            | Report::UnpaidByClient(_) => Vec::new(),
         }
     }
 }

@@ -1,4 +1,4 @@
-//! HubSpot CRM v3 objects (contacts and companies): read one or many, page through all, find
+//! HubSpot CRM v3 objects (contacts, companies, and deals for projects): read one or many, page through all, find
 //! what changed since a time, and write properties back.
 
 use std::{collections::BTreeMap, num::NonZeroU32};
@@ -45,6 +45,7 @@ fn objects_of(kind: &str) -> Result<&'static str, SaasError> {
     match kind {
         "contact" => Ok("contacts"),
         "company" => Ok("companies"),
+        "deal" => Ok("deals"),
         other => Err(SaasError::Setup {
             system: Source::HubSpot,
             reason: format!("`{other}` is not a synced HubSpot object"),

@@ -149,6 +149,18 @@ impl Simulator {
             .hubspot_create(ObjectType::Company, &owned(props))
     }
 
+    /// Creates a deal as a UI user (same events as contacts): a project's billing side.
+    pub fn create_deal(&self, props: &[(&str, &str)]) -> String {
+        self.shared
+            .world()
+            .hubspot_create(ObjectType::Deal, &owned(props))
+    }
+
+    /// Changes a deal as a UI user.
+    pub fn update_deal(&self, id: &str, props: &[(&str, &str)]) -> Result<(), SimError> {
+        self.update(ObjectType::Deal, id, props)
+    }
+
     /// Changes a contact as a UI user; one `propertyChange` (CRM_UI) per changed property.
     /// An empty value clears.
     pub fn update_contact(&self, id: &str, props: &[(&str, &str)]) -> Result<(), SimError> {
@@ -173,6 +185,14 @@ impl Simulator {
             .world()
             .hubspot_delete(ObjectType::Contact, id)
             .ok_or_else(|| unknown("contact", id))
+    }
+
+    /// Deletes (archives) a deal; emits `deal.deletion`.
+    pub fn delete_deal(&self, id: &str) -> Result<(), SimError> {
+        self.shared
+            .world()
+            .hubspot_delete(ObjectType::Deal, id)
+            .ok_or_else(|| unknown("deal", id))
     }
 
     /// Deletes (archives) a company; emits `company.deletion`.

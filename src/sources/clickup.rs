@@ -113,7 +113,7 @@ pub fn snapshot(task: &Value, mapping: &FieldMapping) -> EventEffect {
 
 /// A custom field's value as text: a dropdown's `value` is its option's `orderindex` (or its
 /// UUID), resolved to the option's name through `type_config.options`.
-fn custom_value(custom: &Value) -> Option<String> {
+pub(crate) fn custom_value(custom: &Value) -> Option<String> {
     let value = custom.get("value")?;
     if custom.get("type").and_then(Value::as_str) == Some("drop_down") {
         let options = custom.pointer("/type_config/options")?.as_array()?;

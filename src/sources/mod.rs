@@ -5,6 +5,7 @@
 pub mod clickup;
 pub mod hubspot;
 pub mod mapping;
+pub mod project;
 
 use crate::{
     domain::{

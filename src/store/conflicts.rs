@@ -153,6 +153,8 @@ pub async fn open_field_mismatches(
         .filter(conflicts::Column::ClientId.eq(client.as_uuid()))
         .filter(conflicts::Column::Kind.eq(ConflictKind::FieldMismatch))
         .filter(conflicts::Column::Status.eq(ConflictStatus::Open))
+        // A project's mismatches are its own (`store::projects`), not the client's fields.
+        .filter(conflicts::Column::Field.not_like(format!("{}%", super::projects::FIELD_PREFIX)))
         .all(db)
         .await?)
 }

@@ -13,6 +13,7 @@ pub mod inbox;
 pub mod match_keys;
 pub mod operators;
 pub mod outbox;
+pub mod projects;
 pub mod provenance;
 pub mod prune;
 pub mod records;

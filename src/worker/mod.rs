@@ -25,6 +25,7 @@ use self::outage::StoreWatch;
 use crate::{
     domain::ids::ClientId,
     metrics,
+    projects::{self, ProjectEvent, ProjectSync},
     queue::{Delivery, Envelope, EventQueue, QueueError, RetryOutcome},
     reconcile::Matching,
     sources::{self, EventEffect, mapping::FieldMapping},
@@ -92,6 +93,8 @@ pub struct Worker {
     store: StoreWatch,
     /// Writers of the same SQLite file take turns (`store::turns`).
     writes: WriteTurns,
+    /// The project path, when project lists are configured (`projects`).
+    projects: Option<ProjectSync>,
 }
 
 /// Striped locks by source object, so the consumers of one process take turns on an object
@@ -147,7 +150,14 @@ impl Worker {
             tally: Arc::default(),
             store: StoreWatch::default(),
             writes: WriteTurns::none(),
+            projects: None,
         }
+    }
+
+    /// The same worker sending project tasks and deals down the project path (`None`: off).
+    pub fn with_projects(mut self, projects: Option<ProjectSync>) -> Self {
+        self.projects = projects;
+        self
     }
 
     /// The same worker bounding its transactions by `config.transaction_timeout_ms`, naming
@@ -277,6 +287,7 @@ impl Worker {
                 Err(_) => tally.add(self.settle(delivery).await),
             }
         }
+        let decoded = self.settle_projects(decoded, &mut tally).await;
         let effects = {
             let envs: Vec<&Envelope> = decoded.iter().map(|(_, env)| env).collect();
             guarded(self.enricher.effects(&envs, &self.mapping)).await
@@ -378,9 +389,63 @@ impl Worker {
         self.settle_decoded(delivery, &env, work).await
     }
 
-    /// One message's work when its effect is not known yet: read a thin event's object from its
-    /// source, then apply it.
+    /// Settles, one by one on the project path, the project events among `decoded`; returns
+    /// the rest for the client path. A routing failure is that message's failure.
+    async fn settle_projects(
+        &self,
+        decoded: Vec<(Delivery, Envelope)>,
+        tally: &mut Tally,
+    ) -> Vec<(Delivery, Envelope)> {
+        let Some(projects) = &self.projects else {
+            return decoded;
+        };
+        let mut rest = Vec::with_capacity(decoded.len());
+        for (delivery, env) in decoded {
+            let attempt = delivery.attempt;
+            match guarded(projects.route(&self.db, &env)).await {
+                Ok(Ok(None)) => rest.push((delivery, env)),
+                Ok(Ok(Some(event))) => {
+                    let work = self.apply_project(&env, event, attempt);
+                    tally.add(self.settle_decoded(delivery, &env, work).await);
+                }
+                Ok(Err(e)) => tally.add(self.settle_decoded(delivery, &env, async { Err(e) }).await),
+                // Routed again, guarded, where the panic is settled as this message's failure.
+                Err(_) => {
+                    let work = self.enrich_and_apply(&env, attempt);
+                    tally.add(self.settle_decoded(delivery, &env, work).await);
+                }
+            }
+        }
+        rest
+    }
+
+    /// A project event's work once routed: applied in its object's turn, outlasting an outage.
+    async fn apply_project(
+        &self,
+        env: &Envelope,
+        event: ProjectEvent,
+        attempt: u32,
+    ) -> Result<Outcome, ProcessError> {
+        let event = &event;
+        self.outlasting(|| async move {
+            let _turn = self.objects.stripe(env).lock().await;
+            self.bounded(Box::pin(async {
+                let _writing = self.writes.take().await;
+                projects::apply(&self.db, env, event, attempt).await
+            }))
+            .await
+        })
+        .await
+    }
+
+    /// One message's work when its effect is not known yet: a project event goes down the
+    /// project path; otherwise a thin event's object is read from its source, then applied.
     async fn enrich_and_apply(&self, env: &Envelope, attempt: u32) -> Result<Outcome, ProcessError> {
+        if let Some(projects) = &self.projects
+            && let Some(event) = projects.route(&self.db, env).await?
+        {
+            return self.apply_project(env, event, attempt).await;
+        }
         let effect = self.enricher.effects(&[env], &self.mapping).await.pop();
         let effect = effect.unwrap_or_else(|| Ok(sources::effect(env, &self.mapping)))?;
         self.apply(env, effect, attempt).await

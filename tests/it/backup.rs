@@ -9,7 +9,7 @@ use clientsync::backup::{self, BackupError, tables};
 use entity::{
     audit_log, backfill_cursors, bulk_jobs, client_search, clients, conflicts, decisions, field_history,
     field_provenance, inbox_events, match_exclusions, match_keys, operator_tokens, operators, outbox,
-    source_records, write_log,
+    projects, source_records, write_log,
 };
 use sea_orm::{
     ActiveModelTrait, ConnectionTrait, Database, DatabaseConnection, EntityTrait, IntoActiveModel,
@@ -271,6 +271,31 @@ async fn fill_every_table(app: &TestApp) {
     .insert(db)
     .await
     .expect("outbox");
+    projects::Model {
+        id: uuid::Uuid::new_v4(),
+        client_id: Some(client),
+        clickup_task_id: "p1".into(),
+        hubspot_deal_id: Some("d1".into()),
+        client_task_id: Some("t1".into()),
+        name: Some("Tienda online ñ".into()),
+        product_type: Some("Web".into()),
+        status: Some("in progress".into()),
+        time_estimate_ms: Some(7_200_000),
+        time_spent_ms: None,
+        due_at_ms: Some(t + 86_400_000),
+        payment_status: Some("Pending".into()),
+        amount_cents: Some(150_050),
+        clickup_values: json!({"status": {"value": "in progress", "at_ms": t, "event": "e1"}}),
+        hubspot_values: json!({"amount": {"value": "150050", "at_ms": t, "event": "e2"}}),
+        deleted: false,
+        last_event_at_ms: t,
+        created_at: now,
+        updated_at: now,
+    }
+    .into_active_model()
+    .insert(db)
+    .await
+    .expect("project");
     write_log::Model {
         source: "clickup".into(),
         external_id: "task:t1".into(),
@@ -340,6 +365,7 @@ async fn assert_same_store(a: &DatabaseConnection, b: &DatabaseConnection) {
         source_records,
         field_provenance,
         field_history,
+        projects,
         match_keys,
         client_search,
         conflicts,

@@ -34,5 +34,11 @@ async fn the_demo_ends_with_the_clients_and_collisions_its_scenario_was_built_wi
         linked + summary.expected_key_collisions + 5 >= all,
         "nearly every record is linked: {summary:?}"
     );
+    let (projects, with_client) = summary.projects;
+    assert!(projects > 0, "the demo made projects: {summary:?}");
+    assert_eq!(
+        projects, with_client,
+        "every project found its client: {summary:?}"
+    );
     assert!(database.exists(), "the database is left for inspection");
 }

@@ -194,6 +194,10 @@ async fn spawn(
         .with_mapping(mapping)
         .with_enricher(clientsync::worker::Enricher::new(&apis).with_own_writes(worker_config.own_writes()))
         .with_write_back_from(&worker_config, &apis, &db)
+        .with_projects(clientsync::projects::ProjectSync::from_config(
+            &worker_config,
+            &apis,
+        ))
         .with_database(&worker_config.database);
     let shutdown = CancellationToken::new();
     tokio::spawn(app.run_until(shutdown.clone()));
@@ -427,12 +431,22 @@ pub async fn spawn_app_with_sim_in_role(
     role: Role,
     tweak: impl FnOnce(&mut Config),
 ) -> SimApp {
-    use clientsync::simulator::{SenderConfig, SimConfig, Simulator};
-    let sim = Simulator::start(SimConfig {
+    let sim = clientsync::simulator::SimConfig {
         hubspot_client_secret: hubspot_secret(),
-        ..SimConfig::default()
-    })
-    .expect("simulator starts");
+        ..clientsync::simulator::SimConfig::default()
+    };
+    spawn_app_with_sim_config(backend, role, sim, tweak).await
+}
+
+/// Like `spawn_app_with_sim_in_role`, with the simulator started from `sim` (more lists).
+pub async fn spawn_app_with_sim_config(
+    backend: Backend,
+    role: Role,
+    sim: clientsync::simulator::SimConfig,
+    tweak: impl FnOnce(&mut Config),
+) -> SimApp {
+    use clientsync::simulator::{SenderConfig, Simulator};
+    let sim = Simulator::start(sim).expect("simulator starts");
     let mut captured = None;
     let app = spawn_app_in_role(backend, role, |c| {
         let s = sim.config();

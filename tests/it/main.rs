@@ -49,6 +49,7 @@ mod operator;
 mod operator_read;
 mod outbox;
 mod postgres_outage;
+mod projects;
 mod proxy;
 mod queue_file;
 mod receiver_limits;

@@ -196,6 +196,11 @@ impl ClickUpStore {
                 },
             })
             .collect();
+        // Project fields come after the webhooks, so the ids drawn before them stay as they were.
+        for name in ["Client", "Product type", "Amount"] {
+            let id = next_uuid();
+            fields.push(text(name, FieldKind::ShortText, id));
+        }
         Self {
             team_id: team_id.to_owned(),
             webhooks,

@@ -1,4 +1,4 @@
-//! Fake HubSpot CRM v3 object API (`contacts`/`0-1`, `companies`/`0-2`): read, batch read, list,
+//! Fake HubSpot CRM v3 object API (`contacts`/`0-1`, `companies`/`0-2`, `deals`/`0-3`): read, batch read, list,
 //! search, update and batch update, with HubSpot's auth, rate-limit headers and error bodies.
 
 mod handlers;
@@ -21,6 +21,8 @@ pub enum ObjectType {
     Contact,
     /// `companies` (`0-2`).
     Company,
+    /// `deals` (`0-3`): what projects are billed through.
+    Deal,
 }
 
 impl ObjectType {
@@ -29,6 +31,7 @@ impl ObjectType {
         match segment {
             "contacts" | "contact" | "0-1" => Some(Self::Contact),
             "companies" | "company" | "0-2" => Some(Self::Company),
+            "deals" | "deal" | "0-3" => Some(Self::Deal),
             _ => None,
         }
     }
@@ -38,6 +41,7 @@ impl ObjectType {
         match self {
             Self::Contact => "contacts",
             Self::Company => "companies",
+            Self::Deal => "deals",
         }
     }
 
@@ -46,6 +50,7 @@ impl ObjectType {
         match self {
             Self::Contact => "contact",
             Self::Company => "company",
+            Self::Deal => "deal",
         }
     }
 
@@ -54,6 +59,7 @@ impl ObjectType {
         match self {
             Self::Contact => 1_000,
             Self::Company => 2_000,
+            Self::Deal => 3_000,
         }
     }
 
@@ -62,6 +68,7 @@ impl ObjectType {
         match self {
             Self::Contact => &["email", "firstname", "lastname"],
             Self::Company => &["name", "domain"],
+            Self::Deal => &["dealname", "amount", "dealstage"],
         }
     }
 
@@ -69,7 +76,7 @@ impl ObjectType {
     pub(crate) fn modified_property(self) -> &'static str {
         match self {
             Self::Contact => "lastmodifieddate",
-            Self::Company => "hs_lastmodifieddate",
+            Self::Company | Self::Deal => "hs_lastmodifieddate",
         }
     }
 }
