@@ -309,11 +309,17 @@ fn mismatch_target(row: &conflict_rows::Model) -> Result<(ClientId, Field), Stew
         .client_id
         .map(ClientId::from_uuid)
         .ok_or_else(|| StewardError::NotFound("the conflict's client".into()))?;
-    let field = row
-        .field
-        .as_deref()
-        .and_then(Field::parse)
-        .ok_or_else(|| StewardError::NotFound("the conflict's field".into()))?;
+    let name = row.field.as_deref().unwrap_or_default();
+    if name.starts_with(crate::store::projects::FIELD_PREFIX) {
+        // Projects have no golden values to pin or keep yet (nor write-back to carry a choice
+        // to the other system): the owner's value already stands.
+        return Err(StewardError::Invalid(format!(
+            "`{name}` is a project's field: change it in the system that owns it (ClickUp for \
+             status, time and dates, HubSpot for amount and payment status); resolving project \
+             conflicts here is not supported yet"
+        )));
+    }
+    let field = Field::parse(name).ok_or_else(|| StewardError::NotFound("the conflict's field".into()))?;
     Ok((client, field))
 }
 

@@ -110,6 +110,28 @@ async fn a_project_task_and_its_deal_become_one_project_of_the_client_each_ownin
         ],
         "each side's differing value is recorded against the owner's"
     );
+
+    // Such a conflict is not resolved like a client's: the refusal says where to settle it.
+    let amount = t
+        .app
+        .conflicts()
+        .await
+        .into_iter()
+        .find(|c| c.field.as_deref() == Some("project.amount"))
+        .expect("the amount conflict");
+    let refused = clientsync::steward::resolve(
+        &t.app.db,
+        &clientsync::reconcile::Matching::default(),
+        amount.id,
+        clientsync::steward::Resolution::KeepHubspot,
+        &clientsync::domain::Actor::cli(Some("test")),
+    )
+    .await
+    .expect_err("a project's conflict is refused");
+    assert!(
+        refused.to_string().contains("change it in the system that owns it"),
+        "{refused}"
+    );
 }
 
 async fn a_status_change_in_clickup_reaches_the_project_and_a_deleted_task_marks_it_deleted(
