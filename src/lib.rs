@@ -15,6 +15,7 @@ pub mod dead_events;
 pub mod domain;
 pub mod engine;
 pub mod generate;
+pub mod import;
 #[cfg(test)]
 mod hostile_text;
 pub mod lookup;

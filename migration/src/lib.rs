@@ -17,6 +17,7 @@ mod m20261203_000012_placements_and_bulk_jobs;
 mod m20261203_000013_console_sessions;
 mod m20261203_000014_report_indexes;
 mod m20261203_000015_create_field_history;
+mod m20261203_000017_create_import_runs;
 
 /// Every migration in order; `clientsync migrate` and start-up run `Migrator::up`.
 pub struct Migrator;
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000013_console_sessions::Migration),
             Box::new(m20261203_000014_report_indexes::Migration),
             Box::new(m20261203_000015_create_field_history::Migration),
+            Box::new(m20261203_000017_create_import_runs::Migration),
         ]
     }
 }

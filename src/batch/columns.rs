@@ -76,7 +76,8 @@ const ALIASES: &[(Field, &[&str])] = &[
 /// Headers that name a record id when `--id` is not given.
 const ID_ALIASES: &[&str] = &["id", "rec_id", "record_id"];
 
-fn fold_header(h: &str) -> String {
+/// A header as compared with the aliases: trimmed, lowercase, other characters as `_`.
+pub fn fold_header(h: &str) -> String {
     let lower: String = h
         .trim()
         .chars()
@@ -96,6 +97,18 @@ fn fold_header(h: &str) -> String {
 pub struct ColumnOverride {
     field: Field,
     header: String,
+}
+
+impl ColumnOverride {
+    /// The field the column feeds.
+    pub fn field(&self) -> Field {
+        self.field
+    }
+
+    /// The header of the column, as the user wrote it.
+    pub fn header(&self) -> &str {
+        &self.header
+    }
 }
 
 impl std::str::FromStr for ColumnOverride {

@@ -13,6 +13,7 @@ pub mod clients;
 pub mod conflicts;
 pub mod error;
 pub mod events;
+pub mod imports;
 pub mod layout;
 pub mod login;
 pub mod operators;
@@ -111,6 +112,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .configure(operators::routes)
             .configure(audit::routes)
             .configure(reports::routes)
+            .configure(imports::routes)
             .default_service(web::to(error::not_found)),
     );
 }

@@ -160,8 +160,9 @@ pub async fn process_batch(
 }
 
 /// Re-runs `run` when it lost a race on a unique index (the winner's rows are then found and
-/// linked to); any other result is returned as it is.
-async fn with_race_retries<T, F>(what: &str, mut run: impl FnMut() -> F) -> Result<T, ProcessError>
+/// linked to); any other result is returned as it is. Public for callers that commit more than
+/// the events in the same transaction (an import's progress row).
+pub async fn with_race_retries<T, F>(what: &str, mut run: impl FnMut() -> F) -> Result<T, ProcessError>
 where
     F: std::future::Future<Output = Result<T, ProcessError>>,
 {
@@ -185,11 +186,22 @@ async fn process_batch_once(
     events: &[(&Envelope, &EventEffect, u32)],
 ) -> Result<Vec<Outcome>, ProcessError> {
     let txn = db.begin().await?;
+    let outcomes = apply_all(&txn, matching, events).await?;
+    txn.commit().await?;
+    Ok(outcomes)
+}
+
+/// Applies several events in order inside the caller's transaction, which commits them with
+/// whatever else it writes (an import commits its run's progress with each batch of rows).
+pub async fn apply_all(
+    txn: &DatabaseTransaction,
+    matching: &Matching,
+    events: &[(&Envelope, &EventEffect, u32)],
+) -> Result<Vec<Outcome>, ProcessError> {
     let mut outcomes = Vec::with_capacity(events.len());
     for (env, effect, attempt) in events {
-        outcomes.push(apply(&txn, matching, env, (*effect).clone(), *attempt).await?);
+        outcomes.push(apply(txn, matching, env, (*effect).clone(), *attempt).await?);
     }
-    txn.commit().await?;
     Ok(outcomes)
 }
 

@@ -39,6 +39,7 @@ mod fuzzy;
 mod health;
 mod helpers;
 mod hubspot_merge;
+mod import;
 mod mapping;
 mod match_cli;
 mod match_keys;
