@@ -27,7 +27,10 @@ impl Rejected {
     /// Starts the file afresh with the header, `line` and `reason`.
     pub fn start(path: PathBuf, headers: &[String], delimiter: u8) -> Result<Self, ImportError> {
         let file = File::create(&path).map_err(io(&path))?;
-        let mut writer = csv::WriterBuilder::new().delimiter(delimiter).from_writer(file);
+        let mut writer = csv::WriterBuilder::new()
+            .delimiter(delimiter)
+            .flexible(true)
+            .from_writer(file);
         writer
             .write_record(headers.iter().map(String::as_str).chain(["line", "reason"]))
             .map_err(csv_io(&path))?;
