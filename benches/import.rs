@@ -49,7 +49,8 @@ fn write_export(path: &std::path::Path, rows: usize) -> anyhow::Result<usize> {
     for (n, p) in people.iter().enumerate() {
         let number = 10_000_000 + n as u32;
         let mut nif = format!("{number:08}{}", NIF_LETTERS[(number % 23) as usize] as char);
-        let (mut email, mut phone, mut dob) = (p.email.clone(), p.phone_number.clone(), p.date_of_birth.clone());
+        let (mut email, mut phone, mut dob) =
+            (p.email.clone(), p.phone_number.clone(), p.date_of_birth.clone());
         let (mut given, mut surname) = (p.given_name.clone(), p.surname.clone());
         if n % 10 == 9 {
             invalid += 1;
@@ -102,7 +103,9 @@ async fn main() -> anyhow::Result<()> {
         "postgres" => {
             let name = format!("clientsync_bench_import_{}", uuid::Uuid::new_v4().simple());
             let admin = Database::connect(format!("{}/postgres", postgres_url())).await?;
-            admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await?;
+            admin
+                .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                .await?;
             admin.close().await?;
             (format!("{}/{name}", postgres_url()), Some(name))
         }

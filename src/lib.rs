@@ -15,9 +15,9 @@ pub mod dead_events;
 pub mod domain;
 pub mod engine;
 pub mod generate;
-pub mod import;
 #[cfg(test)]
 mod hostile_text;
+pub mod import;
 pub mod lookup;
 pub mod metrics;
 pub mod queue;

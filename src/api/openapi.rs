@@ -9,8 +9,7 @@ use utoipa::{
 use utoipa_swagger_ui::SwaggerUi;
 
 use super::{
-    audit, bulk, clients, conflicts, dead_events, error, imports, operators, outbox, records, reports,
-    stats,
+    audit, bulk, clients, conflicts, dead_events, error, imports, operators, outbox, records, reports, stats,
 };
 
 /// The operator API, as documented.

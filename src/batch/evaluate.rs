@@ -98,7 +98,10 @@ fn pairs(path: &Path) -> Result<HashSet<(String, String)>, BatchError> {
 /// Whether a header can name a record id column (`left_id`, `id1`, `rec_id`, `left`…).
 fn names_an_id(header: &str) -> bool {
     let folded = super::columns::fold_header(header);
-    folded.split('_').any(|w| w.starts_with("id") || w.ends_with("id")) || ["left", "right"].contains(&folded.as_str())
+    folded
+        .split('_')
+        .any(|w| w.starts_with("id") || w.ends_with("id"))
+        || ["left", "right"].contains(&folded.as_str())
 }
 
 /// Compares `found` with `truth` (both CSV files whose first two columns are the ids); refuses
@@ -116,7 +119,12 @@ pub fn evaluate(found_path: &Path, truth_path: &Path) -> Result<Evaluation, Batc
         return Err(refuse("it holds no pairs, so recall means nothing".to_owned()));
     }
     let truth_ids: HashSet<&String> = truth.iter().flat_map(|(a, b)| [a, b]).collect();
-    if !found.is_empty() && !found.iter().flat_map(|(a, b)| [a, b]).any(|id| truth_ids.contains(id)) {
+    if !found.is_empty()
+        && !found
+            .iter()
+            .flat_map(|(a, b)| [a, b])
+            .any(|id| truth_ids.contains(id))
+    {
         return Err(refuse(format!(
             "no id of {} appears in it: the two files are not of the same records",
             found_path.display()
@@ -150,7 +158,10 @@ mod tests {
         let empty = write(&dir, "empty.csv", "left_id,right_id\n");
         assert_eq!(evaluate(&pairs, &truth).unwrap().true_positives, 1);
         let err = evaluate(&pairs, &clients).unwrap_err().to_string();
-        assert!(err.contains("left.csv, line 1: the header is `rec_id,given_name,surname`"), "{err}");
+        assert!(
+            err.contains("left.csv, line 1: the header is `rec_id,given_name,surname`"),
+            "{err}"
+        );
         let err = evaluate(&pairs, &other).unwrap_err().to_string();
         assert!(err.contains("not of the same records"), "{err}");
         let err = evaluate(&pairs, &empty).unwrap_err().to_string();

@@ -287,7 +287,10 @@ fn run_lines(run: &ImportRunView) -> Vec<String> {
         format!(
             "status    {}{}",
             run.status,
-            run.last_error.as_deref().map(|e| format!(": {e}")).unwrap_or_default()
+            run.last_error
+                .as_deref()
+                .map(|e| format!(": {e}"))
+                .unwrap_or_default()
         ),
         format!(
             "started   {}   finished {}",

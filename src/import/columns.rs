@@ -120,9 +120,10 @@ impl Mapping {
             };
             match line.split_once('=') {
                 Some((key, header)) if key.trim() == "id" => mapping.id = Some(header.trim().to_owned()),
-                _ => mapping
-                    .columns
-                    .push(line.parse().map_err(|e: crate::batch::BatchError| bad(e.to_string()))?),
+                _ => mapping.columns.push(
+                    line.parse()
+                        .map_err(|e: crate::batch::BatchError| bad(e.to_string()))?,
+                ),
             }
         }
         Ok(mapping)
@@ -187,7 +188,10 @@ impl ImportColumns {
                 };
                 let mut fields = Vec::new();
                 for o in &mapping.columns {
-                    fields.push((o.field(), position(o.header()).ok_or_else(|| missing(o.header()))?));
+                    fields.push((
+                        o.field(),
+                        position(o.header()).ok_or_else(|| missing(o.header()))?,
+                    ));
                 }
                 let built_in = FieldMapping::default();
                 for (i, (header, fold)) in headers.iter().zip(&folded).enumerate() {
@@ -237,7 +241,15 @@ mod tests {
     fn a_hubspot_export_maps_by_its_own_labels_and_record_id() {
         let cols = ImportColumns::resolve(
             "contacts.csv",
-            &headers(&["Record ID", "First Name", "Last Name", "Email", "Phone Number", "NIF", "Amount"]),
+            &headers(&[
+                "Record ID",
+                "First Name",
+                "Last Name",
+                "Email",
+                "Phone Number",
+                "NIF",
+                "Amount",
+            ]),
             ImportSource::HubSpot,
             &Mapping::default(),
             &["Amount".into()],
@@ -259,7 +271,10 @@ mod tests {
             &[],
         )
         .unwrap();
-        assert_eq!(cols.fields, vec![(Field::Name, 1), (Field::Email, 2), (Field::Phone, 3)]);
+        assert_eq!(
+            cols.fields,
+            vec![(Field::Name, 1), (Field::Email, 2), (Field::Phone, 3)]
+        );
     }
 
     #[test]

@@ -113,11 +113,14 @@ impl Export {
     /// The next data row, `None` at the end.
     pub fn next_row(&mut self) -> Result<Option<RawRow>, ImportError> {
         let mut record = csv::ByteRecord::new();
-        let more = self.reader.read_byte_record(&mut record).map_err(|e| ImportError::Unreadable {
-            file: self.name.clone(),
-            line: e.position().map_or(0, csv::Position::line),
-            problem: e.to_string(),
-        })?;
+        let more = self
+            .reader
+            .read_byte_record(&mut record)
+            .map_err(|e| ImportError::Unreadable {
+                file: self.name.clone(),
+                line: e.position().map_or(0, csv::Position::line),
+                problem: e.to_string(),
+            })?;
         if !more {
             return Ok(None);
         }
@@ -182,9 +185,17 @@ mod tests {
         let _ = e.next_row().unwrap().unwrap();
         let latin1 = e.next_row().unwrap().unwrap();
         assert_eq!(latin1.line, 3);
-        assert!(latin1.cells(&e.headers).unwrap_err().contains("`Name` is not valid UTF-8"));
+        assert!(
+            latin1
+                .cells(&e.headers)
+                .unwrap_err()
+                .contains("`Name` is not valid UTF-8")
+        );
         let short = e.next_row().unwrap().unwrap();
-        assert_eq!(short.cells(&e.headers).unwrap_err(), "1 cells where the header has 2");
+        assert_eq!(
+            short.cells(&e.headers).unwrap_err(),
+            "1 cells where the header has 2"
+        );
     }
 
     #[test]

@@ -220,7 +220,13 @@ impl Rows {
             batch.read += 1;
             batch.last_line = row.line;
             let checked = row.cells(&self.export.headers).and_then(|cells| {
-                let valid = validate(&self.columns, &self.export.headers, &cells, row.line, self.country)?;
+                let valid = validate(
+                    &self.columns,
+                    &self.export.headers,
+                    &cells,
+                    row.line,
+                    self.country,
+                )?;
                 for (name, i) in &self.columns.stats {
                     if let (Some(figures), Some(cell)) = (batch.columns.get_mut(name), cells.get(*i)) {
                         figures.add(cell);
@@ -328,7 +334,11 @@ pub async fn import(
                         .collect::<Vec<_>>(),
                 }),
             };
-            (imports::create(db, of, Utc::now()).await?, RunStats::new(&job.stats), 0)
+            (
+                imports::create(db, of, Utc::now()).await?,
+                RunStats::new(&job.stats),
+                0,
+            )
         }
     };
     let mut rows = open(job, matching.country, after_line)?;
@@ -395,7 +405,9 @@ async fn commit(
     let mut founded = HashSet::new();
     for outcome in &outcomes {
         match outcome {
-            Outcome::Linked(client) if created_since(client.as_uuid(), began_ms) && founded.insert(*client) => {
+            Outcome::Linked(client)
+                if created_since(client.as_uuid(), began_ms) && founded.insert(*client) =>
+            {
                 c.new_clients += 1;
             }
             Outcome::Linked(_) => c.linked += 1,
@@ -420,7 +432,8 @@ fn merge_columns(stats: &mut RunStats, batch: &Batch) {
 fn created_since(id: Uuid, ms: i64) -> bool {
     id.get_timestamp().is_some_and(|t| {
         let (secs, nanos) = t.to_unix();
-        let made = i64::try_from(secs).unwrap_or(i64::MAX).saturating_mul(1000) + i64::from(nanos / 1_000_000);
+        let made =
+            i64::try_from(secs).unwrap_or(i64::MAX).saturating_mul(1000) + i64::from(nanos / 1_000_000);
         made >= ms
     })
 }

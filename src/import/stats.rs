@@ -59,7 +59,10 @@ impl ColumnStats {
 /// thousands (`1.234,50`, `1 234,5`, as Spanish Excel writes them). Infinities and NaN are not
 /// numbers here.
 pub fn parse_number(cell: &str) -> Option<f64> {
-    let plain: String = cell.chars().filter(|c| !c.is_whitespace() && *c != '\u{a0}').collect();
+    let plain: String = cell
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '\u{a0}')
+        .collect();
     let parsed = match (plain.rfind(','), plain.rfind('.')) {
         // A comma after any dot is the decimal mark; dots before it group thousands.
         (Some(comma), dot) if dot.is_none_or(|d| d < comma) => plain.replace('.', "").replace(',', "."),
@@ -84,7 +87,10 @@ impl RunStats {
     pub fn new(columns: &[String]) -> Self {
         Self {
             counters: Counters::default(),
-            columns: columns.iter().map(|c| (c.clone(), ColumnStats::default())).collect(),
+            columns: columns
+                .iter()
+                .map(|c| (c.clone(), ColumnStats::default()))
+                .collect(),
         }
     }
 

@@ -119,7 +119,14 @@ mod tests {
 
     #[test]
     fn each_rule_names_the_column_it_refused() {
-        let ok = ["1", "ana@example.com", "12345678Z", "612345678", "1987-04-12", "Ana"];
+        let ok = [
+            "1",
+            "ana@example.com",
+            "12345678Z",
+            "612345678",
+            "1987-04-12",
+            "Ana",
+        ];
         assert_eq!(check(&ok).unwrap().object_id, "1");
         let cases = [
             (0, "", "`id` (the record id) is empty"),

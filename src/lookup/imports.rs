@@ -118,9 +118,15 @@ impl From<import_runs::Model> for ImportRunView {
 /// The newest runs first, at most `limit` (1–500).
 pub async fn list(db: &impl ConnectionTrait, limit: u64) -> Result<Vec<ImportRunView>, LookupError> {
     if !(1..=500).contains(&limit) {
-        return Err(LookupError::BadQuery(format!("limit {limit} is not within 1–500")));
+        return Err(LookupError::BadQuery(format!(
+            "limit {limit} is not within 1–500"
+        )));
     }
-    Ok(imports::list(db, limit).await?.into_iter().map(Into::into).collect())
+    Ok(imports::list(db, limit)
+        .await?
+        .into_iter()
+        .map(Into::into)
+        .collect())
 }
 
 /// One run.

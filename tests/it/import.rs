@@ -70,13 +70,19 @@ fn rejected(path: &Path, delimiter: u8) -> Vec<(u64, String)> {
         .from_path(path)
         .expect("rejected file");
     let headers = reader.headers().expect("header").clone();
-    assert_eq!(headers.iter().rev().take(2).collect::<Vec<_>>(), vec!["reason", "line"]);
+    assert_eq!(
+        headers.iter().rev().take(2).collect::<Vec<_>>(),
+        vec!["reason", "line"]
+    );
     reader
         .byte_records()
         .map(|r| {
             let r = r.expect("row");
             let text = |i: usize| String::from_utf8_lossy(&r[i]).into_owned();
-            (text(r.len() - 2).parse().expect("a line number"), text(r.len() - 1))
+            (
+                text(r.len() - 2).parse().expect("a line number"),
+                text(r.len() - 1),
+            )
         })
         .collect()
 }
@@ -127,10 +133,14 @@ async fn bad_rows_are_listed_with_their_line_and_reason_and_the_good_ones_load_w
             (5, "`Phone Number`: invalid phone".to_owned()),
             (6, "`Date of birth`: invalid date of birth".to_owned()),
             (7, "`Record ID` (the record id) is empty".to_owned()),
-            (8, "no email, document key or name: nothing says who this is".to_owned()),
+            (
+                8,
+                "no email, document key or name: nothing says who this is".to_owned()
+            ),
             (
                 9,
-                "`First Name` is not valid UTF-8 (Latin-1 or Windows-1252?): save the file as UTF-8".to_owned()
+                "`First Name` is not valid UTF-8 (Latin-1 or Windows-1252?): save the file as UTF-8"
+                    .to_owned()
             ),
             (10, "2 cells where the header has 8".to_owned()),
         ]
@@ -151,7 +161,10 @@ async fn bad_rows_are_listed_with_their_line_and_reason_and_the_good_ones_load_w
         .expect("runs")
         .expect("the run is stored");
     assert_eq!(stored.status, import_runs::ImportStatus::Finished);
-    assert_eq!((stored.rows_read, stored.rows_rejected, stored.new_clients), (11, 8, 3));
+    assert_eq!(
+        (stored.rows_read, stored.rows_rejected, stored.new_clients),
+        (11, 8, 3)
+    );
     assert_eq!(stored.last_line, 12);
     assert_eq!(stored.stats["Amount"]["max"], 1234.5);
 }
@@ -191,7 +204,11 @@ async fn a_semicolon_export_with_a_byte_order_mark_imports_like_a_comma_one(back
         .filter_map(|c| c.given_name)
         .collect();
     names.sort();
-    assert_eq!(names, vec!["Begoña", "Íñigo"], "the BOM is not part of a header or value");
+    assert_eq!(
+        names,
+        vec!["Begoña", "Íñigo"],
+        "the BOM is not part of a header or value"
+    );
     let records = app.source_records().await;
     assert!(
         records
@@ -217,7 +234,10 @@ async fn importing_the_same_file_again_creates_no_client_record_or_event(backend
 
     assert!(!again.resumed, "the first run finished, so this is a new run");
     let c = again.stats.counters;
-    assert_eq!((c.rows_loaded, c.unchanged, c.new_clients, c.linked), (3, 3, 0, 0));
+    assert_eq!(
+        (c.rows_loaded, c.unchanged, c.new_clients, c.linked),
+        (3, 3, 0, 0)
+    );
     assert_eq!(app.clients().await, clients);
     assert_eq!(app.source_records().await, records);
     assert_eq!(app.inbox_count().await, events);
@@ -278,7 +298,11 @@ async fn a_stopped_import_resumes_after_its_last_committed_batch_and_lists_each_
         .expect("run");
     assert_eq!((run_row.rows_read, run_row.last_line), (20, 21));
     assert_eq!(run_row.status, import_runs::ImportStatus::Running);
-    assert_eq!(app.clients().await.len(), 17, "17 good rows in the two committed batches");
+    assert_eq!(
+        app.clients().await.len(),
+        17,
+        "17 good rows in the two committed batches"
+    );
 
     let resumed = run(&app, &job).await;
 
@@ -294,7 +318,10 @@ async fn a_stopped_import_resumes_after_its_last_committed_batch_and_lists_each_
         .collect();
     assert_eq!(listed, bad_lines, "each bad row once, in file order");
     let amount = &resumed.stats.columns["Amount"];
-    assert_eq!((amount.count, amount.min, amount.max), (40, Some(0.0), Some(39.0)));
+    assert_eq!(
+        (amount.count, amount.min, amount.max),
+        (40, Some(0.0), Some(39.0))
+    );
 }
 
 async fn a_clickup_export_after_a_hubspot_one_links_to_the_clients_it_founded(backend: Backend) {
@@ -353,28 +380,41 @@ async fn the_imports_api_and_console_show_runs_and_their_statistics_to_viewers(b
         .expect("json");
     assert_eq!(list.as_array().map(Vec::len), Some(1));
     assert_eq!(list[0]["id"], id.to_string());
-    let one = get(format!("/api/v1/imports/{id}"), Some(&token)).await.expect("request");
+    let one = get(format!("/api/v1/imports/{id}"), Some(&token))
+        .await
+        .expect("request");
     assert_eq!(one.status(), 200);
     let one: Value = one.json().await.expect("json");
     assert_eq!(one["status"], "finished");
-    assert_eq!((one["rows_read"].as_i64(), one["rows_rejected"].as_i64()), (Some(11), Some(8)));
+    assert_eq!(
+        (one["rows_read"].as_i64(), one["rows_rejected"].as_i64()),
+        (Some(11), Some(8))
+    );
     assert_eq!(one["stats"]["Amount"]["mean"], 622.5);
     assert_eq!(one["stats"]["Amount"]["not_numeric"], 1);
     let missing = get(format!("/api/v1/imports/{}", uuid::Uuid::now_v7()), Some(&token))
         .await
         .expect("request");
     assert_eq!(missing.status(), 404);
-    let bad = get("/api/v1/imports?limit=0".into(), Some(&token)).await.expect("request");
+    let bad = get("/api/v1/imports?limit=0".into(), Some(&token))
+        .await
+        .expect("request");
     assert_eq!(bad.status(), 400);
 
     let mut browser = Browser::new(&app);
     browser.sign_in_with_token(&token).await;
     let (status, page) = browser.get("/console/imports").await;
     assert_eq!(status, 200);
-    assert!(page.contains(&format!("/console/imports/{id}")) && page.contains("contacts.csv"), "{page}");
+    assert!(
+        page.contains(&format!("/console/imports/{id}")) && page.contains("contacts.csv"),
+        "{page}"
+    );
     let (status, page) = browser.get(&format!("/console/imports/{id}")).await;
     assert_eq!(status, 200);
-    assert!(page.contains("622.50") && page.contains("1234.50"), "the Amount column's mean and max: {page}");
+    assert!(
+        page.contains("622.50") && page.contains("1234.50"),
+        "the Amount column's mean and max: {page}"
+    );
 }
 
 /// The binary against a SQLite file: `import`, then `imports list|show`, and the refusals.
@@ -397,7 +437,11 @@ fn the_import_commands_explain_themselves_and_refuse_bad_input_by_name() {
 
     for command in ["import", "imports"] {
         let help = cli(&[command, "--help"]);
-        assert!(text(&help.stdout).contains("Example"), "{command}: {}", text(&help.stdout));
+        assert!(
+            text(&help.stdout).contains("Example"),
+            "{command}: {}",
+            text(&help.stdout)
+        );
     }
     let no_owner = cli(&["import", "--source", "csv", file]);
     assert_eq!(no_owner.status.code(), Some(1));
@@ -412,20 +456,52 @@ fn the_import_commands_explain_themselves_and_refuse_bad_input_by_name() {
     );
     let mapping = write(&dir, "map.txt", b"email = Email\ncolour = Red\n");
     let bad_mapping = cli(&[
-        "import", "--source", "hubspot", file, "--mapping", mapping.to_str().expect("path"),
+        "import",
+        "--source",
+        "hubspot",
+        file,
+        "--mapping",
+        mapping.to_str().expect("path"),
     ]);
-    assert!(text(&bad_mapping.stderr).contains("map.txt, line 2:"), "{}", text(&bad_mapping.stderr));
+    assert!(
+        text(&bad_mapping.stderr).contains("map.txt, line 2:"),
+        "{}",
+        text(&bad_mapping.stderr)
+    );
 
-    let dry = cli(&["import", "--source", "hubspot", file, "--dry-run", "--stat", "Amount"]);
+    let dry = cli(&[
+        "import",
+        "--source",
+        "hubspot",
+        file,
+        "--dry-run",
+        "--stat",
+        "Amount",
+    ]);
     assert!(dry.status.success(), "{}", text(&dry.stderr));
-    assert!(text(&dry.stdout).contains("rows: 11 read, 3 valid, 8 rejected"), "{}", text(&dry.stdout));
-    let done = cli(&["import", "--source", "hubspot", file, "--stat", "Amount", "--quiet"]);
+    assert!(
+        text(&dry.stdout).contains("rows: 11 read, 3 valid, 8 rejected"),
+        "{}",
+        text(&dry.stdout)
+    );
+    let done = cli(&[
+        "import", "--source", "hubspot", file, "--stat", "Amount", "--quiet",
+    ]);
     assert!(done.status.success(), "{}", text(&done.stderr));
     let out = text(&done.stdout);
-    assert!(out.contains("clients: 3 new, 0 linked, 0 conflicts, 0 unchanged"), "{out}");
-    assert!(out.contains("Amount: min/mean/max 10.5/622.50/1234.5 over 2 rows (1 not numeric)"), "{out}");
+    assert!(
+        out.contains("clients: 3 new, 0 linked, 0 conflicts, 0 unchanged"),
+        "{out}"
+    );
+    assert!(
+        out.contains("Amount: min/mean/max 10.5/622.50/1234.5 over 2 rows (1 not numeric)"),
+        "{out}"
+    );
     let list = text(&cli(&["imports", "list"]).stdout);
-    assert!(list.contains("finished") && list.contains("contacts.csv"), "{list}");
+    assert!(
+        list.contains("finished") && list.contains("contacts.csv"),
+        "{list}"
+    );
     let id = list.split_whitespace().next().expect("a run id").to_owned();
     let show: Value = serde_json::from_slice(&cli(&["imports", "show", &id, "--json"]).stdout).expect("json");
     assert_eq!(show["new_clients"], 3);

@@ -87,7 +87,14 @@ async fn show(
         .stats
         .iter()
         .map(|(name, s)| {
-            (name.clone(), figure(s.min), figure(s.mean), figure(s.max), s.count, s.not_numeric)
+            (
+                name.clone(),
+                figure(s.min),
+                figure(s.mean),
+                figure(s.max),
+                s.count,
+                s.not_numeric,
+            )
         })
         .collect();
     let page = RunPage {
