@@ -92,6 +92,15 @@ pub fn fold_header(h: &str) -> String {
     lower.trim_matches('_').to_owned()
 }
 
+/// Where a header the user named stands: as written, else folded like the aliases (`folded`
+/// holds `headers` folded).
+pub fn header_position(headers: &[String], folded: &[String], wanted: &str) -> Option<usize> {
+    headers
+        .iter()
+        .position(|h| h.trim() == wanted)
+        .or_else(|| folded.iter().position(|h| *h == fold_header(wanted)))
+}
+
 /// A user's `field=header` override.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ColumnOverride {
@@ -145,12 +154,7 @@ impl ColumnMap {
         overrides: &[ColumnOverride],
     ) -> Result<Self, BatchError> {
         let folded: Vec<String> = headers.iter().map(|h| fold_header(h)).collect();
-        let position = |wanted: &str| {
-            headers
-                .iter()
-                .position(|h| h.trim() == wanted)
-                .or_else(|| folded.iter().position(|h| *h == fold_header(wanted)))
-        };
+        let position = |wanted: &str| header_position(headers, &folded, wanted);
         let missing = |header: &str| BatchError::MissingColumn {
             file: file.to_owned(),
             header: header.to_owned(),

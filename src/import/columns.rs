@@ -6,7 +6,10 @@
 use std::path::Path;
 
 use crate::{
-    batch::{ColumnMap, ColumnOverride, columns::fold_header},
+    batch::{
+        ColumnMap, ColumnOverride,
+        columns::{fold_header, header_position},
+    },
     domain::source::{ObjectKind, Source},
     reconcile::Field,
     sources::mapping::FieldMapping,
@@ -153,12 +156,7 @@ impl ImportColumns {
         stats: &[String],
     ) -> Result<Self, ImportError> {
         let folded: Vec<String> = headers.iter().map(|h| fold_header(h)).collect();
-        let position = |wanted: &str| {
-            headers
-                .iter()
-                .position(|h| h.trim() == wanted)
-                .or_else(|| folded.iter().position(|h| *h == fold_header(wanted)))
-        };
+        let position = |wanted: &str| header_position(headers, &folded, wanted);
         let missing = |header: &str| ImportError::MissingColumn {
             file: file.to_owned(),
             header: header.to_owned(),
