@@ -129,6 +129,7 @@ async fn main() -> anyhow::Result<()> {
     };
 
     for pass in ["first import", "same file again"] {
+        let (statements, cpu) = (store::statements_run(), cpu_seconds());
         let started = Instant::now();
         let mut last = Instant::now();
         let summary = import::import(&db, &matching, &job, &CancellationToken::new(), &mut |p| {
@@ -139,10 +140,13 @@ async fn main() -> anyhow::Result<()> {
         })
         .await?;
         let seconds = started.elapsed().as_secs_f64();
+        let loaded = summary.stats.counters.rows_loaded.max(1) as f64;
         println!(
-            "{pass}: {:.1} s, {:.0} rows/s ({})",
+            "{pass}: {:.1} s, {:.0} rows/s, {:.1} statements and {:.2} CPU-ms (this process) per loaded row ({})",
             seconds,
             rows as f64 / seconds,
+            (store::statements_run() - statements) as f64 / loaded,
+            (cpu_seconds() - cpu) * 1000.0 / loaded,
             summary.stats.line()
         );
         std::io::stdout().flush()?;
@@ -155,4 +159,20 @@ async fn main() -> anyhow::Result<()> {
             .await?;
     }
     Ok(())
+}
+
+/// CPU seconds (user + system) this process has used, from `/proc/self/stat` (0 elsewhere).
+fn cpu_seconds() -> f64 {
+    let Ok(text) = std::fs::read_to_string("/proc/self/stat") else {
+        return 0.0;
+    };
+    // Fields after the command name's closing parenthesis are fixed: utime and stime are 11, 12.
+    let fields: Vec<&str> = text
+        .rsplit(')')
+        .next()
+        .unwrap_or_default()
+        .split_whitespace()
+        .collect();
+    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok()).unwrap_or(0.0);
+    (ticks(11) + ticks(12)) / 100.0
 }
