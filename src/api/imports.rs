@@ -20,6 +20,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 
 /// How many runs to list.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     /// Most runs, newest first (1–500, default 50).
