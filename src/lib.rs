@@ -17,6 +17,7 @@ pub mod engine;
 pub mod generate;
 #[cfg(test)]
 mod hostile_text;
+pub mod import;
 pub mod lookup;
 pub mod metrics;
 pub mod projects;

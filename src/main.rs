@@ -115,6 +115,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Backup(args) => cli::backup(&config, &args).await,
         Command::Restore(args) => cli::restore(&config, &args).await,
         Command::PurgeDead(args) => cli::purge_dead(&config, &args).await,
+        Command::Import(args) => cli::import(&config, &args).await,
+        Command::Imports(args) => cli::imports(&config, &args).await,
         Command::ReplayDead { limit } => {
             let db = startup::connect(&config).await?;
             let queue = startup::build_queue(&config, &db, &Clock::system()).await?;

@@ -10,6 +10,7 @@ pub mod console_sessions;
 pub mod decisions;
 pub mod field_history;
 pub mod field_provenance;
+pub mod import_runs;
 pub mod inbox_events;
 pub mod match_exclusions;
 pub mod match_keys;

@@ -18,6 +18,7 @@ mod m20261203_000013_console_sessions;
 mod m20261203_000014_report_indexes;
 mod m20261203_000015_create_field_history;
 mod m20261203_000016_report_rollup;
+mod m20261203_000017_create_import_runs;
 mod m20261203_000018_create_projects;
 
 /// Every migration in order; `clientsync migrate` and start-up run `Migrator::up`.
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000014_report_indexes::Migration),
             Box::new(m20261203_000015_create_field_history::Migration),
             Box::new(m20261203_000016_report_rollup::Migration),
+            Box::new(m20261203_000017_create_import_runs::Migration),
             Box::new(m20261203_000018_create_projects::Migration),
         ]
     }

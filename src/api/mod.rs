@@ -9,6 +9,7 @@ pub mod conflicts;
 pub mod dead_events;
 pub mod error;
 pub mod health;
+pub mod imports;
 pub mod metrics;
 pub mod openapi;
 pub mod operators;
@@ -61,6 +62,7 @@ pub fn v1(cfg: &mut web::ServiceConfig) {
                 .configure(bulk::routes)
                 .configure(stats::routes)
                 .configure(reports::routes)
+                .configure(imports::routes)
                 .default_service(web::to(error::not_found)),
         );
 }

@@ -9,7 +9,7 @@ use utoipa::{
 use utoipa_swagger_ui::SwaggerUi;
 
 use super::{
-    audit, bulk, clients, conflicts, dead_events, error, operators, outbox, records, reports, stats,
+    audit, bulk, clients, conflicts, dead_events, error, imports, operators, outbox, records, reports, stats,
 };
 
 /// The operator API, as documented.
@@ -33,6 +33,7 @@ use super::{
         bulk::start, bulk::show, bulk::cancel,
         stats::show,
         reports::show,
+        imports::list, imports::show,
     ),
     components(schemas(error::ErrorOut)),
     modifiers(&Tokens),
@@ -47,6 +48,7 @@ use super::{
         (name = "bulk", description = "Actions over every row a filter selects (admin)"),
         (name = "stats", description = "Counters for a dashboard, from stored rows"),
         (name = "reports", description = "Counts per day from stored rows, and the backlog now"),
+        (name = "imports", description = "Runs of `clientsync import`: counters and column statistics"),
     )
 )]
 pub struct ApiDoc;

@@ -5,8 +5,8 @@
 
 use entity::{
     audit_log, backfill_cursors, bulk_jobs, client_search, clients, conflicts, decisions, field_history,
-    field_provenance, inbox_events, match_exclusions, match_keys, operator_tokens, operators, outbox,
-    projects, source_records, write_log,
+    field_provenance, import_runs, inbox_events, match_exclusions, match_keys, operator_tokens, operators,
+    outbox, projects, source_records, write_log,
 };
 use sea_orm::{
     ColumnTrait, EntityTrait, Iterable, PrimaryKeyToColumn, PrimaryKeyTrait, sea_query::ColumnType,
@@ -124,6 +124,7 @@ pub fn all() -> Result<Vec<Table>, BackupError> {
         table::<write_log::Entity>()?,
         table::<backfill_cursors::Entity>()?,
         table::<bulk_jobs::Entity>()?,
+        table::<import_runs::Entity>()?,
         table::<inbox_events::Entity>()?,
     ])
 }

@@ -76,7 +76,8 @@ const ALIASES: &[(Field, &[&str])] = &[
 /// Headers that name a record id when `--id` is not given.
 const ID_ALIASES: &[&str] = &["id", "rec_id", "record_id"];
 
-fn fold_header(h: &str) -> String {
+/// A header as compared with the aliases: trimmed, lowercase, other characters as `_`.
+pub fn fold_header(h: &str) -> String {
     let lower: String = h
         .trim()
         .chars()
@@ -91,11 +92,32 @@ fn fold_header(h: &str) -> String {
     lower.trim_matches('_').to_owned()
 }
 
+/// Where a header the user named stands: as written, else folded like the aliases (`folded`
+/// holds `headers` folded).
+pub fn header_position(headers: &[String], folded: &[String], wanted: &str) -> Option<usize> {
+    headers
+        .iter()
+        .position(|h| h.trim() == wanted)
+        .or_else(|| folded.iter().position(|h| *h == fold_header(wanted)))
+}
+
 /// A user's `field=header` override.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ColumnOverride {
     field: Field,
     header: String,
+}
+
+impl ColumnOverride {
+    /// The field the column feeds.
+    pub fn field(&self) -> Field {
+        self.field
+    }
+
+    /// The header of the column, as the user wrote it.
+    pub fn header(&self) -> &str {
+        &self.header
+    }
 }
 
 impl std::str::FromStr for ColumnOverride {
@@ -132,12 +154,7 @@ impl ColumnMap {
         overrides: &[ColumnOverride],
     ) -> Result<Self, BatchError> {
         let folded: Vec<String> = headers.iter().map(|h| fold_header(h)).collect();
-        let position = |wanted: &str| {
-            headers
-                .iter()
-                .position(|h| h.trim() == wanted)
-                .or_else(|| folded.iter().position(|h| *h == fold_header(wanted)))
-        };
+        let position = |wanted: &str| header_position(headers, &folded, wanted);
         let missing = |header: &str| BatchError::MissingColumn {
             file: file.to_owned(),
             header: header.to_owned(),

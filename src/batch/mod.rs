@@ -165,7 +165,7 @@ pub fn read_from(
 
 /// The separator of a CSV export: whichever of `,`, `;` and tab occurs most often outside quotes
 /// on its first line (a comma when none does).
-fn sniff_delimiter(start: &[u8]) -> u8 {
+pub fn sniff_delimiter(start: &[u8]) -> u8 {
     let line = start.split(|b| *b == b'\n').next().unwrap_or_default();
     let mut counts = [0usize; 3];
     let mut quoted = false;

@@ -74,7 +74,8 @@ pub async fn backfill(config: &Config, args: &BackfillArgs) -> anyhow::Result<()
     Ok(())
 }
 
-async fn cancel_on_signal(shutdown: CancellationToken) {
+/// Cancels `shutdown` on Ctrl-C or SIGTERM, saying that the work in hand finishes first.
+pub(crate) async fn cancel_on_signal(shutdown: CancellationToken) {
     #[cfg(unix)]
     let terminate = async {
         match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
@@ -90,7 +91,7 @@ async fn cancel_on_signal(shutdown: CancellationToken) {
         _ = tokio::signal::ctrl_c() => {}
         () = terminate => {}
     }
-    eprintln!("stopping after the page in hand; the next run resumes there");
+    eprintln!("stopping after the page or batch in hand; the next run resumes there");
     shutdown.cancel();
 }
 

@@ -12,6 +12,7 @@ mod conflicts;
 mod dead;
 mod demo;
 mod fit;
+mod import;
 mod matching;
 mod operators;
 mod outbox;
@@ -28,6 +29,7 @@ pub use conflicts::{ConflictsArgs, ConflictsCliError, ConflictsCommand, conflict
 pub use dead::{DeadArgs, DeadCommand, dead, run as run_dead};
 pub use demo::{DemoArgs, DemoSummary, demo};
 pub use fit::{FitArgs, fit};
+pub use import::{ImportArgs, ImportsArgs, ImportsCommand, OwnerArg, SourceArg, import, imports};
 pub use matching::{EvaluateArgs, GenerateArgs, MatchArgs, evaluate, generate, run_match};
 pub use operators::{OperatorsArgs, OperatorsCommand, RoleArg, operators, run as run_operators};
 pub use outbox::{OutboxArgs, OutboxCliError, OutboxCommand, StatusArg, outbox, run as run_outbox};
@@ -120,6 +122,11 @@ pub enum Command {
     /// write-backs-per-day, backlog, project-time, projects-by-status, unpaid-by-client) as a
     /// table, CSV or JSON.
     Report(ReportArgs),
+    /// Load a HubSpot or ClickUp export, or any CSV, through the reconcile path: validated row
+    /// by row, in resumable batches, with running statistics.
+    Import(ImportArgs),
+    /// Read stored import runs: list, or show one with its statistics.
+    Imports(ImportsArgs),
     /// Exit 0 when the service's HTTP port answers 200 (a health check for shell-less images).
     Probe(ProbeArgs),
     /// Run fake HubSpot and ClickUp APIs with seeded clients, for demos and end-to-end tests.

@@ -24,6 +24,8 @@ pub enum Nav {
     Audit,
     /// Reports.
     Reports,
+    /// Import runs.
+    Imports,
 }
 
 impl Nav {
@@ -37,6 +39,7 @@ impl Nav {
             Nav::Operators => "operators",
             Nav::Audit => "audit",
             Nav::Reports => "reports",
+            Nav::Imports => "imports",
         }
     }
 }

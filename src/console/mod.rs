@@ -14,6 +14,7 @@ pub mod conflicts;
 pub mod error;
 pub mod events;
 pub mod jobs;
+pub mod imports;
 pub mod layout;
 pub mod login;
 pub mod operators;
@@ -113,6 +114,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .configure(operators::routes)
             .configure(audit::routes)
             .configure(reports::routes)
+            .configure(imports::routes)
             .default_service(web::to(error::not_found)),
     );
 }

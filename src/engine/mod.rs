@@ -163,8 +163,9 @@ pub async fn process_batch(
 }
 
 /// Re-runs `run` when it lost a race on a unique index (the winner's rows are then found and
-/// linked to); any other result is returned as it is.
-pub(crate) async fn with_race_retries<T, F>(what: &str, mut run: impl FnMut() -> F) -> Result<T, ProcessError>
+/// linked to); any other result is returned as it is. Public for callers that commit more than
+/// the events in the same transaction (an import's progress row).
+pub async fn with_race_retries<T, F>(what: &str, mut run: impl FnMut() -> F) -> Result<T, ProcessError>
 where
     F: std::future::Future<Output = Result<T, ProcessError>>,
 {
@@ -188,7 +189,19 @@ async fn process_batch_once(
     events: &[(&Envelope, &EventEffect, u32)],
 ) -> Result<Vec<Outcome>, ProcessError> {
     let txn = db.begin().await?;
-    // Every event's inbox row in one statement, first, as a single event's claim is.
+    let outcomes = apply_all(&txn, matching, events).await?;
+    txn.commit().await?;
+    Ok(outcomes)
+}
+
+/// Applies several events in order inside the caller's transaction, which commits them with
+/// whatever else it writes (an import commits its run's progress with each batch of rows).
+/// Every event's inbox row is claimed in one statement, first, as a single event's claim is.
+pub async fn apply_all(
+    txn: &DatabaseTransaction,
+    matching: &Matching,
+    events: &[(&Envelope, &EventEffect, u32)],
+) -> Result<Vec<Outcome>, ProcessError> {
     let to_claim: Vec<inbox::ToClaim<'_>> = events
         .iter()
         .map(|(env, effect, attempt)| {
@@ -201,15 +214,14 @@ async fn process_batch_once(
             }
         })
         .collect();
-    let claims = inbox::claim_all(&txn, &to_claim).await?;
+    let claims = inbox::claim_all(txn, &to_claim).await?;
     let mut outcomes = Vec::with_capacity(events.len());
     for ((env, effect, _), claim) in events.iter().zip(claims) {
         outcomes.push(match claim {
             Claim::Duplicate => Outcome::Duplicate,
-            Claim::Fresh => apply_claimed(&txn, matching, env, (*effect).clone()).await?,
+            Claim::Fresh => apply_claimed(txn, matching, env, (*effect).clone()).await?,
         });
     }
-    txn.commit().await?;
     Ok(outcomes)
 }
 

@@ -4,6 +4,7 @@
 
 pub mod client;
 pub mod conflict;
+pub mod imports;
 pub mod rank;
 pub mod search;
 pub mod stats;

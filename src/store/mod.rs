@@ -9,6 +9,7 @@ pub mod cursors;
 pub mod decisions;
 pub mod exclusions;
 pub mod history;
+pub mod imports;
 pub mod inbox;
 pub mod match_keys;
 pub mod operators;

@@ -8,8 +8,8 @@ use chrono::{DateTime, Duration, Utc};
 use clientsync::backup::{self, BackupError, tables};
 use entity::{
     audit_log, backfill_cursors, bulk_jobs, client_search, clients, conflicts, decisions, field_history,
-    field_provenance, inbox_events, match_exclusions, match_keys, operator_tokens, operators, outbox,
-    projects, source_records, write_log,
+    field_provenance, import_runs, inbox_events, match_exclusions, match_keys, operator_tokens, operators,
+    outbox, projects, source_records, write_log,
 };
 use sea_orm::{
     ActiveModelTrait, ConnectionTrait, Database, DatabaseConnection, EntityTrait, IntoActiveModel,
@@ -339,6 +339,31 @@ async fn fill_every_table(app: &TestApp) {
     .insert(db)
     .await
     .expect("bulk job");
+    import_runs::Model {
+        id: uuid::Uuid::now_v7(),
+        file: "/srv/exports/contactos ñ.csv".into(),
+        file_sha256: "ab".repeat(32),
+        source: "csv as hubspot".into(),
+        status: import_runs::ImportStatus::Finished,
+        options: json!({"batch": 500, "stats": ["amount"]}),
+        rows_read: 100,
+        rows_loaded: 90,
+        rows_rejected: 10,
+        unchanged: 5,
+        new_clients: 70,
+        linked: 10,
+        conflicts: 5,
+        last_line: 101,
+        stats: json!({"amount": {"count": 90, "not_numeric": 0, "min": 1.5, "max": 99.25, "sum": 4000.5}}),
+        last_error: None,
+        started_at: now,
+        updated_at: now,
+        finished_at: Some(now),
+    }
+    .into_active_model()
+    .insert(db)
+    .await
+    .expect("import run");
 }
 
 /// Every backed-up table holds the same rows on both stores, every column compared; instants
@@ -377,6 +402,7 @@ async fn assert_same_store(a: &DatabaseConnection, b: &DatabaseConnection) {
         write_log,
         backfill_cursors,
         bulk_jobs,
+        import_runs,
         inbox_events,
     );
     compared.sort_unstable();

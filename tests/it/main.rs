@@ -41,6 +41,7 @@ mod health;
 mod helpers;
 mod hubspot_merge;
 mod lone_records;
+mod import;
 mod mapping;
 mod match_cli;
 mod match_keys;
