@@ -68,6 +68,9 @@ impl std::fmt::Debug for RabbitConfig {
 struct Link {
     connection: Connection,
     channel: Channel,
+    /// Which publisher link this is, so a publish that failed on it resets this one and not
+    /// the fresh link another request opened since.
+    generation: u64,
 }
 
 impl Link {
@@ -91,6 +94,8 @@ pub struct RabbitQueue {
     events: String,
     dead: String,
     publisher: Mutex<Option<Link>>,
+    /// Publisher links opened so far: the next one's generation.
+    publishers_opened: std::sync::atomic::AtomicU64,
     consuming: Mutex<Option<Consuming>>,
 }
 
@@ -107,6 +112,7 @@ impl RabbitQueue {
             events,
             dead,
             publisher: Mutex::new(None),
+            publishers_opened: std::sync::atomic::AtomicU64::new(0),
             consuming: Mutex::new(None),
         }
     }
@@ -181,7 +187,11 @@ impl RabbitQueue {
             .await
             .map_err(|e| self.unavailable(e))?;
         self.declare_on(&channel).await?;
-        Ok(Link { connection, channel })
+        Ok(Link {
+            connection,
+            channel,
+            generation: 0,
+        })
     }
 
     async fn declare_on(&self, channel: &Channel) -> Result<(), QueueError> {
@@ -213,20 +223,33 @@ impl RabbitQueue {
     /// A confirm-mode channel to publish on, connecting first if needed. The lock is held only
     /// to (re)connect; publishes run concurrently on clones of the channel.
     async fn publisher_channel(&self) -> Result<Channel, QueueError> {
+        self.publisher_link().await.map(|(channel, _)| channel)
+    }
+
+    /// The publisher channel and the generation of its link.
+    async fn publisher_link(&self) -> Result<(Channel, u64), QueueError> {
         let mut guard = self.publisher.lock().await;
         if let Some(link) = guard.as_ref()
             && link.usable()
         {
-            return Ok(link.channel.clone());
+            return Ok((link.channel.clone(), link.generation));
         }
-        let link = self.open("publisher").await?;
-        let channel = link.channel.clone();
+        let mut link = self.open("publisher").await?;
+        link.generation = self
+            .publishers_opened
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let out = (link.channel.clone(), link.generation);
         *guard = Some(link);
-        Ok(channel)
+        Ok(out)
     }
 
-    async fn drop_publisher(&self) {
-        if let Some(link) = self.publisher.lock().await.take() {
+    /// Closes the publisher link of `generation` (if it is still the current one), so the next
+    /// publish opens a new connection and channel and declares the topology again.
+    async fn drop_publisher(&self, generation: u64) {
+        let mut guard = self.publisher.lock().await;
+        if guard.as_ref().is_some_and(|link| link.generation == generation)
+            && let Some(link) = guard.take()
+        {
             let _ = link
                 .connection
                 .close(200, "resetting after an error".into())
@@ -241,7 +264,7 @@ impl RabbitQueue {
         bodies: &[&[u8]],
         headers: &FieldTable,
     ) -> Result<(), QueueError> {
-        let channel = self.publisher_channel().await?;
+        let (channel, generation) = self.publisher_link().await?;
         let result = tokio::time::timeout(self.config.confirm_timeout, async {
             let mut confirms = Vec::with_capacity(bodies.len());
             for body in bodies {
@@ -270,18 +293,19 @@ impl RabbitQueue {
             Ok(())
         })
         .await;
-        match result {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(e @ (QueueError::Unroutable | QueueError::Nacked))) => Err(e),
-            Ok(Err(e)) => {
-                self.drop_publisher().await;
-                Err(e)
-            }
-            Err(_) => {
-                self.drop_publisher().await;
-                Err(QueueError::ConfirmTimeout)
-            }
+        // Any failure resets the link. A nack or an unroutable return is no exception: a
+        // channel that first published to a quorum queue while it was electing a new leader
+        // (a node lost) was nacked for good by RabbitMQ 3.10 until it was closed, so keeping
+        // it turned a seconds-long election into 503s for as long as the receiver ran
+        // (scripts/failover-drill.py rabbitmq); a new channel declares the topology again too.
+        let outcome = match result {
+            Ok(outcome) => outcome,
+            Err(_) => Err(QueueError::ConfirmTimeout),
+        };
+        if outcome.is_err() {
+            self.drop_publisher(generation).await;
         }
+        outcome
     }
 
     async fn start_consuming(&self) -> Result<Consuming, QueueError> {
