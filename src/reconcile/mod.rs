@@ -8,8 +8,8 @@ pub mod matching;
 pub mod merge;
 pub mod normalize;
 pub mod placement;
-pub mod reach;
 pub mod project;
+pub mod reach;
 
 pub use field::{Field, FieldSet, FieldValue};
 pub use matching::{MatchDecision, Matching, Scored, decide_fuzzy, keys_disagree, score_candidates};

@@ -11,8 +11,8 @@ mod conflicts;
 mod day;
 mod decisions;
 mod events;
-pub mod rollup;
 mod projects;
+pub mod rollup;
 pub mod table;
 mod writes;
 

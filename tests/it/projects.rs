@@ -129,7 +129,9 @@ async fn a_project_task_and_its_deal_become_one_project_of_the_client_each_ownin
     .await
     .expect_err("a project's conflict is refused");
     assert!(
-        refused.to_string().contains("change it in the system that owns it"),
+        refused
+            .to_string()
+            .contains("change it in the system that owns it"),
         "{refused}"
     );
 }
