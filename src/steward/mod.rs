@@ -314,9 +314,10 @@ fn mismatch_target(row: &conflict_rows::Model) -> Result<(ClientId, Field), Stew
         // Projects have no golden values to pin or keep yet (nor write-back to carry a choice
         // to the other system): the owner's value already stands.
         return Err(StewardError::Invalid(format!(
-            "`{name}` is a project's field: change it in the system that owns it (ClickUp for \
-             status, time and dates, HubSpot for amount and payment status); resolving project \
-             conflicts here is not supported yet"
+            "`{name}` is a project's field, whose owner's value already stands: change it in the \
+             system that owns it (ClickUp for status, time and dates, HubSpot for amount and \
+             payment status), or dismiss the conflict with keep_hubspot; pinning a value or \
+             accepting ClickUp's is not supported for projects yet"
         )));
     }
     let field = Field::parse(name).ok_or_else(|| StewardError::NotFound("the conflict's field".into()))?;

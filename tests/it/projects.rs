@@ -111,7 +111,8 @@ async fn a_project_task_and_its_deal_become_one_project_of_the_client_each_ownin
         "each side's differing value is recorded against the owner's"
     );
 
-    // Such a conflict is not resolved like a client's: the refusal says where to settle it.
+    // Such a conflict is not settled like a client's: there is no golden value to pin ClickUp's
+    // amount over HubSpot's, and the refusal says where to settle it.
     let amount = t
         .app
         .conflicts()
@@ -123,11 +124,11 @@ async fn a_project_task_and_its_deal_become_one_project_of_the_client_each_ownin
         &t.app.db,
         &clientsync::reconcile::Matching::default(),
         amount.id,
-        clientsync::steward::Resolution::KeepHubspot,
+        clientsync::steward::Resolution::AcceptClickup,
         &clientsync::domain::Actor::cli(Some("test")),
     )
     .await
-    .expect_err("a project's conflict is refused");
+    .expect_err("accepting ClickUp's value for a project is refused");
     assert!(
         refused
             .to_string()
