@@ -19,6 +19,8 @@ import { chromium } from 'playwright-core';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const bin = process.env.CLIENTSYNC_BIN || join(root, 'target/debug/clientsync');
+// Not passed on to the binary: its configuration refuses unknown `CLIENTSYNC_*` keys (`bin`).
+delete process.env.CLIENTSYNC_BIN;
 const shots = join(root, 'target/console-screenshots');
 const dir = mkdtempSync(join(tmpdir(), 'clientsync-console-'));
 const database = join(dir, 'demo.db');
