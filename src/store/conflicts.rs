@@ -10,7 +10,10 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::{StoreError, records::SourceRecord};
-use crate::{domain::ids::ClientId, reconcile::Mismatch};
+use crate::{
+    domain::{ids::ClientId, source::Source},
+    reconcile::Mismatch,
+};
 
 /// The stable name of a conflict kind, as the API and metrics show it.
 pub fn kind_name(kind: ConflictKind) -> &'static str {
@@ -25,6 +28,17 @@ pub fn kind_name(kind: ConflictKind) -> &'static str {
 pub const SYSTEM: &str = "clientsync";
 
 fn new_row(kind: ConflictKind, record: &SourceRecord, event: &str) -> conflicts::ActiveModel {
+    open_row(kind, record.source, &record.external_id, event)
+}
+
+/// A new open conflict raised by `event` about `external_id` of `source`, with nothing else
+/// filled in: the caller sets the client, field, values or candidates its kind carries.
+pub(crate) fn open_row(
+    kind: ConflictKind,
+    source: Source,
+    external_id: &str,
+    event: &str,
+) -> conflicts::ActiveModel {
     let now = Utc::now();
     conflicts::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -35,8 +49,8 @@ fn new_row(kind: ConflictKind, record: &SourceRecord, event: &str) -> conflicts:
         hubspot_value: Set(None),
         clickup_value: Set(None),
         candidates: Set(json!([])),
-        source: Set(record.source.as_str().to_owned()),
-        external_id: Set(record.external_id.clone()),
+        source: Set(source.as_str().to_owned()),
+        external_id: Set(external_id.to_owned()),
         event_id: Set(event.to_owned()),
         resolution: Set(None),
         resolved_by: Set(None),

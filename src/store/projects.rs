@@ -11,7 +11,6 @@ use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel,
     QueryFilter, QueryOrder, QuerySelect,
 };
-use serde_json::json;
 use uuid::Uuid;
 
 use super::StoreError;
@@ -254,32 +253,18 @@ pub async fn sync_mismatches(
         {
             continue;
         }
-        conflicts::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            kind: Set(ConflictKind::FieldMismatch),
-            status: Set(ConflictStatus::Open),
-            client_id: Set(project.client_id.map(|c| c.as_uuid())),
-            field: Set(Some(field)),
-            hubspot_value: Set(Some(m.hubspot.clone())),
-            clickup_value: Set(Some(m.clickup.clone())),
-            candidates: Set(json!([])),
-            // The side that does not own the field brought the disputed value.
-            source: Set(match m.field.owner() {
-                Source::HubSpot => Source::ClickUp,
-                Source::ClickUp => Source::HubSpot,
-            }
-            .as_str()
-            .to_owned()),
-            external_id: Set(external_id.clone()),
-            event_id: Set(event.to_owned()),
-            resolution: Set(None),
-            resolved_by: Set(None),
-            resolved_at: Set(None),
-            created_at: Set(now),
-            updated_at: Set(now),
-        }
-        .insert(db)
-        .await?;
+        // The side that does not own the field brought the disputed value.
+        let brought_by = match m.field.owner() {
+            Source::HubSpot => Source::ClickUp,
+            Source::ClickUp => Source::HubSpot,
+        };
+        let mut row =
+            super::conflicts::open_row(ConflictKind::FieldMismatch, brought_by, &external_id, event);
+        row.client_id = Set(project.client_id.map(|c| c.as_uuid()));
+        row.field = Set(Some(field));
+        row.hubspot_value = Set(Some(m.hubspot.clone()));
+        row.clickup_value = Set(Some(m.clickup.clone()));
+        row.insert(db).await?;
         crate::metrics::conflict_opened(super::conflicts::kind_name(ConflictKind::FieldMismatch));
     }
     Ok(())
