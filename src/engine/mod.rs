@@ -22,6 +22,7 @@
 //! not cover fails on the index and is retried. A deadlock between two orders is detected by
 //! Postgres, rolled back, and retried through the queue like any transient error.
 
+mod group;
 mod link;
 mod recompute;
 
@@ -196,7 +197,9 @@ async fn process_batch_once(
 
 /// Applies several events in order inside the caller's transaction, which commits them with
 /// whatever else it writes (an import commits its run's progress with each batch of rows).
-/// Every event's inbox row is claimed in one statement, first, as a single event's claim is.
+/// Every event's inbox row is claimed in one statement, first, as a single event's claim is;
+/// consecutive updates of one object are then applied together (`group`), and each of them
+/// gets the outcome of the group it was applied in.
 pub async fn apply_all(
     txn: &DatabaseTransaction,
     matching: &Matching,
@@ -215,14 +218,45 @@ pub async fn apply_all(
         })
         .collect();
     let claims = inbox::claim_all(txn, &to_claim).await?;
-    let mut outcomes = Vec::with_capacity(events.len());
-    for ((env, effect, _), claim) in events.iter().zip(claims) {
-        outcomes.push(match claim {
-            Claim::Duplicate => Outcome::Duplicate,
-            Claim::Fresh => apply_claimed(txn, matching, env, (*effect).clone()).await?,
-        });
+    let roles: Vec<group::Role> = events
+        .iter()
+        .zip(&claims)
+        .map(|((env, effect, _), claim)| role(env, effect, *claim))
+        .collect();
+    let mut outcomes = vec![Outcome::Duplicate; events.len()];
+    for members in group::groups(&roles) {
+        let outcome = match members.as_slice() {
+            [one] => {
+                let (env, effect, _) = events[*one];
+                apply_claimed(txn, matching, env, effect.clone()).await?
+            }
+            _ => {
+                let updates: Vec<(&Envelope, &EventEffect)> =
+                    members.iter().map(|&i| (events[i].0, events[i].1)).collect();
+                apply_updates(txn, matching, &updates).await?
+            }
+        };
+        for i in members {
+            outcomes[i] = outcome.clone();
+        }
     }
     Ok(outcomes)
+}
+
+/// What an event is for grouping with the batch's other events.
+fn role(env: &Envelope, effect: &EventEffect, claim: Claim) -> group::Role {
+    use group::{ObjectKey, Role};
+    match (claim, effect) {
+        (Claim::Duplicate, _) => Role::Duplicate,
+        (_, EventEffect::Update { kind, .. }) => {
+            Role::Update(ObjectKey::new(env.source, *kind, &env.object_id))
+        }
+        (_, EventEffect::Thin { kind } | EventEffect::Delete { kind }) => {
+            Role::Other(ObjectKey::new(env.source, *kind, &env.object_id))
+        }
+        (_, EventEffect::Merge { .. }) => Role::Barrier,
+        (_, EventEffect::Ignore { .. }) => Role::Alone,
+    }
 }
 
 /// The status an event's inbox row ends in, and why when it is ignored.
@@ -286,36 +320,99 @@ async fn apply_claimed(
             survivor,
             merged,
         } => merge_records(txn, matching, env, kind, &survivor, &merged).await?,
-        EventEffect::Update { kind, changes } => {
-            let mut record = records::load_or_new(txn, env.source, &external_id(kind, env), kind).await?;
-            let mut keys_changed = false;
-            let mut new_evidence = false;
-            let mut matched_changed = false;
-            for change in changes {
-                let is_key = matches!(change.field, Field::Email | Field::DocumentKey);
-                let was_unknown = record.fields.value(change.field).is_none();
-                let field = change.field;
-                let changed = apply_change(&mut record, change, env.id.as_str(), matching);
-                keys_changed |= changed && is_key;
-                new_evidence |= changed && (was_unknown || record.fields.value(field).is_some());
-                matched_changed |= changed && Field::MATCHED.contains(&field);
-            }
-            if record.status != RecordStatus::Deleted && !record.fields.is_empty() {
-                record.status = RecordStatus::Active;
-            }
-            record.last_event_at_ms = record.last_event_at_ms.max(env.occurred_at_ms);
-            let change = RecordChange {
-                keys_changed,
-                new_evidence,
-                matched_changed,
-            };
-            let outcome = reconcile_record(txn, matching, &mut record, change, env.id.as_str()).await?;
-            if keys_changed && matches!(outcome, Outcome::Linked(_)) {
-                place_waiting(txn, matching, &record, env.id.as_str()).await?;
-            }
-            outcome
-        }
+        EventEffect::Update { kind, changes } => apply_update(txn, matching, env, kind, changes).await?,
     };
+    Ok(outcome)
+}
+
+/// Applies one object's updates in order. While the record sits on no client (new, waiting
+/// for an operator, or colliding) each event is applied and placed on its own, as it would be
+/// alone: a record arriving with several values at once can be placed otherwise than one
+/// gaining them one by one (two namesakes without keys: the second to arrive whole waits for
+/// an operator, piece by piece it founds a client), and which of the two happens must not
+/// depend on where a batch ends. Once on a client, the rest are taken together and the record
+/// is placed once, named by the last event: the convergence property test holds this equal
+/// to applying them one by one.
+async fn apply_updates(
+    txn: &DatabaseTransaction,
+    matching: &Matching,
+    updates: &[(&Envelope, &EventEffect)],
+) -> Result<Outcome, ProcessError> {
+    let mut pending = Vec::with_capacity(updates.len());
+    for (env, effect) in updates {
+        match effect {
+            EventEffect::Update { kind, changes } => pending.push((*env, *kind, changes.clone())),
+            // `group` puts only updates together; anything else is applied on its own.
+            other => return apply_claimed(txn, matching, env, (*other).clone()).await,
+        }
+    }
+    let mut pending = pending.into_iter();
+    let mut outcome = Outcome::Ignored;
+    while let Some((first, kind, changes)) = pending.next() {
+        let mut record = records::load_or_new(txn, first.source, &external_id(kind, first), kind).await?;
+        let placed = record.client_id.is_some();
+        let mut change = take_changes(&mut record, first, changes, matching);
+        let mut last = first;
+        if placed {
+            for (env, _, changes) in pending.by_ref() {
+                change = change.and(take_changes(&mut record, env, changes, matching));
+                last = env;
+            }
+        }
+        outcome = settle_update(txn, matching, &mut record, change, last.id.as_str()).await?;
+    }
+    Ok(outcome)
+}
+
+/// Applies one update event to its object's record and places the record.
+async fn apply_update(
+    txn: &DatabaseTransaction,
+    matching: &Matching,
+    env: &Envelope,
+    kind: ObjectKind,
+    changes: Vec<sources::Change>,
+) -> Result<Outcome, ProcessError> {
+    let mut record = records::load_or_new(txn, env.source, &external_id(kind, env), kind).await?;
+    let change = take_changes(&mut record, env, changes, matching);
+    settle_update(txn, matching, &mut record, change, env.id.as_str()).await
+}
+
+/// Applies an event's changes to the record in memory; says what they changed.
+fn take_changes(
+    record: &mut SourceRecord,
+    env: &Envelope,
+    changes: Vec<sources::Change>,
+    matching: &Matching,
+) -> RecordChange {
+    let mut what = RecordChange::default();
+    for change in changes {
+        let is_key = matches!(change.field, Field::Email | Field::DocumentKey);
+        let was_unknown = record.fields.value(change.field).is_none();
+        let field = change.field;
+        let changed = apply_change(record, change, env.id.as_str(), matching);
+        what.keys_changed |= changed && is_key;
+        what.new_evidence |= changed && (was_unknown || record.fields.value(field).is_some());
+        what.matched_changed |= changed && Field::MATCHED.contains(&field);
+    }
+    record.last_event_at_ms = record.last_event_at_ms.max(env.occurred_at_ms);
+    what
+}
+
+/// Places a record that took an update's changes, and the records waiting on a key it gained.
+async fn settle_update(
+    txn: &DatabaseTransaction,
+    matching: &Matching,
+    record: &mut SourceRecord,
+    change: RecordChange,
+    event: &str,
+) -> Result<Outcome, ProcessError> {
+    if record.status != RecordStatus::Deleted && !record.fields.is_empty() {
+        record.status = RecordStatus::Active;
+    }
+    let outcome = reconcile_record(txn, matching, record, change, event).await?;
+    if change.keys_changed && matches!(outcome, Outcome::Linked(_)) {
+        place_waiting(txn, matching, record, event).await?;
+    }
     Ok(outcome)
 }
 
@@ -464,7 +561,7 @@ fn apply_change(
 }
 
 /// What an event changed in a record, which decides how much matching it needs.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct RecordChange {
     /// Email or document key changed: exact keys are looked up again.
     pub(crate) keys_changed: bool,
@@ -474,4 +571,15 @@ pub(crate) struct RecordChange {
     /// A field the match model reads changed: a record placed by a score is checked against
     /// the rest of its client, whose keys it may now contradict.
     pub(crate) matched_changed: bool,
+}
+
+impl RecordChange {
+    /// What two events changed between them.
+    fn and(self, other: Self) -> Self {
+        Self {
+            keys_changed: self.keys_changed || other.keys_changed,
+            new_evidence: self.new_evidence || other.new_evidence,
+            matched_changed: self.matched_changed || other.matched_changed,
+        }
+    }
 }

@@ -297,13 +297,19 @@ async fn reset(db: &DatabaseConnection) {
     }
 }
 
-/// Applies `events` in the order a seed shuffles them, a fifth of them delivered twice.
-async fn apply_in_order(db: &DatabaseConnection, events: &[Envelope], seed: u64) -> State {
-    let mut rng = fastrand::Rng::with_seed(seed);
+/// `events` in the order a seed shuffles them, a fifth of them delivered twice.
+fn shuffled<'a>(events: &'a [Envelope], rng: &mut fastrand::Rng) -> Vec<&'a Envelope> {
     let mut order: Vec<&Envelope> = events.iter().collect();
     let twice: Vec<&Envelope> = events.iter().filter(|_| rng.u8(..5) == 0).collect();
     order.extend(twice);
     rng.shuffle(&mut order);
+    order
+}
+
+/// Applies `events` one at a time in the order a seed shuffles them.
+async fn apply_in_order(db: &DatabaseConnection, events: &[Envelope], seed: u64) -> State {
+    let mut rng = fastrand::Rng::with_seed(seed);
+    let order = shuffled(events, &mut rng);
     let (matching, mapping) = (Matching::default(), FieldMapping::default());
     reset(db).await;
     for env in order {
@@ -311,6 +317,29 @@ async fn apply_in_order(db: &DatabaseConnection, events: &[Envelope], seed: u64)
         engine::process(db, &matching, env, &effect, 1)
             .await
             .unwrap_or_else(|e| panic!("event {} failed: {e}", env.id));
+    }
+    state(db).await
+}
+
+/// Applies `events` in the order a seed shuffles them, in batches of 1 to 10 events, each in
+/// one transaction as the worker applies a batch.
+async fn apply_in_batches(db: &DatabaseConnection, events: &[Envelope], seed: u64) -> State {
+    let mut rng = fastrand::Rng::with_seed(seed);
+    let order = shuffled(events, &mut rng);
+    let (matching, mapping) = (Matching::default(), FieldMapping::default());
+    let effects: Vec<_> = order.iter().map(|env| sources::effect(env, &mapping)).collect();
+    reset(db).await;
+    let mut rest: Vec<(&Envelope, &sources::EventEffect, u32)> = order
+        .iter()
+        .zip(&effects)
+        .map(|(env, effect)| (*env, effect, 1))
+        .collect();
+    while !rest.is_empty() {
+        let size = rng.usize(1..=10).min(rest.len());
+        let batch: Vec<_> = rest.drain(..size).collect();
+        engine::process_batch(db, &matching, &batch)
+            .await
+            .unwrap_or_else(|e| panic!("a batch of {size} failed: {e}"));
     }
     state(db).await
 }
@@ -339,8 +368,12 @@ fn every_order_converges(url: impl std::future::Future<Output = String>) {
         let events = envelopes(&people);
         runtime.block_on(async {
             let mut first: Option<State> = None;
-            for seed in seeds {
-                let state = apply_in_order(&db, &events, seed).await;
+            for (n, seed) in seeds.into_iter().enumerate() {
+                let state = if n % 2 == 0 {
+                    apply_in_order(&db, &events, seed).await
+                } else {
+                    apply_in_batches(&db, &events, seed).await
+                };
                 match &first {
                     None => first = Some(state),
                     Some(expected) => prop_assert_eq!(expected, &state, "order seed {}", seed),

@@ -37,6 +37,7 @@ mod drain;
 mod e2e;
 mod fit_cli;
 mod fuzzy;
+mod grouped_updates;
 mod health;
 mod helpers;
 mod hubspot_merge;
