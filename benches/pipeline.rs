@@ -2,7 +2,9 @@
 //! contacts with varied Spanish names drawn at realistic frequencies (`clientsync::generate`),
 //! four property events per contact (email, first name, last name, phone), 10 % of the people
 //! also arriving through ClickUp as a task carrying a corrupted copy of their details, 20 % of
-//! the events sent twice, and every event shuffled before it is batched.
+//! the events sent twice, and every event shuffled before it is batched (`--arrival shuffled`,
+//! the default and the worst case) or each object's events sent together in shuffled order
+//! (`--arrival grouped`: HubSpot sends a new contact's property changes in one request).
 //!
 //! (a) raw lapin publish-with-confirms of 10-message batches to a quorum queue (the ceiling),
 //! (b) the same traffic posted, signed, to the receiver in front of RabbitMQ (HubSpot in batches
@@ -22,7 +24,7 @@
 //! Run: `cargo bench --bench pipeline -- --events 20000`. Options after `--`: `--events N`
 //! (distinct events, 20,000), `--concurrency C` (senders, 32), `--workers W` (Postgres
 //! consumers, 24), `--batch B` (most events per worker transaction, 8), `--seed S` (42),
-//! `--phases abcde`, `--embedded-batch B` (`worker.batch_size` in (d); `serve` raises it to
+//! `--phases abcde`, `--arrival shuffled|grouped`, `--embedded-batch B` (`worker.batch_size` in (d); `serve` raises it to
 //! at least 32 on SQLite). Needs Postgres and RabbitMQ (TEST_DATABASE_URL / TEST_AMQP_URL, defaulting
 //! to the local services). Results and commands are in BENCHMARKS.md.
 
@@ -69,6 +71,9 @@ struct Options {
     phases: String,
     /// Events per worker transaction in (d); `None` keeps the shipped `worker.batch_size`.
     embedded_batch: Option<usize>,
+    /// How an object's events arrive: `shuffled` (each event anywhere) or `grouped` (an
+    /// object's events sent together, as HubSpot batches a new contact's property changes).
+    grouped: bool,
 }
 
 fn options() -> Options {
@@ -88,6 +93,7 @@ fn options() -> Options {
         seed: value("--seed", 42) as u64,
         phases: text("--phases").unwrap_or_else(|| "abcde".into()),
         embedded_batch: text("--embedded-batch").and_then(|v| v.parse().ok()),
+        grouped: text("--arrival").is_some_and(|a| a == "grouped"),
     }
 }
 
@@ -154,7 +160,7 @@ fn details(person: &Person) -> [&str; 4] {
 }
 
 /// Draws the traffic for about `events` distinct events (see the module docs).
-fn traffic(events: usize, seed: u64) -> Traffic {
+fn traffic(events: usize, seed: u64, grouped: bool) -> Traffic {
     // 4 events per contact, plus 4 for the tenth of them that ClickUp also holds.
     let contacts = (events as f64 / 4.4).round().max(1.0) as usize;
     let data = generate(&Scenario {
@@ -165,12 +171,15 @@ fn traffic(events: usize, seed: u64) -> Traffic {
     });
     let base = chrono::Utc::now().timestamp_millis() - 86_400_000;
     let mut rng = fastrand::Rng::with_seed(seed);
-    let mut items: Vec<(bool, Value)> = Vec::with_capacity(events * 6 / 5);
+    // Each unit is sent together: an object's events when grouped, else one event.
+    let mut units: Vec<Vec<(bool, Value)>> = Vec::with_capacity(events * 6 / 5);
     for (n, person) in data.left.iter().enumerate() {
+        let mut unit = Vec::with_capacity(4);
         for (k, (property, value)) in HUBSPOT_PROPERTIES.into_iter().zip(details(person)).enumerate() {
             let at = base + (n * 4 + k) as i64;
-            items.push((true, hubspot_event(1_000 + n, property, value, at)));
+            unit.push((true, hubspot_event(1_000 + n, property, value, at)));
         }
+        units.push(unit);
     }
     let copies: std::collections::HashMap<&str, &Person> =
         data.right.iter().map(|p| (p.id.as_str(), p)).collect();
@@ -180,17 +189,24 @@ fn traffic(events: usize, seed: u64) -> Traffic {
             continue;
         };
         tasks += 1;
+        let mut unit = Vec::with_capacity(4);
         for (k, (field, value)) in CLICKUP_FIELDS.into_iter().zip(details(copy)).enumerate() {
             let at = base + 10_000_000 + (task * 4 + k) as i64;
-            items.push((false, clickup_event(task, k, field, value, at)));
+            unit.push((false, clickup_event(task, k, field, value, at)));
         }
+        units.push(unit);
     }
-    let distinct = items.len();
-    for _ in 0..distinct / 5 {
-        let again = items[rng.usize(..distinct)].clone();
-        items.push(again);
+    if !grouped {
+        units = units.into_iter().flatten().map(|event| vec![event]).collect();
     }
-    rng.shuffle(&mut items);
+    let all: Vec<&(bool, Value)> = units.iter().flatten().collect();
+    let distinct = all.len();
+    let again: Vec<Vec<(bool, Value)>> = (0..distinct / 5)
+        .map(|_| vec![all[rng.usize(..distinct)].clone()])
+        .collect();
+    units.extend(again);
+    rng.shuffle(&mut units);
+    let items: Vec<(bool, Value)> = units.into_iter().flatten().collect();
     let sent = items.len();
     let mut requests = Vec::new();
     let mut batch = Vec::with_capacity(BATCH);
@@ -835,16 +851,21 @@ async fn drop_database(database: &str) -> anyhow::Result<()> {
 
 async fn run() -> anyhow::Result<()> {
     let opts = options();
-    let traffic = Arc::new(traffic(opts.events, opts.seed));
+    let traffic = Arc::new(traffic(opts.events, opts.seed, opts.grouped));
     let (rss, _) = rss_mb();
     println!(
         "pipeline bench: {} contacts x 4 HubSpot property events + {} ClickUp tasks x 4 events = {} distinct \
-         events, {} sent (20 % twice), shuffled, {} requests; seed {}; senders {}, Postgres consumers {} x batch {}; \
+         events, {} sent (20 % twice), {}, {} requests; seed {}; senders {}, Postgres consumers {} x batch {}; \
          commit {}; load {}; RSS with the traffic built {rss} MB",
         traffic.contacts,
         traffic.tasks,
         traffic.distinct,
         traffic.sent,
+        if opts.grouped {
+            "each object's events sent together"
+        } else {
+            "every event shuffled"
+        },
         traffic.requests.len(),
         opts.seed,
         opts.concurrency,
