@@ -1,10 +1,11 @@
 //! Planned write-backs, durable: a row per (source, record, field) value to write, so a write
 //! a source could not take is retried later, one it refused stays visible with its reason, and
 //! a restart loses nothing. At most one row per field is pending (`pending_key`, unique): a newer
-//! plan replaces its value, so a backlog never writes a stale one.
+//! plan replaces its value, so a backlog never writes a stale one. A row carries a client's
+//! value or a project's (`subject`); the drainer places each by its subject.
 
 use chrono::{DateTime, Utc};
-use entity::outbox::{self, Column as C, Entity as Outbox, OutboxStatus};
+use entity::outbox::{self, Column as C, Entity as Outbox, OutboxStatus, OutboxSubject};
 use sea_orm::{
     ActiveValue::Set,
     ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
@@ -12,7 +13,13 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::{domain::source::Source, reconcile::Field};
+use crate::{
+    domain::{
+        ids::{ClientId, ProjectId},
+        source::Source,
+    },
+    reconcile::{Field, project::ProjectField},
+};
 
 /// One value to write to one field of one source record, for one client.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,9 +38,44 @@ pub struct PlannedWrite<'a> {
     pub value: &'a str,
 }
 
-/// The unique key a pending row holds, so a field has at most one pending write.
-fn pending_key(source: &str, external_id: &str, field: &str) -> String {
-    format!("{source}|{external_id}|{field}")
+/// One value to write to one field of a project's deal or task.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedProjectWrite<'a> {
+    /// The project the value is from.
+    pub project: ProjectId,
+    /// The project's client, when known.
+    pub client: Option<ClientId>,
+    /// The system written to.
+    pub source: Source,
+    /// The record (`deal:…`, `task:…`).
+    pub external_id: &'a str,
+    /// `deal` or `task`.
+    pub kind: &'a str,
+    /// Which field.
+    pub field: ProjectField,
+    /// The golden value, as stored.
+    pub value: &'a str,
+}
+
+/// A planned write whatever its subject: the row's own columns.
+struct Planned<'a> {
+    subject: OutboxSubject,
+    client: Option<Uuid>,
+    project: Option<Uuid>,
+    source: Source,
+    external_id: &'a str,
+    kind: &'a str,
+    field: &'a str,
+    value: &'a str,
+}
+
+/// The unique key a pending row holds, so a field has at most one pending write (a project's
+/// fields apart from a client's, whatever the record).
+fn pending_key(subject: OutboxSubject, source: &str, external_id: &str, field: &str) -> String {
+    match subject {
+        OutboxSubject::Client => format!("{source}|{external_id}|{field}"),
+        OutboxSubject::Project => format!("project|{source}|{external_id}|{field}"),
+    }
 }
 
 /// Puts a write in the outbox, due now, and returns its row's id. A pending row for the same
@@ -44,7 +86,45 @@ pub async fn plan(
     write: &PlannedWrite<'_>,
     now: DateTime<Utc>,
 ) -> Result<Uuid, DbErr> {
-    let key = pending_key(write.source.as_str(), write.external_id, write.field.as_str());
+    let planned = Planned {
+        subject: OutboxSubject::Client,
+        client: Some(write.client),
+        project: None,
+        source: write.source,
+        external_id: write.external_id,
+        kind: write.kind,
+        field: write.field.as_str(),
+        value: write.value,
+    };
+    plan_row(db, &planned, now).await
+}
+
+/// Puts a project's write in the outbox, as `plan` does a client's.
+pub async fn plan_project(
+    db: &impl ConnectionTrait,
+    write: &PlannedProjectWrite<'_>,
+    now: DateTime<Utc>,
+) -> Result<Uuid, DbErr> {
+    let planned = Planned {
+        subject: OutboxSubject::Project,
+        client: write.client.map(|c| c.as_uuid()),
+        project: Some(write.project.as_uuid()),
+        source: write.source,
+        external_id: write.external_id,
+        kind: write.kind,
+        field: write.field.as_str(),
+        value: write.value,
+    };
+    plan_row(db, &planned, now).await
+}
+
+async fn plan_row(db: &impl ConnectionTrait, write: &Planned<'_>, now: DateTime<Utc>) -> Result<Uuid, DbErr> {
+    let key = pending_key(
+        write.subject,
+        write.source.as_str(),
+        write.external_id,
+        write.field,
+    );
     // Two rounds at most: a concurrent planner may insert between our read and our insert.
     for _ in 0..2 {
         if let Some(row) = Outbox::find()
@@ -56,6 +136,7 @@ pub async fn plan(
                 Outbox::update_many()
                     .col_expr(C::Value, Expr::value(write.value))
                     .col_expr(C::ClientId, Expr::value(write.client))
+                    .col_expr(C::ProjectId, Expr::value(write.project))
                     .col_expr(C::Attempts, Expr::value(0))
                     .col_expr(C::LastError, Expr::value(Option::<String>::None))
                     .col_expr(C::UpdatedAt, Expr::value(now))
@@ -68,11 +149,13 @@ pub async fn plan(
         let id = Uuid::now_v7();
         let row = outbox::ActiveModel {
             id: Set(id),
+            subject: Set(write.subject),
             client_id: Set(write.client),
+            project_id: Set(write.project),
             source: Set(write.source.as_str().to_owned()),
             external_id: Set(write.external_id.to_owned()),
             kind: Set(write.kind.to_owned()),
-            field: Set(write.field.as_str().to_owned()),
+            field: Set(write.field.to_owned()),
             value: Set(write.value.to_owned()),
             status: Set(OutboxStatus::Pending),
             pending_key: Set(Some(key.clone())),
@@ -259,7 +342,7 @@ pub async fn retry(db: &impl ConnectionTrait, id: Uuid, now: DateTime<Utc>) -> R
     if row.status != OutboxStatus::Failed {
         return Ok(Retried::NotFailed);
     }
-    let key = pending_key(&row.source, &row.external_id, &row.field);
+    let key = pending_key(row.subject, &row.source, &row.external_id, &row.field);
     if Outbox::find()
         .filter(C::PendingKey.eq(key.as_str()))
         .one(db)
