@@ -143,6 +143,7 @@ pub async fn demo(args: &DemoArgs) -> anyhow::Result<DemoSummary> {
         Apis::from_config(&config)?,
         config.clickup.list_ids.clone(),
     )
+    .with_projects(config.projects_if_enabled())
     .with_progress_bars();
     let timer = Instant::now();
     let report = backfill

@@ -61,6 +61,19 @@ pub enum ProjectEvent {
     Ignore(String),
 }
 
+impl ProjectEvent {
+    /// What a deal as read means: a project's billing side, or nothing when it names no task.
+    pub fn of_deal(deal: ProjectDeal, config: &ProjectsConfig) -> Self {
+        if deal.task_id.is_none() {
+            return ProjectEvent::Ignore(format!(
+                "the deal names no project task (property `{}`)",
+                config.deal_task_property
+            ));
+        }
+        ProjectEvent::Deal(deal)
+    }
+}
+
 /// Routes and reads project events; exists only when a project list is configured.
 #[derive(Clone)]
 pub struct ProjectSync {
@@ -122,11 +135,7 @@ impl ProjectSync {
             .find(|o| o.get("id").and_then(Value::as_str) == Some(deal_id.as_str()));
         Ok(Some(match found.and_then(|o| project::deal(o, &self.config)) {
             None => ProjectEvent::DealGone { deal_id },
-            Some(deal) if deal.task_id.is_none() => ProjectEvent::Ignore(format!(
-                "the deal names no project task (property `{}`)",
-                self.config.deal_task_property
-            )),
-            Some(deal) => ProjectEvent::Deal(deal),
+            Some(deal) => ProjectEvent::of_deal(deal, &self.config),
         }))
     }
 
