@@ -793,6 +793,14 @@ impl Config {
         self.console.validate()
     }
 
+    /// The `[projects]` section, shared, while project lists are configured (write-back and
+    /// the drainer place project values by it).
+    pub fn projects_if_enabled(&self) -> Option<std::sync::Arc<ProjectsConfig>> {
+        self.projects
+            .enabled()
+            .then(|| std::sync::Arc::new(self.projects.clone()))
+    }
+
     /// Who we are at each source, to recognise our own writes' echoes.
     pub fn own_writes(&self) -> crate::sources::OwnWrites {
         crate::sources::OwnWrites {

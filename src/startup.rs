@@ -176,8 +176,10 @@ impl Application {
                 .with_database(&config.database)
         });
         let writes_back = config.api.write_back && (apis.hubspot.is_some() || apis.clickup.is_some());
-        let drainer = (worker.is_some() && writes_back)
-            .then(|| Drainer::new(db.clone(), apis.clone(), Arc::new(mapping), &config.outbox));
+        let drainer = (worker.is_some() && writes_back).then(|| {
+            Drainer::new(db.clone(), apis.clone(), Arc::new(mapping), &config.outbox)
+                .with_projects(config.projects_if_enabled())
+        });
         let probes = web::Data::new(Probes {
             db: db.clone(),
             database_endpoint: config.database.endpoint(),

@@ -20,6 +20,7 @@ mod m20261203_000015_create_field_history;
 mod m20261203_000016_report_rollup;
 mod m20261203_000017_create_import_runs;
 mod m20261203_000018_create_projects;
+mod m20261203_000019_outbox_subjects;
 
 /// Every migration in order; `clientsync migrate` and start-up run `Migrator::up`.
 pub struct Migrator;
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000016_report_rollup::Migration),
             Box::new(m20261203_000017_create_import_runs::Migration),
             Box::new(m20261203_000018_create_projects::Migration),
+            Box::new(m20261203_000019_outbox_subjects::Migration),
         ]
     }
 }

@@ -2,7 +2,7 @@
 
 use actix_web::{HttpResponse, web};
 use chrono::{DateTime, Utc};
-use entity::outbox::{self as outbox_rows, OutboxStatus};
+use entity::outbox::{self as outbox_rows, OutboxStatus, OutboxSubject};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -45,7 +45,12 @@ pub struct OutboxQuery {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct OutboxOut {
     id: Uuid,
-    client_id: Uuid,
+    /// `client` or `project`: whose value is written.
+    subject: &'static str,
+    /// The client the value is from (a project's, once its client is known).
+    client_id: Option<Uuid>,
+    /// The project the value is from, for a project write.
+    project_id: Option<Uuid>,
     source: String,
     external_id: String,
     field: String,
@@ -63,7 +68,12 @@ impl From<outbox_rows::Model> for OutboxOut {
     fn from(r: outbox_rows::Model) -> Self {
         Self {
             id: r.id,
+            subject: match r.subject {
+                OutboxSubject::Client => "client",
+                OutboxSubject::Project => "project",
+            },
             client_id: r.client_id,
+            project_id: r.project_id,
             source: r.source,
             external_id: r.external_id,
             field: r.field,

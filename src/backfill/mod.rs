@@ -2,8 +2,11 @@
 //! read page by page through the paced API clients and applied through the same reconcile
 //! path as webhook events. Each stream's cursor is saved after every finished page, so a
 //! killed run resumes there; `--incremental` reads only what changed since the last run began.
+//! With projects configured, deals and project tasks are streams too (`project`).
 
-use std::{collections::BTreeMap, time::Instant};
+mod project;
+
+use std::{collections::BTreeMap, sync::Arc, time::Instant};
 
 use chrono::{DateTime, Utc};
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
@@ -13,6 +16,7 @@ use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
 use crate::{
+    config::ProjectsConfig,
     domain::source::Source,
     engine::{Outcome, ProcessError, process, process_batch},
     queue::Envelope,
@@ -35,9 +39,9 @@ const OVERLAP_MS: i64 = 5 * 60 * 1000;
 /// Which systems to read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Scope {
-    /// HubSpot contacts and companies.
+    /// HubSpot contacts and companies (and deals, with projects configured).
     Hubspot,
-    /// The configured ClickUp lists.
+    /// The configured ClickUp lists (and the project lists).
     Clickup,
     /// Both.
     All,
@@ -105,8 +109,16 @@ impl Report {
 /// One paged source of objects.
 #[derive(Debug, Clone)]
 enum Stream {
-    HubSpot { kind: &'static str },
-    ClickUpList { list_id: String },
+    HubSpot {
+        kind: &'static str,
+    },
+    ClickUpList {
+        list_id: String,
+    },
+    /// A list whose tasks are projects: paged as a client list, applied on the project path.
+    ProjectList {
+        list_id: String,
+    },
 }
 
 impl Stream {
@@ -114,6 +126,7 @@ impl Stream {
         match self {
             Stream::HubSpot { kind } => format!("hubspot:{kind}"),
             Stream::ClickUpList { list_id } => format!("clickup:list:{list_id}"),
+            Stream::ProjectList { list_id } => format!("clickup:projects:{list_id}"),
         }
     }
 }
@@ -139,6 +152,7 @@ pub struct Backfill {
     mapping: FieldMapping,
     apis: Apis,
     list_ids: Vec<String>,
+    projects: Option<Arc<ProjectsConfig>>,
     progress: MultiProgress,
 }
 
@@ -157,8 +171,16 @@ impl Backfill {
             mapping,
             apis,
             list_ids,
+            projects: None,
             progress: MultiProgress::with_draw_target(indicatif::ProgressDrawTarget::hidden()),
         }
+    }
+
+    /// The same backfill reading deals and the project lists' tasks as `projects` says (`None`:
+    /// projects are off).
+    pub fn with_projects(mut self, projects: Option<Arc<ProjectsConfig>>) -> Self {
+        self.projects = projects;
+        self
     }
 
     /// The same backfill drawing a progress bar per stream on the terminal (stderr).
@@ -192,17 +214,30 @@ impl Backfill {
             return Err(BackfillError::NotConfigured("ClickUp: set clickup.list_ids"));
         }
         let mut streams = Vec::new();
+        let project_lists = self
+            .projects
+            .as_ref()
+            .map_or(&[][..], |p| &p.clickup_list_ids[..]);
         if hubspot {
             streams.extend([
                 Stream::HubSpot { kind: "contact" },
                 Stream::HubSpot { kind: "company" },
             ]);
+            if self.projects.is_some() {
+                streams.push(Stream::HubSpot { kind: project::DEAL });
+            }
         }
         if clickup {
             streams.extend(
                 self.list_ids
                     .iter()
                     .map(|id| Stream::ClickUpList { list_id: id.clone() }),
+            );
+            // After the client lists, so each project finds its client's task linked.
+            streams.extend(
+                project_lists
+                    .iter()
+                    .map(|id| Stream::ProjectList { list_id: id.clone() }),
             );
         }
         let mut report = Report::default();
@@ -296,7 +331,12 @@ impl Backfill {
                     .hubspot
                     .as_ref()
                     .ok_or(BackfillError::NotConfigured("HubSpot"))?;
-                let properties = self.mapping.hubspot_properties(kind);
+                let properties = match &self.projects {
+                    Some(projects) if *kind == project::DEAL => {
+                        crate::sources::project::deal_properties(projects)
+                    }
+                    _ => self.mapping.hubspot_properties(kind),
+                };
                 let Some(since_ms) = since_ms else {
                     let page = api.list(kind, &properties, position.after.as_deref()).await?;
                     let next = page.next.map(|after| Position {
@@ -330,7 +370,7 @@ impl Backfill {
                 };
                 Ok((page.objects, next))
             }
-            Stream::ClickUpList { list_id } => {
+            Stream::ClickUpList { list_id } | Stream::ProjectList { list_id } => {
                 let api = self
                     .apis
                     .clickup
@@ -356,6 +396,10 @@ impl Backfill {
         report: &mut StreamReport,
     ) -> Result<(), BackfillError> {
         let (source, kind) = match stream {
+            Stream::HubSpot { kind: project::DEAL } => {
+                return self.apply_projects(Source::HubSpot, objects, report).await;
+            }
+            Stream::ProjectList { .. } => return self.apply_projects(Source::ClickUp, objects, report).await,
             Stream::HubSpot { kind } => (Source::HubSpot, *kind),
             Stream::ClickUpList { .. } => (Source::ClickUp, "task"),
         };

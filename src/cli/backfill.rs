@@ -57,7 +57,8 @@ pub async fn backfill(config: &Config, args: &BackfillArgs) -> anyhow::Result<()
         config.mapping.field_mapping()?,
         apis,
         config.clickup.list_ids.clone(),
-    );
+    )
+    .with_projects(config.projects_if_enabled());
     if !args.quiet {
         backfill = backfill.with_progress_bars();
     }

@@ -80,6 +80,9 @@ pub struct DemoSummary {
     pub written_back: (u64, u64),
     /// Projects in the store, and how many of them are linked to their client.
     pub projects: (u64, u64),
+    /// Project values written back (a task's status to its deal, a deal's amount and payment
+    /// status to its task).
+    pub project_writes: u64,
 }
 
 /// Runs the demo, printing as it goes; returns the summary (tests compare it with the truth).
@@ -143,6 +146,7 @@ pub async fn demo(args: &DemoArgs) -> anyhow::Result<DemoSummary> {
         Apis::from_config(&config)?,
         config.clickup.list_ids.clone(),
     )
+    .with_projects(config.projects_if_enabled())
     .with_progress_bars();
     let timer = Instant::now();
     let report = backfill
@@ -221,6 +225,11 @@ pub async fn demo(args: &DemoArgs) -> anyhow::Result<DemoSummary> {
                 .count(&db)
                 .await?,
         ),
+        project_writes: entity::outbox::Entity::find()
+            .filter(entity::outbox::Column::Subject.eq(entity::outbox::OutboxSubject::Project))
+            .filter(entity::outbox::Column::Status.eq(entity::outbox::OutboxStatus::Sent))
+            .count(&db)
+            .await?,
     };
     print_summary(&summary, args, port, started.elapsed().as_secs_f64());
     if !args.exit {
@@ -383,7 +392,7 @@ async fn open_conflicts(db: &DatabaseConnection) -> anyhow::Result<BTreeMap<Stri
 fn print_summary(s: &DemoSummary, args: &DemoArgs, port: u16, seconds: f64) {
     let conflicts: Vec<String> = s.conflicts.iter().map(|(k, v)| format!("{v} {k}")).collect();
     say!(
-        "\nResult after {seconds:.1} s\n  golden clients   {} (the scenario says {})\n  linked records   {} of {}\n  open conflicts   {} (key collisions built: {})\n  backfill         {} objects in {:.1} s\n  live webhooks    {} events in {:.1} s\n  written back     {} values to HubSpot, {} to ClickUp (each once; echoes recognised)\n  projects         {} ({} linked to their client; `clientsync report unpaid-by-client`)",
+        "\nResult after {seconds:.1} s\n  golden clients   {} (the scenario says {})\n  linked records   {} of {}\n  open conflicts   {} (key collisions built: {})\n  backfill         {} objects in {:.1} s\n  live webhooks    {} events in {:.1} s\n  written back     {} values to HubSpot, {} to ClickUp (each once; echoes recognised)\n  projects         {} ({} linked to their client, {} values written back between deals and tasks; `clientsync report unpaid-by-client`)",
         s.clients,
         s.expected_clients,
         s.linked_records.0,
@@ -402,6 +411,7 @@ fn print_summary(s: &DemoSummary, args: &DemoArgs, port: u16, seconds: f64) {
         s.written_back.1,
         s.projects.0,
         s.projects.1,
+        s.project_writes,
     );
     let db = args.database.display();
     let port = if args.port == 0 { 8080 } else { port };

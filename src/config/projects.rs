@@ -4,6 +4,7 @@
 use serde::Deserialize;
 
 use super::sources;
+use crate::reconcile::project::ProjectField;
 
 /// How a project task names the client it is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -42,6 +43,15 @@ pub struct ProjectsConfig {
     /// HubSpot deal property holding the project's ClickUp task id, which links deal and task.
     #[serde(default = "deal_task_property")]
     pub deal_task_property: String,
+    /// Deal property holding the project's status (read, and written back from ClickUp).
+    #[serde(default = "deal_status_property")]
+    pub deal_status_property: String,
+    /// Deal property holding the time estimate in milliseconds (read, and written back).
+    #[serde(default = "deal_time_estimate_property")]
+    pub deal_time_estimate_property: String,
+    /// Deal property holding the time spent in milliseconds (read, and written back).
+    #[serde(default = "deal_time_spent_property")]
+    pub deal_time_spent_property: String,
 }
 
 fn client_link() -> ClientLink {
@@ -62,6 +72,15 @@ fn amount_field() -> String {
 fn deal_task_property() -> String {
     "clickup_task_id".into()
 }
+fn deal_status_property() -> String {
+    "project_status".into()
+}
+fn deal_time_estimate_property() -> String {
+    "time_estimate_ms".into()
+}
+fn deal_time_spent_property() -> String {
+    "time_spent_ms".into()
+}
 
 impl Default for ProjectsConfig {
     fn default() -> Self {
@@ -73,6 +92,9 @@ impl Default for ProjectsConfig {
             payment_status_field: payment_status_field(),
             amount_field: amount_field(),
             deal_task_property: deal_task_property(),
+            deal_status_property: deal_status_property(),
+            deal_time_estimate_property: deal_time_estimate_property(),
+            deal_time_spent_property: deal_time_spent_property(),
         }
     }
 }
@@ -86,5 +108,31 @@ impl ProjectsConfig {
     /// Whether tasks of `list_id` are projects.
     pub fn is_project_list(&self, list_id: &str) -> bool {
         self.clickup_list_ids.iter().any(|l| l == list_id)
+    }
+
+    /// The deal property a project field is read from (and, for the work ClickUp owns, written
+    /// to).
+    pub fn deal_property(&self, field: ProjectField) -> &str {
+        match field {
+            ProjectField::Name => "dealname",
+            ProjectField::ProductType => "product_type",
+            ProjectField::Status => &self.deal_status_property,
+            ProjectField::TimeEstimate => &self.deal_time_estimate_property,
+            ProjectField::TimeSpent => &self.deal_time_spent_property,
+            ProjectField::DueDate => "project_due_date",
+            ProjectField::PaymentStatus => "payment_status",
+            ProjectField::Amount => "amount",
+        }
+    }
+
+    /// The project task's custom field (id or name) a field lives in, for those that are custom
+    /// fields (the rest are the task's own: name, status, time, due date).
+    pub fn task_field(&self, field: ProjectField) -> Option<&str> {
+        match field {
+            ProjectField::ProductType => Some(&self.product_type_field),
+            ProjectField::PaymentStatus => Some(&self.payment_status_field),
+            ProjectField::Amount => Some(&self.amount_field),
+            _ => None,
+        }
     }
 }

@@ -33,7 +33,11 @@ use entity::{conflicts::ConflictKind, inbox_events::InboxStatus, source_records:
 use sea_orm::{DatabaseConnection, DatabaseTransaction, DbErr, TransactionTrait};
 
 use crate::{
-    domain::{event::Envelope, ids::ClientId, source::ObjectKind},
+    domain::{
+        event::Envelope,
+        ids::{ClientId, ProjectId},
+        source::ObjectKind,
+    },
     reconcile::{self, Field, FieldValue, Matching, normalize::Normalized},
     sources::{self, EventEffect},
     store::{
@@ -65,8 +69,8 @@ pub enum Outcome {
     Deleted,
     /// Stored, nothing to apply.
     Ignored,
-    /// Applied to a project (a project task or its deal), not to a client (`projects`).
-    Project,
+    /// Applied to this project (a project task or its deal), not to a client (`projects`).
+    Project(ProjectId),
 }
 
 impl Outcome {
@@ -80,7 +84,7 @@ impl Outcome {
             Outcome::PendingEnrichment => "pending_enrichment",
             Outcome::Deleted => "deleted",
             Outcome::Ignored => "ignored",
-            Outcome::Project => "project",
+            Outcome::Project(_) => "project",
         }
     }
 }

@@ -413,7 +413,7 @@ async fn commit(
             Outcome::Linked(_) => c.linked += 1,
             Outcome::Collision | Outcome::Ambiguous => c.conflicts += 1,
             Outcome::Duplicate => c.unchanged += 1,
-            Outcome::PendingEnrichment | Outcome::Deleted | Outcome::Ignored | Outcome::Project => {}
+            Outcome::PendingEnrichment | Outcome::Deleted | Outcome::Ignored | Outcome::Project(_) => {}
         }
     }
     merge_columns(&mut next, batch);

@@ -7,18 +7,26 @@
 //!
 //! A task's events do not say which list it is in: a task already known as a project (or as a
 //! client) is routed by the store; an unknown one is read once to see its list.
+//!
+//! Once applied, the worker hands the project to write-back (`writeback::project`), which calls
+//! `record_written` for each value a source took.
 
 use std::sync::Arc;
 
+use chrono::Utc;
 use entity::inbox_events::InboxStatus;
 use sea_orm::{DatabaseConnection, DatabaseTransaction, TransactionTrait};
 use serde_json::Value;
 
 use crate::{
     config::{Config, ProjectsConfig},
-    domain::{event::Envelope, source::Source},
+    domain::{event::Envelope, ids::ProjectId, source::Source},
     engine::{Outcome, ProcessError, with_race_retries},
-    reconcile::project::{ProjectField, ProjectSide, ProjectValueError, apply_changes, merge_project},
+    reconcile::{
+        FieldValue,
+        merge::WRITE_BACK_EVENT,
+        project::{ProjectField, ProjectSide, ProjectValueError, apply_changes, merge_project},
+    },
     saas::{Apis, SaasError, clickup::ClickUpApi, hubspot::HubSpotApi},
     sources::{
         OwnWrites,
@@ -51,6 +59,19 @@ pub enum ProjectEvent {
     },
     /// Stored in the inbox, nothing to apply (an echo of our own write, a deal naming no task).
     Ignore(String),
+}
+
+impl ProjectEvent {
+    /// What a deal as read means: a project's billing side, or nothing when it names no task.
+    pub fn of_deal(deal: ProjectDeal, config: &ProjectsConfig) -> Self {
+        if deal.task_id.is_none() {
+            return ProjectEvent::Ignore(format!(
+                "the deal names no project task (property `{}`)",
+                config.deal_task_property
+            ));
+        }
+        ProjectEvent::Deal(deal)
+    }
 }
 
 /// Routes and reads project events; exists only when a project list is configured.
@@ -114,11 +135,7 @@ impl ProjectSync {
             .find(|o| o.get("id").and_then(Value::as_str) == Some(deal_id.as_str()));
         Ok(Some(match found.and_then(|o| project::deal(o, &self.config)) {
             None => ProjectEvent::DealGone { deal_id },
-            Some(deal) if deal.task_id.is_none() => ProjectEvent::Ignore(format!(
-                "the deal names no project task (property `{}`)",
-                self.config.deal_task_property
-            )),
-            Some(deal) => ProjectEvent::Deal(deal),
+            Some(deal) => ProjectEvent::of_deal(deal, &self.config),
         }))
     }
 
@@ -225,7 +242,7 @@ async fn apply_in(
             project.client_task_id = task.client_task_id.clone();
             project.last_event_at_ms = project.last_event_at_ms.max(task.at_ms);
             settle(txn, &mut project, event_id).await?;
-            Outcome::Project
+            Outcome::Project(project.project_id())
         }
         ProjectEvent::Deal(deal) => {
             let Some(task_id) = &deal.task_id else {
@@ -249,7 +266,7 @@ async fn apply_in(
             );
             project.last_event_at_ms = project.last_event_at_ms.max(deal.at_ms);
             settle(txn, &mut project, event_id).await?;
-            Outcome::Project
+            Outcome::Project(project.project_id())
         }
         ProjectEvent::DealGone { deal_id } => {
             if let Some(mut project) = store::by_deal(txn, deal_id).await? {
@@ -258,6 +275,37 @@ async fn apply_in(
             Outcome::Deleted
         }
     })
+}
+
+/// Stores on a project the value write-back just wrote to its deal or task (`external_id`), as
+/// that side's word marked as ours, and settles the project again, so the write's echo changes
+/// nothing. A deal the project no longer bills, or a project gone, is left alone.
+pub async fn record_written(
+    txn: &DatabaseTransaction,
+    id: ProjectId,
+    written_to: Source,
+    external_id: &str,
+    field: ProjectField,
+    value: &str,
+) -> Result<(), StoreError> {
+    let Some(mut project) = store::lock(txn, id).await? else {
+        return Ok(());
+    };
+    let object = external_id.split_once(':').map_or(external_id, |(_, id)| id);
+    let side = match written_to {
+        Source::HubSpot if project.hubspot_deal_id.as_deref() == Some(object) => &mut project.hubspot,
+        Source::ClickUp if project.clickup_task_id == object => &mut project.clickup,
+        _ => return Ok(()),
+    };
+    side.apply(
+        field,
+        FieldValue {
+            value: Some(value.to_owned()),
+            at_ms: Utc::now().timestamp_millis(),
+            event: WRITE_BACK_EVENT.to_owned(),
+        },
+    );
+    settle(txn, &mut project, WRITE_BACK_EVENT).await
 }
 
 /// The project no longer has a deal: HubSpot's side is forgotten.

@@ -1,11 +1,16 @@
 //! A project's golden values from its two sides, by field ownership: ClickUp runs the work
 //! (name, product type, status, time, due date), HubSpot bills it (amount, payment status).
 //! The owner's value wins; the other side fills a field the owner leaves empty; both holding
-//! different values is a mismatch for an operator, as for clients. Pure: no I/O.
+//! different values is a mismatch for an operator, as for clients. A value write-back put on a
+//! side is the owner's, not that side's opinion: it raises no mismatch, and stays marked as ours
+//! while the side reports it back unchanged. Pure: no I/O.
 
 use serde::{Deserialize, Serialize};
 
-use super::field::{FieldSet, FieldValue};
+use super::{
+    field::{FieldSet, FieldValue},
+    merge::WRITE_BACK_EVENT,
+};
 use crate::domain::source::Source;
 
 /// A project field that sources can feed.
@@ -68,11 +73,28 @@ impl ProjectField {
         }
     }
 
+    /// Parses a stored field name.
+    pub fn parse(name: &str) -> Option<ProjectField> {
+        ProjectField::ALL.into_iter().find(|f| f.as_str() == name)
+    }
+
     /// The system whose value wins: HubSpot for billing, ClickUp for the work.
     pub fn owner(self) -> Source {
         match self {
             ProjectField::PaymentStatus | ProjectField::Amount => Source::HubSpot,
             _ => Source::ClickUp,
+        }
+    }
+
+    /// The system write-back copies the owner's value to: the deal learns the work's status and
+    /// time, the task the billing; name, product type and due date stay where they are.
+    pub fn written_to(self) -> Option<Source> {
+        match self {
+            ProjectField::Status | ProjectField::TimeEstimate | ProjectField::TimeSpent => {
+                Some(Source::HubSpot)
+            }
+            ProjectField::PaymentStatus | ProjectField::Amount => Some(Source::ClickUp),
+            ProjectField::Name | ProjectField::ProductType | ProjectField::DueDate => None,
         }
     }
 
@@ -95,7 +117,7 @@ impl ProjectField {
     }
 
     /// Whether two stored values say the same (text ignores case).
-    fn same(self, a: &str, b: &str) -> bool {
+    pub fn same(self, a: &str, b: &str) -> bool {
         match self {
             ProjectField::Name
             | ProjectField::ProductType
@@ -175,7 +197,14 @@ pub fn merge_project(clickup: &ProjectSide, hubspot: &ProjectSide) -> ProjectMer
         if let Some(value) = owner.or(other) {
             out.golden.push((field, value.to_owned()));
         }
-        if let (Some(hubspot), Some(clickup)) = (from_hubspot, from_clickup)
+        let not_owner = match field.owner() {
+            Source::ClickUp => hubspot.get(field),
+            Source::HubSpot => clickup.get(field),
+        };
+        // What write-back put on the other side is the owner's word, however old.
+        let ours = not_owner.is_some_and(|v| v.event == WRITE_BACK_EVENT);
+        if !ours
+            && let (Some(hubspot), Some(clickup)) = (from_hubspot, from_clickup)
             && !field.same(hubspot, clickup)
         {
             out.mismatches.push(ProjectMismatch {
@@ -198,7 +227,8 @@ pub struct ProjectChange {
 }
 
 /// Applies what a side reported at `at_ms` by `event`: values that do not normalize are
-/// skipped and returned with the reason, so the caller can log them.
+/// skipped and returned with the reason, so the caller can log them. A value write-back put
+/// there, reported back unchanged (a source reports a whole object), stays marked as ours.
 pub fn apply_changes(
     side: &mut ProjectSide,
     changes: &[ProjectChange],
@@ -209,12 +239,16 @@ pub fn apply_changes(
     for change in changes {
         match change.field.normalize(change.raw.as_deref()) {
             Ok(value) => {
+                let ours = side.get(change.field).is_some_and(|held| {
+                    held.event == WRITE_BACK_EVENT
+                        && matches!((&held.value, &value), (Some(a), Some(b)) if change.field.same(a, b))
+                });
                 side.apply(
                     change.field,
                     FieldValue {
                         value,
                         at_ms,
-                        event: event.to_owned(),
+                        event: if ours { WRITE_BACK_EVENT } else { event }.to_owned(),
                     },
                 );
             }
@@ -306,6 +340,64 @@ mod tests {
             Err(ProjectValueError::NotMilliseconds("-3".into()))
         );
         assert_eq!(ProjectField::DueDate.normalize(Some("  ")), Ok(None));
+    }
+
+    fn written_back(side: &mut ProjectSide, field: ProjectField, value: &str, at_ms: i64) {
+        side.apply(
+            field,
+            FieldValue {
+                value: Some(value.to_owned()),
+                at_ms,
+                event: WRITE_BACK_EVENT.to_owned(),
+            },
+        );
+    }
+
+    #[test]
+    fn a_value_write_back_put_on_the_other_side_is_no_mismatch_when_the_owner_moves_on() {
+        let clickup = side(&[(ProjectField::Status, "in progress")], 30);
+        let mut hubspot = ProjectSide::default();
+        written_back(&mut hubspot, ProjectField::Status, "to do", 20);
+        let merged = merge_project(&clickup, &hubspot);
+        assert!(merged.mismatches.is_empty(), "{merged:?}");
+        assert_eq!(merged.value(ProjectField::Status), Some("in progress"));
+    }
+
+    #[test]
+    fn a_value_reported_back_unchanged_stays_ours_and_a_changed_one_is_the_sides_own() {
+        let mut clickup = ProjectSide::default();
+        written_back(&mut clickup, ProjectField::PaymentStatus, "pending", 10);
+        let report = |raw: &str| ProjectChange {
+            field: ProjectField::PaymentStatus,
+            raw: Some(raw.to_owned()),
+        };
+        apply_changes(&mut clickup, &[report("Pending")], 20, "task-read");
+        let held = clickup.get(ProjectField::PaymentStatus).expect("held");
+        assert_eq!((held.event.as_str(), held.at_ms), (WRITE_BACK_EVENT, 20));
+
+        apply_changes(&mut clickup, &[report("Overdue")], 30, "task-edit");
+        let hubspot = side(&[(ProjectField::PaymentStatus, "Pending")], 25);
+        assert_eq!(
+            merge_project(&clickup, &hubspot).mismatches.len(),
+            1,
+            "a person's change in ClickUp is ClickUp's opinion again"
+        );
+    }
+
+    #[test]
+    fn write_back_carries_the_work_to_the_deal_and_the_billing_to_the_task() {
+        let to = |f: ProjectField| f.written_to();
+        assert_eq!(to(ProjectField::Status), Some(Source::HubSpot));
+        assert_eq!(to(ProjectField::TimeSpent), Some(Source::HubSpot));
+        assert_eq!(to(ProjectField::Amount), Some(Source::ClickUp));
+        assert_eq!(to(ProjectField::Name), None);
+        for field in ProjectField::ALL {
+            assert_eq!(ProjectField::parse(field.as_str()), Some(field));
+            assert!(
+                field.written_to() != Some(field.owner()),
+                "{field:?} is never written to its owner"
+            );
+        }
     }
 
     #[test]

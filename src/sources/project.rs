@@ -9,18 +9,6 @@ use crate::{
     reconcile::project::{ProjectChange, ProjectField},
 };
 
-/// The deal properties that feed project fields (besides the configured task-id property).
-pub const DEAL_PROPERTIES: [(&str, ProjectField); 8] = [
-    ("dealname", ProjectField::Name),
-    ("product_type", ProjectField::ProductType),
-    ("project_status", ProjectField::Status),
-    ("time_estimate_ms", ProjectField::TimeEstimate),
-    ("time_spent_ms", ProjectField::TimeSpent),
-    ("project_due_date", ProjectField::DueDate),
-    ("payment_status", ProjectField::PaymentStatus),
-    ("amount", ProjectField::Amount),
-];
-
 /// A project task as ClickUp's API returned it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProjectTask {
@@ -58,7 +46,7 @@ pub fn list_of(task: &Value) -> Option<String> {
 pub fn task(task: &Value, config: &ProjectsConfig) -> Option<ProjectTask> {
     let task_id = task.get("id").and_then(scalar_text)?;
     let at_ms = clickup::updated_ms(task)?;
-    let custom = |reference: &str| custom_field(task, reference);
+    let custom = |reference: &str| custom_field(task.get("custom_fields")?.as_array()?, reference);
     let text = |pointer: &str| task.pointer(pointer).and_then(scalar_text);
     let changes = vec![
         change(ProjectField::Name, text("/name")),
@@ -105,18 +93,19 @@ pub fn deal(deal: &Value, config: &ProjectsConfig) -> Option<ProjectDeal> {
         deal_id,
         task_id: property(&config.deal_task_property).map(|t| t.trim().to_owned()),
         at_ms,
-        changes: DEAL_PROPERTIES
-            .iter()
-            .map(|(name, field)| change(*field, property(name)))
+        changes: ProjectField::ALL
+            .into_iter()
+            .map(|field| change(field, property(config.deal_property(field))))
             .collect(),
     })
 }
 
-/// The properties to read of a deal.
+/// The properties to read of a deal: one per project field (`ProjectsConfig::deal_property`),
+/// the task id and the last change.
 pub fn deal_properties(config: &ProjectsConfig) -> Vec<String> {
-    DEAL_PROPERTIES
-        .iter()
-        .map(|(name, _)| (*name).to_owned())
+    ProjectField::ALL
+        .into_iter()
+        .map(|field| config.deal_property(field).to_owned())
         .chain([config.deal_task_property.clone(), "hs_lastmodifieddate".into()])
         .collect()
 }
@@ -142,8 +131,7 @@ fn change(field: ProjectField, raw: Option<String>) -> ProjectChange {
 }
 
 /// A task's custom field by id, or by name ignoring case.
-fn custom_field<'a>(task: &'a Value, reference: &str) -> Option<&'a Value> {
-    let fields = task.get("custom_fields")?.as_array()?;
+pub(crate) fn custom_field<'a>(fields: &'a [Value], reference: &str) -> Option<&'a Value> {
     fields
         .iter()
         .find(|f| f.get("id").and_then(Value::as_str) == Some(reference))

@@ -311,8 +311,9 @@ fn mismatch_target(row: &conflict_rows::Model) -> Result<(ClientId, Field), Stew
         .ok_or_else(|| StewardError::NotFound("the conflict's client".into()))?;
     let name = row.field.as_deref().unwrap_or_default();
     if name.starts_with(crate::store::projects::FIELD_PREFIX) {
-        // Projects have no golden values to pin or keep yet (nor write-back to carry a choice
-        // to the other system): the owner's value already stands.
+        // Projects have no golden values to pin or keep yet: the owner's value already stands,
+        // and once the conflict is dismissed write-back carries it to the other side at the
+        // project's next change.
         return Err(StewardError::Invalid(format!(
             "`{name}` is a project's field, whose owner's value already stands: change it in the \
              system that owns it (ClickUp for status, time and dates, HubSpot for amount and \

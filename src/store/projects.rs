@@ -2,6 +2,8 @@
 //! project's field_mismatch conflicts (external id `project:<task id>`, field `project.<name>`,
 //! so a client's own mismatches never touch them).
 
+use std::collections::HashSet;
+
 use chrono::Utc;
 use entity::{
     conflicts::{self, ConflictKind, ConflictStatus},
@@ -15,7 +17,10 @@ use uuid::Uuid;
 
 use super::StoreError;
 use crate::{
-    domain::{ids::ClientId, source::Source},
+    domain::{
+        ids::{ClientId, ProjectId},
+        source::Source,
+    },
     reconcile::project::{ProjectField, ProjectMerge, ProjectMismatch, ProjectSide},
 };
 
@@ -48,7 +53,8 @@ pub struct Project {
 }
 
 impl Project {
-    fn new(task_id: &str) -> Self {
+    /// A project of `task_id` not stored yet, with nothing said about it.
+    pub fn new(task_id: &str) -> Self {
         Self {
             id: Uuid::now_v7(),
             stored: false,
@@ -88,6 +94,47 @@ impl Project {
     pub fn external_id(&self) -> String {
         format!("project:{}", self.clickup_task_id)
     }
+
+    /// Its id as the rest of the service names it.
+    pub fn project_id(&self) -> ProjectId {
+        ProjectId::from_uuid(self.id)
+    }
+}
+
+/// A project by id, as it is now (write-back plans from it).
+pub async fn find(db: &impl ConnectionTrait, id: ProjectId) -> Result<Option<Project>, StoreError> {
+    let found = projects::Entity::find_by_id(id.as_uuid()).one(db).await?;
+    found.map(Project::from_model).transpose()
+}
+
+/// A project by id, locked like `load_or_new`.
+pub async fn lock(db: &impl ConnectionTrait, id: ProjectId) -> Result<Option<Project>, StoreError> {
+    let found = projects::Entity::find_by_id(id.as_uuid())
+        .lock_exclusive()
+        .one(db)
+        .await?;
+    found.map(Project::from_model).transpose()
+}
+
+/// The fields of a project an operator has yet to decide (an open field_mismatch).
+pub async fn disputed_fields(
+    db: &impl ConnectionTrait,
+    project: &Project,
+) -> Result<HashSet<ProjectField>, StoreError> {
+    let fields: Vec<Option<String>> = conflicts::Entity::find()
+        .select_only()
+        .column(conflicts::Column::Field)
+        .filter(conflicts::Column::Kind.eq(ConflictKind::FieldMismatch))
+        .filter(conflicts::Column::Status.eq(ConflictStatus::Open))
+        .filter(conflicts::Column::ExternalId.eq(project.external_id()))
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(fields
+        .iter()
+        .filter_map(|f| f.as_deref()?.strip_prefix(FIELD_PREFIX))
+        .filter_map(ProjectField::parse)
+        .collect())
 }
 
 /// The project of a task, or a new one; the row stays locked (`FOR UPDATE` on Postgres) until

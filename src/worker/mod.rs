@@ -23,7 +23,7 @@ pub use supervisor::{ConsumerHealth, ConsumerReport, RestartPolicy};
 use self::outage::StoreWatch;
 
 use crate::{
-    domain::ids::ClientId,
+    domain::ids::{ClientId, ProjectId},
     metrics,
     projects::{self, ProjectEvent, ProjectSync},
     queue::{Delivery, Envelope, EventQueue, QueueError, RetryOutcome},
@@ -197,7 +197,9 @@ impl Worker {
             return self;
         }
         let mapping = self.mapping.clone();
-        self.with_write_back(WriteBack::new(db.clone(), apis.clone(), mapping, &config.outbox))
+        let write_back = WriteBack::new(db.clone(), apis.clone(), mapping, &config.outbox)
+            .with_projects(config.projects_if_enabled());
+        self.with_write_back(write_back)
     }
 
     /// Brings the clients' records in both systems up to their golden values. A write that fails
@@ -220,6 +222,26 @@ impl Worker {
                     metrics::write_back_failed();
                     tracing::error!(%client, panic = panicked.message(), "write-back panicked; the next change tries again");
                 }
+            }
+        }
+    }
+
+    /// Brings a project's deal and task up to the values the other side owns; failures are
+    /// handled as for clients (`write_back`).
+    async fn write_back_project(&self, project: ProjectId) {
+        let Some(write_back) = &self.write_back else {
+            return;
+        };
+        match guarded(write_back.sync_project(project)).await {
+            Ok(Ok(0)) => {}
+            Ok(Ok(n)) => tracing::debug!(%project, written = n, "wrote project values back"),
+            Ok(Err(e)) => {
+                metrics::write_back_failed();
+                tracing::warn!(%project, error = %e, "project write-back failed; the next change tries again");
+            }
+            Err(panicked) => {
+                metrics::write_back_failed();
+                tracing::error!(%project, panic = panicked.message(), "project write-back panicked; the next change tries again");
             }
         }
     }
@@ -503,8 +525,10 @@ impl Worker {
             Ok(Ok(outcome)) => {
                 tracing::debug!(?outcome, "processed");
                 self.queue.ack(delivery).await?;
-                if let Outcome::Linked(client) = &outcome {
-                    self.write_back([*client]).await;
+                match &outcome {
+                    Outcome::Linked(client) => self.write_back([*client]).await,
+                    Outcome::Project(project) => self.write_back_project(*project).await,
+                    _ => {}
                 }
                 return Ok(Settled::Done(outcome));
             }

@@ -2,28 +2,32 @@
 //! retry transient errors within the call). A write that still fails is tried again later with
 //! capped exponential backoff; one the source refuses, or one out of attempts, is left `failed`
 //! with its reason. Rows are claimed for a lease before sending, so two drainers never send the
-//! same row at once, and a row whose sender died is due again when its lease runs out.
+//! same row at once, and a row whose sender died is due again when its lease runs out. Client
+//! and project rows travel together; `place` says where each lands.
 
 use std::{collections::BTreeMap, sync::Arc, time::Duration};
 
 use backon::{BackoffBuilder, ExponentialBuilder};
 use chrono::{DateTime, Utc};
-use entity::outbox::Model as Row;
+use entity::outbox::{Model as Row, OutboxSubject};
 use sea_orm::{DatabaseConnection, TransactionTrait};
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
-use super::WriteBackError;
+use super::{
+    WriteBackError,
+    place::{self, Places},
+};
 use crate::{
-    config::OutboxConfig,
+    config::{OutboxConfig, ProjectsConfig},
     domain::{
-        name::fold,
+        ids::ProjectId,
         source::{ObjectKind, Source},
     },
-    reconcile::{Field, FieldValue, merge::WRITE_BACK_EVENT},
+    reconcile::{Field, FieldValue, merge::WRITE_BACK_EVENT, project::ProjectField},
     saas::{Apis, SaasError},
-    sources::{mapping::FieldMapping, scalar_text},
+    sources::mapping::FieldMapping,
     store::{outbox, records, write_log},
 };
 
@@ -52,6 +56,7 @@ pub struct Drainer {
     db: DatabaseConnection,
     apis: Apis,
     mapping: Arc<FieldMapping>,
+    projects: Option<Arc<ProjectsConfig>>,
     max_attempts: u32,
     backoff: ExponentialBuilder,
     max_backoff: Duration,
@@ -72,6 +77,7 @@ impl Drainer {
             db,
             apis,
             mapping,
+            projects: None,
             max_attempts: config.max_attempts.max(1),
             backoff: ExponentialBuilder::default()
                 .with_min_delay(Duration::from_millis(config.min_backoff_ms))
@@ -81,6 +87,20 @@ impl Drainer {
             max_backoff,
             lease: Duration::from_secs(config.lease_secs),
             batch: config.batch_size.max(1),
+        }
+    }
+
+    /// The same drainer placing project rows as `projects` says (`None`: projects are off, and
+    /// a project row has no place).
+    pub fn with_projects(mut self, projects: Option<Arc<ProjectsConfig>>) -> Self {
+        self.projects = projects;
+        self
+    }
+
+    fn places(&self) -> Places<'_> {
+        Places {
+            mapping: &self.mapping,
+            projects: self.projects.as_deref(),
         }
     }
 
@@ -128,9 +148,9 @@ impl Drainer {
         let mut to_hubspot = Vec::new();
         let mut to_clickup = Vec::new();
         for row in claimed {
-            match (row.source.parse::<Source>(), Field::parse(&row.field)) {
-                (Ok(Source::HubSpot), Some(_)) => to_hubspot.push(row),
-                (Ok(Source::ClickUp), Some(_)) => to_clickup.push(row),
+            match (row.source.parse::<Source>(), place::knows_field(&row)) {
+                (Ok(Source::HubSpot), true) => to_hubspot.push(row),
+                (Ok(Source::ClickUp), true) => to_clickup.push(row),
                 _ => {
                     let reason = format!(
                         "stored row is corrupt: source `{}`, field `{}`",
@@ -186,9 +206,12 @@ impl Drainer {
         Ok(())
     }
 
-    /// Marks the row sent, logs the write and stores the value on the record, in one
-    /// transaction, so the write's echo changes nothing.
+    /// Marks the row sent, logs the write and stores the value on the record (or the project),
+    /// in one transaction, so the write's echo changes nothing.
     async fn remember(&self, row: &Row, now: DateTime<Utc>) -> Result<(), WriteBackError> {
+        if row.subject == OutboxSubject::Project {
+            return self.remember_project(row, now).await;
+        }
         let (Ok(source), Some(field), Ok(kind)) = (
             row.source.parse::<Source>(),
             Field::parse(&row.field),
@@ -217,6 +240,25 @@ impl Drainer {
         Ok(())
     }
 
+    async fn remember_project(&self, row: &Row, now: DateTime<Utc>) -> Result<(), WriteBackError> {
+        let (Ok(source), Some(field), Some(project)) = (
+            row.source.parse::<Source>(),
+            ProjectField::parse(&row.field),
+            row.project_id,
+        ) else {
+            // `send` fails rows naming no project field; one without a project has nowhere to go.
+            return Ok(());
+        };
+        let txn = self.db.begin().await?;
+        outbox::mark_sent(&txn, row, now).await?;
+        write_log::record_project(&txn, source, &row.external_id, field, &row.value).await?;
+        let id = ProjectId::from_uuid(project);
+        crate::projects::record_written(&txn, id, source, &row.external_id, field, &row.value).await?;
+        txn.commit().await?;
+        crate::metrics::written_back(source, field.as_str());
+        Ok(())
+    }
+
     /// HubSpot takes a batch of objects per kind; when a batch is refused, each object is tried
     /// alone so one bad record does not hold the others back.
     async fn write_hubspot(&self, rows: Vec<Row>) -> Vec<(Row, Sent)> {
@@ -229,10 +271,9 @@ impl Drainer {
         };
         let mut results = Vec::new();
         let mut by_kind: BTreeMap<String, BTreeMap<String, Vec<(String, Row)>>> = BTreeMap::new();
+        let places = self.places();
         for row in rows {
-            let property =
-                Field::parse(&row.field).and_then(|f| self.mapping.hubspot_property_for(&row.kind, f));
-            let Some(property) = property else {
+            let Some(property) = places.hubspot_property(&row) else {
                 results.push((row, Sent::NoPlace("no HubSpot property for the field")));
                 continue;
             };
@@ -289,11 +330,7 @@ impl Drainer {
                 }
             };
             for row in rows {
-                let Some(field) = Field::parse(&row.field) else {
-                    results.push((row, Sent::NoPlace("not a client field")));
-                    continue;
-                };
-                let Some((field_id, value)) = custom_value(&fields, &self.mapping, field, &row.value) else {
+                let Some((field_id, value)) = self.places().clickup_value(&fields, &row) else {
                     results.push((row, Sent::NoPlace("no custom field or option for it on the task")));
                     continue;
                 };
@@ -365,41 +402,6 @@ fn settled(objects: Objects, result: &Result<(), SaasError>) -> Vec<(Row, Sent)>
 /// `contact:123` → `123`.
 fn object_id(external_id: &str) -> &str {
     external_id.split_once(':').map_or(external_id, |(_, id)| id)
-}
-
-/// The task's custom field for `field`, and `value` in that field type's shape: a dropdown
-/// takes its option's UUID (matched by name), everything else the text.
-fn custom_value(
-    fields: &[Value],
-    mapping: &FieldMapping,
-    field: Field,
-    value: &str,
-) -> Option<(String, Value)> {
-    let custom = fields.iter().find(|f| {
-        mapping.clickup(
-            f.get("id").and_then(Value::as_str),
-            f.get("name").and_then(Value::as_str),
-        ) == Some(field)
-    })?;
-    let id = custom.get("id").and_then(Value::as_str)?.to_owned();
-    if custom.get("type").and_then(Value::as_str) == Some("drop_down") {
-        let wanted = fold(value);
-        let option = custom
-            .pointer("/type_config/options")?
-            .as_array()?
-            .iter()
-            .find(|o| {
-                o.get("name")
-                    .and_then(scalar_text)
-                    .is_some_and(|n| fold(&n) == wanted)
-            });
-        let Some(option) = option else {
-            tracing::warn!(field = %id, %value, "no dropdown option by that name; not written");
-            return None;
-        };
-        return Some((id, option.get("id")?.clone()));
-    }
-    Some((id, Value::String(value.to_owned())))
 }
 
 #[cfg(test)]

@@ -7,9 +7,12 @@
 //! once, so its echo changes nothing; echoes are also recognised by their sender (HubSpot
 //! `changeSource: INTEGRATION` with our app id, ClickUp history items by our token's user).
 //! Every planned write goes through the outbox table first (`store::outbox`), so a write a
-//! source could not take is retried by the drainer and none is lost across restarts.
+//! source could not take is retried by the drainer and none is lost across restarts. Projects
+//! are written back the same way (`project`).
 
 pub mod drainer;
+mod place;
+pub mod project;
 
 use std::{
     collections::{HashMap, HashSet},
@@ -23,7 +26,7 @@ use sea_orm::DatabaseConnection;
 pub use drainer::{Drained, Drainer};
 
 use crate::{
-    config::OutboxConfig,
+    config::{OutboxConfig, ProjectsConfig},
     domain::{
         ids::ClientId,
         source::{ObjectKind, Source},
@@ -137,6 +140,12 @@ impl WriteBack {
             mapping,
             drainer,
         }
+    }
+
+    /// The same write-back placing project values as `projects` says (`None`: projects are off).
+    pub fn with_projects(mut self, projects: Option<Arc<ProjectsConfig>>) -> Self {
+        self.drainer = self.drainer.with_projects(projects);
+        self
     }
 
     /// Plans one client's golden values for its records in both systems into the outbox, then

@@ -113,7 +113,9 @@ impl Targets {
         let writeback = uuid::Uuid::now_v7();
         outbox::ActiveModel {
             id: Set(writeback),
-            client_id: Set(client.parse().expect("uuid")),
+            subject: Set(outbox::OutboxSubject::Client),
+            client_id: Set(Some(client.parse().expect("uuid"))),
+            project_id: Set(None),
             source: Set("hubspot".into()),
             external_id: Set("contact:1".into()),
             kind: Set("contact".into()),

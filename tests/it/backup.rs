@@ -253,7 +253,9 @@ async fn fill_every_table(app: &TestApp) {
     .expect("exclusion");
     outbox::Model {
         id: uuid::Uuid::new_v4(),
-        client_id: client,
+        subject: outbox::OutboxSubject::Client,
+        client_id: Some(client),
+        project_id: None,
         source: "clickup".into(),
         external_id: "task:t1".into(),
         kind: "task".into(),

@@ -478,7 +478,9 @@ async fn the_needs_attention_page_counts_stored_rows_by_source(backend: Backend)
     {
         outbox::ActiveModel {
             id: Set(uuid::Uuid::now_v7()),
-            client_id: Set(app.clients().await[0].id),
+            subject: Set(outbox::OutboxSubject::Client),
+            client_id: Set(Some(app.clients().await[0].id)),
+            project_id: Set(None),
             source: Set("clickup".into()),
             external_id: Set(format!("task:t{n}")),
             kind: Set("task".into()),

@@ -189,7 +189,9 @@ pub(crate) async fn failed_writeback(
     let id = uuid::Uuid::now_v7();
     outbox::ActiveModel {
         id: Set(id),
-        client_id: Set(client),
+        subject: Set(outbox::OutboxSubject::Client),
+        client_id: Set(Some(client)),
+        project_id: Set(None),
         source: Set(source.into()),
         external_id: Set(if source == "hubspot" {
             "contact:1"

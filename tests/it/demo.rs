@@ -40,5 +40,9 @@ async fn the_demo_ends_with_the_clients_and_collisions_its_scenario_was_built_wi
         projects, with_client,
         "every project found its client: {summary:?}"
     );
+    assert!(
+        summary.project_writes >= projects,
+        "each project's deal learnt at least its task's status: {summary:?}"
+    );
     assert!(database.exists(), "the database is left for inspection");
 }

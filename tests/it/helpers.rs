@@ -491,6 +491,7 @@ impl SimApp {
             clientsync::saas::Apis::from_config(&self.config).expect("API clients"),
             self.config.clickup.list_ids.clone(),
         )
+        .with_projects(self.config.projects_if_enabled())
     }
 
     /// Posts HubSpot `contact.creation` events (thin: an id and nothing else) for `ids`.

@@ -51,6 +51,8 @@ mod operator;
 mod operator_read;
 mod outbox;
 mod postgres_outage;
+mod project_backfill;
+mod project_write_back;
 mod projects;
 mod proxy;
 mod queue_file;

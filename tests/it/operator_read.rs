@@ -587,7 +587,9 @@ async fn the_counters_are_computed_from_stored_rows(backend: Backend) {
         .expect("waiting event");
     outbox::ActiveModel {
         id: Set(uuid::Uuid::now_v7()),
-        client_id: Set(app.clients().await[0].id),
+        subject: Set(outbox::OutboxSubject::Client),
+        client_id: Set(Some(app.clients().await[0].id)),
+        project_id: Set(None),
         source: Set("hubspot".into()),
         external_id: Set("contact:1".into()),
         kind: Set("contact".into()),

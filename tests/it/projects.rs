@@ -25,10 +25,10 @@ on_both_backends!(
 );
 
 const CLIENT_LIST: &str = "901200000101";
-const PROJECT_LIST: &str = "901200000202";
+pub(crate) const PROJECT_LIST: &str = "901200000202";
 
 /// The simulator with a client list and a project list, and the app configured to match.
-async fn spawn_with_projects(backend: Backend) -> SimApp {
+pub(crate) async fn spawn_with_projects(backend: Backend) -> SimApp {
     let sim = SimConfig {
         hubspot_client_secret: hubspot_secret(),
         clickup_list_ids: vec![CLIENT_LIST.into(), PROJECT_LIST.into()],

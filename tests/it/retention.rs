@@ -133,7 +133,9 @@ async fn seed_write(db: &DatabaseConnection, status: OutboxStatus, at: DateTime<
     let id = Uuid::now_v7();
     outbox::ActiveModel {
         id: Set(id),
-        client_id: Set(Uuid::nil()),
+        subject: Set(outbox::OutboxSubject::Client),
+        client_id: Set(Some(Uuid::nil())),
+        project_id: Set(None),
         source: Set("hubspot".into()),
         external_id: Set("contact:42".into()),
         kind: Set("contact".into()),

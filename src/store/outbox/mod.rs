@@ -1,99 +1,21 @@
 //! Planned write-backs, durable: a row per (source, record, field) value to write, so a write
 //! a source could not take is retried later, one it refused stays visible with its reason, and
 //! a restart loses nothing. At most one row per field is pending (`pending_key`, unique): a newer
-//! plan replaces its value, so a backlog never writes a stale one.
+//! plan replaces its value, so a backlog never writes a stale one (`plan`). A row carries a
+//! client's value or a project's (`subject`); the drainer places each by its subject.
+
+mod plan;
 
 use chrono::{DateTime, Utc};
 use entity::outbox::{self, Column as C, Entity as Outbox, OutboxStatus};
 use sea_orm::{
-    ActiveValue::Set,
     ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
-    sea_query::{Expr, OnConflict},
+    sea_query::Expr,
 };
 use uuid::Uuid;
 
-use crate::{domain::source::Source, reconcile::Field};
-
-/// One value to write to one field of one source record, for one client.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PlannedWrite<'a> {
-    /// The golden client the value is from.
-    pub client: Uuid,
-    /// The system written to.
-    pub source: Source,
-    /// The record (`contact:…`, `task:…`).
-    pub external_id: &'a str,
-    /// `contact`, `company` or `task`.
-    pub kind: &'a str,
-    /// Which field.
-    pub field: Field,
-    /// The golden value.
-    pub value: &'a str,
-}
-
-/// The unique key a pending row holds, so a field has at most one pending write.
-fn pending_key(source: &str, external_id: &str, field: &str) -> String {
-    format!("{source}|{external_id}|{field}")
-}
-
-/// Puts a write in the outbox, due now, and returns its row's id. A pending row for the same
-/// field takes the new value and starts its attempts over (keeping its schedule, so a row being
-/// sent is not sent twice at once); the same value again changes nothing.
-pub async fn plan(
-    db: &impl ConnectionTrait,
-    write: &PlannedWrite<'_>,
-    now: DateTime<Utc>,
-) -> Result<Uuid, DbErr> {
-    let key = pending_key(write.source.as_str(), write.external_id, write.field.as_str());
-    // Two rounds at most: a concurrent planner may insert between our read and our insert.
-    for _ in 0..2 {
-        if let Some(row) = Outbox::find()
-            .filter(C::PendingKey.eq(key.as_str()))
-            .one(db)
-            .await?
-        {
-            if row.value != write.value {
-                Outbox::update_many()
-                    .col_expr(C::Value, Expr::value(write.value))
-                    .col_expr(C::ClientId, Expr::value(write.client))
-                    .col_expr(C::Attempts, Expr::value(0))
-                    .col_expr(C::LastError, Expr::value(Option::<String>::None))
-                    .col_expr(C::UpdatedAt, Expr::value(now))
-                    .filter(C::Id.eq(row.id))
-                    .exec(db)
-                    .await?;
-            }
-            return Ok(row.id);
-        }
-        let id = Uuid::now_v7();
-        let row = outbox::ActiveModel {
-            id: Set(id),
-            client_id: Set(write.client),
-            source: Set(write.source.as_str().to_owned()),
-            external_id: Set(write.external_id.to_owned()),
-            kind: Set(write.kind.to_owned()),
-            field: Set(write.field.as_str().to_owned()),
-            value: Set(write.value.to_owned()),
-            status: Set(OutboxStatus::Pending),
-            pending_key: Set(Some(key.clone())),
-            attempts: Set(0),
-            next_attempt_at: Set(now),
-            last_error: Set(None),
-            created_at: Set(now),
-            updated_at: Set(now),
-        };
-        let inserted = Outbox::insert(row)
-            .on_conflict(OnConflict::column(C::PendingKey).do_nothing().to_owned())
-            .exec_without_returning(db)
-            .await?;
-        if inserted == 1 {
-            return Ok(id);
-        }
-    }
-    Err(DbErr::Custom(format!(
-        "outbox row for {key} kept changing under us"
-    )))
-}
+use plan::pending_key;
+pub use plan::{PlannedProjectWrite, PlannedWrite, plan, plan_project};
 
 /// Pending rows due at `now`, oldest due first.
 pub async fn due(
@@ -259,7 +181,7 @@ pub async fn retry(db: &impl ConnectionTrait, id: Uuid, now: DateTime<Utc>) -> R
     if row.status != OutboxStatus::Failed {
         return Ok(Retried::NotFailed);
     }
-    let key = pending_key(&row.source, &row.external_id, &row.field);
+    let key = pending_key(row.subject, &row.source, &row.external_id, &row.field);
     if Outbox::find()
         .filter(C::PendingKey.eq(key.as_str()))
         .one(db)
