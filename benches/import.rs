@@ -126,6 +126,7 @@ async fn main() -> anyhow::Result<()> {
         mapping: Mapping::default(),
         batch,
         stats: vec!["amount".into()],
+        encoding: import::Encoding::Auto,
     };
 
     for pass in ["first import", "same file again"] {

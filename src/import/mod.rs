@@ -25,6 +25,7 @@ use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 pub use columns::{ImportColumns, ImportSource, Mapping};
+pub use file::{Encoding, ReadAs};
 
 use crate::{
     domain::{
@@ -148,6 +149,8 @@ pub struct ImportJob {
     pub batch: usize,
     /// Numeric columns to keep min, mean and max of.
     pub stats: Vec<String>,
+    /// The file's text encoding, or `Auto` to tell UTF-8 from Windows-1252 by its bytes.
+    pub encoding: Encoding,
 }
 
 /// Where a run stands, after each batch.
@@ -172,6 +175,8 @@ pub struct Summary {
     pub stats: RunStats,
     /// The rejected-rows file, when a row was refused.
     pub rejected_file: Option<PathBuf>,
+    /// The encoding the file was read in.
+    pub read_as: ReadAs,
     /// Seconds this invocation took.
     pub seconds: f64,
 }
@@ -219,21 +224,24 @@ impl Rows {
             }
             batch.read += 1;
             batch.last_line = row.line;
-            let checked = row.cells(&self.export.headers).and_then(|cells| {
-                let valid = validate(
-                    &self.columns,
-                    &self.export.headers,
-                    &cells,
-                    row.line,
-                    self.country,
-                )?;
-                for (name, i) in &self.columns.stats {
-                    if let (Some(figures), Some(cell)) = (batch.columns.get_mut(name), cells.get(*i)) {
-                        figures.add(cell);
+            let checked = row
+                .cells(&self.export.headers, self.export.read_as)
+                .and_then(|cells| {
+                    let cells: Vec<&str> = cells.iter().map(AsRef::as_ref).collect();
+                    let valid = validate(
+                        &self.columns,
+                        &self.export.headers,
+                        &cells,
+                        row.line,
+                        self.country,
+                    )?;
+                    for (name, i) in &self.columns.stats {
+                        if let (Some(figures), Some(cell)) = (batch.columns.get_mut(name), cells.get(*i)) {
+                            figures.add(cell);
+                        }
                     }
-                }
-                Ok(valid)
-            });
+                    Ok(valid)
+                });
             match checked {
                 Ok(valid) => batch.valid.push(valid),
                 Err(reason) => {
@@ -250,13 +258,19 @@ impl Rows {
 /// Opens the file and checks its columns: what every run, dry or not, starts with.
 fn open(job: &ImportJob, country: Option<Country>, after_line: u64) -> Result<Rows, ImportError> {
     let name = job.file.display().to_string();
-    let export = Export::open(&job.file)?;
+    let export = Export::open(&job.file, job.encoding)?;
     let columns = ImportColumns::resolve(&name, &export.headers, job.source, &job.mapping, &job.stats)?;
     let path = rejected::path_for(&job.file);
     let rejected = if after_line > 0 {
-        Rejected::resume(path, &export.headers, export.delimiter, after_line)?
+        Rejected::resume(
+            path,
+            &export.headers,
+            export.delimiter,
+            export.read_as,
+            after_line,
+        )?
     } else {
-        Rejected::start(path, &export.headers, export.delimiter)?
+        Rejected::start(path, &export.headers, export.delimiter, export.read_as)?
     };
     Ok(Rows {
         export,
@@ -296,6 +310,7 @@ pub fn dry_run(
         resumed: false,
         stats,
         rejected_file,
+        read_as: rows.export.read_as,
         seconds: started.elapsed().as_secs_f64(),
     })
 }
@@ -374,6 +389,7 @@ pub async fn import(
         resumed,
         stats,
         rejected_file,
+        read_as: rows.export.read_as,
         seconds: started.elapsed().as_secs_f64(),
     })
 }
