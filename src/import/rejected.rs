@@ -9,10 +9,7 @@ use std::{
     path::{Path, PathBuf},
 };
 
-use super::{
-    ImportError,
-    file::{RawRow, ReadAs},
-};
+use super::{ImportError, encoding::ReadAs, file::RawRow};
 
 /// The rejected-rows file of one run.
 pub struct Rejected {
