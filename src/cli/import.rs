@@ -16,7 +16,9 @@ use super::{backfill::cancel_on_signal, clients::as_json};
 use crate::{
     config::Config,
     domain::source::Source,
-    import::{self, Encoding, ImportJob, ImportSource, Mapping, Progress, ReadAs, Summary, stats::figures},
+    import::{
+        self, Apply, Encoding, ImportJob, ImportSource, Mapping, Progress, ReadAs, Summary, stats::figures,
+    },
     lookup::imports::{self as runs, ImportRunView},
     store,
 };
@@ -146,6 +148,7 @@ impl ImportArgs {
             mapping,
             batch: usize::try_from(self.batch).unwrap_or(usize::MAX),
             stats: self.stats.clone(),
+            apply: Apply::InBulk,
             encoding: match self.encoding {
                 EncodingArg::Auto => Encoding::Auto,
                 EncodingArg::Utf8 => Encoding::Utf8,

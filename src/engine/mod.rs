@@ -6,6 +6,8 @@
 //! - `mod.rs`: an event's effect on its source record (updates, thin events, deletes, merges).
 //! - `link`: where the record goes (keys, placement, fuzzy matching, merges and moves).
 //! - `recompute`: a client's golden values re-derived from its records.
+//! - `found`: clients founded by records no client takes, one or many at once.
+//! - `in_bulk`: an import's batch, its rows certain to found a client written together.
 //!
 //! Concurrency (any number of workers on Postgres, READ COMMITTED), in lock order:
 //! 1. The event's source record row is locked (`FOR UPDATE`) as it is loaded, so two events
@@ -22,9 +24,12 @@
 //! not cover fails on the index and is retried. A deadlock between two orders is detected by
 //! Postgres, rolled back, and retried through the queue like any transient error.
 
+mod found;
+mod in_bulk;
 mod link;
 mod recompute;
 
+pub use in_bulk::{Applied, apply_all_in_bulk};
 use link::reconcile_record;
 pub use recompute::recompute;
 
@@ -34,7 +39,7 @@ use sea_orm::{DatabaseConnection, DatabaseTransaction, DbErr, TransactionTrait};
 use crate::{
     domain::{event::Envelope, ids::ClientId, source::ObjectKind},
     reconcile::{self, Field, FieldValue, Matching, normalize::Normalized},
-    sources::{self, EventEffect},
+    sources::{Change, EventEffect},
     store::{
         StoreError, clients, conflicts,
         inbox::{self, Claim},
@@ -202,6 +207,22 @@ pub async fn apply_all(
     matching: &Matching,
     events: &[(&Envelope, &EventEffect, u32)],
 ) -> Result<Vec<Outcome>, ProcessError> {
+    let claims = claim_all(txn, events).await?;
+    let mut outcomes = Vec::with_capacity(events.len());
+    for ((env, effect, _), claim) in events.iter().zip(claims) {
+        outcomes.push(match claim {
+            Claim::Duplicate => Outcome::Duplicate,
+            Claim::Fresh => apply_claimed(txn, matching, env, (*effect).clone()).await?,
+        });
+    }
+    Ok(outcomes)
+}
+
+/// Claims every event's inbox row in one statement, first, as a single event's claim is.
+async fn claim_all(
+    txn: &DatabaseTransaction,
+    events: &[(&Envelope, &EventEffect, u32)],
+) -> Result<Vec<Claim>, ProcessError> {
     let to_claim: Vec<inbox::ToClaim<'_>> = events
         .iter()
         .map(|(env, effect, attempt)| {
@@ -214,15 +235,7 @@ pub async fn apply_all(
             }
         })
         .collect();
-    let claims = inbox::claim_all(txn, &to_claim).await?;
-    let mut outcomes = Vec::with_capacity(events.len());
-    for ((env, effect, _), claim) in events.iter().zip(claims) {
-        outcomes.push(match claim {
-            Claim::Duplicate => Outcome::Duplicate,
-            Claim::Fresh => apply_claimed(txn, matching, env, (*effect).clone()).await?,
-        });
-    }
-    Ok(outcomes)
+    Ok(inbox::claim_all(txn, &to_claim).await?)
 }
 
 /// The status an event's inbox row ends in, and why when it is ignored.
@@ -288,35 +301,46 @@ async fn apply_claimed(
         } => merge_records(txn, matching, env, kind, &survivor, &merged).await?,
         EventEffect::Update { kind, changes } => {
             let mut record = records::load_or_new(txn, env.source, &external_id(kind, env), kind).await?;
-            let mut keys_changed = false;
-            let mut new_evidence = false;
-            let mut matched_changed = false;
-            for change in changes {
-                let is_key = matches!(change.field, Field::Email | Field::DocumentKey);
-                let was_unknown = record.fields.value(change.field).is_none();
-                let field = change.field;
-                let changed = apply_change(&mut record, change, env.id.as_str(), matching);
-                keys_changed |= changed && is_key;
-                new_evidence |= changed && (was_unknown || record.fields.value(field).is_some());
-                matched_changed |= changed && Field::MATCHED.contains(&field);
-            }
-            if record.status != RecordStatus::Deleted && !record.fields.is_empty() {
-                record.status = RecordStatus::Active;
-            }
-            record.last_event_at_ms = record.last_event_at_ms.max(env.occurred_at_ms);
-            let change = RecordChange {
-                keys_changed,
-                new_evidence,
-                matched_changed,
-            };
+            let change = update_record(&mut record, changes, env, matching);
             let outcome = reconcile_record(txn, matching, &mut record, change, env.id.as_str()).await?;
-            if keys_changed && matches!(outcome, Outcome::Linked(_)) {
+            if change.keys_changed && matches!(outcome, Outcome::Linked(_)) {
                 place_waiting(txn, matching, &record, env.id.as_str()).await?;
             }
             outcome
         }
     };
     Ok(outcome)
+}
+
+/// Applies an update's changes to its record (values normalized, an older value never over a
+/// newer one) and marks it active once it holds a value; says what changed.
+fn update_record(
+    record: &mut SourceRecord,
+    changes: Vec<Change>,
+    env: &Envelope,
+    matching: &Matching,
+) -> RecordChange {
+    let mut keys_changed = false;
+    let mut new_evidence = false;
+    let mut matched_changed = false;
+    for change in changes {
+        let is_key = matches!(change.field, Field::Email | Field::DocumentKey);
+        let was_unknown = record.fields.value(change.field).is_none();
+        let field = change.field;
+        let changed = apply_change(record, change, env.id.as_str(), matching);
+        keys_changed |= changed && is_key;
+        new_evidence |= changed && (was_unknown || record.fields.value(field).is_some());
+        matched_changed |= changed && Field::MATCHED.contains(&field);
+    }
+    if record.status != RecordStatus::Deleted && !record.fields.is_empty() {
+        record.status = RecordStatus::Active;
+    }
+    record.last_event_at_ms = record.last_event_at_ms.max(env.occurred_at_ms);
+    RecordChange {
+        keys_changed,
+        new_evidence,
+        matched_changed,
+    }
 }
 
 /// Places a stored record again as if every value it holds had just arrived, inside the
@@ -438,12 +462,7 @@ fn external_id(kind: ObjectKind, env: &Envelope) -> String {
 }
 
 /// Normalizes and applies one change; returns whether the record changed.
-fn apply_change(
-    record: &mut SourceRecord,
-    change: sources::Change,
-    event: &str,
-    matching: &Matching,
-) -> bool {
+fn apply_change(record: &mut SourceRecord, change: Change, event: &str, matching: &Matching) -> bool {
     let value =
         match reconcile::normalize::normalize_in(change.field, change.raw.as_deref(), matching.country) {
             Normalized::Cleared => None,

@@ -143,6 +143,21 @@ pub struct ImportJob {
     pub stats: Vec<String>,
     /// The file's text encoding, or `Auto` to tell UTF-8 from Windows-1252 by its bytes.
     pub encoding: Encoding,
+    /// How a batch's rows reach the store.
+    pub apply: Apply,
+}
+
+/// How a batch's rows reach the store.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Apply {
+    /// The rows certain to found a client of their own are written together, the others go
+    /// through the per-event path (`engine::apply_all_in_bulk`): the same store, far fewer
+    /// statements.
+    #[default]
+    InBulk,
+    /// Every row through the per-event path, as a webhook event: what the bulk path is
+    /// checked against.
+    EventByEvent,
 }
 
 /// Where a run stands, after each batch.
@@ -169,6 +184,8 @@ pub struct Summary {
     pub rejected_file: Option<PathBuf>,
     /// The encoding the file was read in.
     pub read_as: ReadAs,
+    /// Rows of this invocation that founded a client in bulk.
+    pub rows_in_bulk: u64,
     /// Seconds this invocation took.
     pub seconds: f64,
 }

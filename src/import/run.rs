@@ -11,14 +11,14 @@ use uuid::Uuid;
 
 use crate::{
     domain::{event::Envelope, phone::Country},
-    engine::{self, Outcome, ProcessError},
+    engine::{self, Applied, Outcome, ProcessError},
     reconcile::Matching,
     sources::EventEffect,
     store::imports::{self, Counters, RunOf},
 };
 
 use super::{
-    ImportError, ImportJob, ImportSource, Progress, Summary,
+    Apply, ImportError, ImportJob, Progress, Summary,
     event::event,
     file,
     rows::{Batch, open},
@@ -54,6 +54,7 @@ pub fn dry_run(
         stats,
         rejected_file,
         read_as: rows.export.read_as,
+        rows_in_bulk: 0,
         seconds: started.elapsed().as_secs_f64(),
     })
 }
@@ -101,13 +102,17 @@ pub async fn import(
     };
     let mut rows = open(job, matching.country, after_line)?;
     let at_ms = run.started_at.timestamp_millis();
+    let mut rows_in_bulk = 0;
     while let Some(batch) = rows.next_batch()? {
         let applied = engine::with_race_retries("import batch", || {
-            commit(db, matching, job.source, run.id, at_ms, &batch, &stats)
+            commit(db, matching, job, run.id, at_ms, &batch, &stats)
         })
         .await;
         stats = match applied {
-            Ok(next) => next,
+            Ok((next, in_bulk)) => {
+                rows_in_bulk += in_bulk as u64;
+                next
+            }
             Err(e) => {
                 let _ = imports::finish(db, run.id, ImportStatus::Failed, Some(&e.to_string())).await;
                 return Err(e.into());
@@ -133,29 +138,37 @@ pub async fn import(
         stats,
         rejected_file,
         read_as: rows.export.read_as,
+        rows_in_bulk,
         seconds: started.elapsed().as_secs_f64(),
     })
 }
 
-/// Applies one batch and records the run's new figures in one transaction; returns them.
+/// Applies one batch and records the run's new figures in one transaction; returns them, and
+/// how many rows founded a client in bulk.
 async fn commit(
     db: &DatabaseConnection,
     matching: &Matching,
-    source: ImportSource,
+    job: &ImportJob,
     run: Uuid,
     at_ms: i64,
     batch: &Batch,
     before: &RunStats,
-) -> Result<RunStats, ProcessError> {
+) -> Result<(RunStats, usize), ProcessError> {
     let began_ms = Utc::now().timestamp_millis();
     let events: Vec<(Envelope, EventEffect)> = batch
         .valid
         .iter()
-        .map(|row| event(source, run, at_ms, row))
+        .map(|row| event(job.source, run, at_ms, row))
         .collect();
     let refs: Vec<(&Envelope, &EventEffect, u32)> = events.iter().map(|(e, f)| (e, f, 0)).collect();
     let txn = db.begin().await?;
-    let outcomes = engine::apply_all(&txn, matching, &refs).await?;
+    let Applied { outcomes, in_bulk } = match job.apply {
+        Apply::InBulk => engine::apply_all_in_bulk(&txn, matching, &refs).await?,
+        Apply::EventByEvent => Applied {
+            outcomes: engine::apply_all(&txn, matching, &refs).await?,
+            in_bulk: 0,
+        },
+    };
     let mut next = before.clone();
     let c = &mut next.counters;
     c.rows_read += batch.read;
@@ -178,7 +191,7 @@ async fn commit(
     merge_columns(&mut next, batch);
     imports::advance(&txn, run, next.counters, batch.last_line, next.columns_json()).await?;
     txn.commit().await?;
-    Ok(next)
+    Ok((next, in_bulk))
 }
 
 fn merge_columns(stats: &mut RunStats, batch: &Batch) {

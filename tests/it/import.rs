@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use clientsync::{
     domain::source::Source,
-    import::{self, Encoding, ImportError, ImportJob, ImportSource, Mapping, ReadAs, Summary},
+    import::{self, Apply, Encoding, ImportError, ImportJob, ImportSource, Mapping, ReadAs, Summary},
     reconcile::Matching,
 };
 use entity::{import_runs, operators::Role};
@@ -48,6 +48,7 @@ fn job(file: &Path, source: ImportSource, batch: usize) -> ImportJob {
         batch,
         stats: vec!["Amount".into()],
         encoding: Encoding::Auto,
+        apply: Apply::InBulk,
     }
 }
 
