@@ -208,3 +208,31 @@ pub async fn ping(db: &DatabaseConnection, endpoint: &str, limit: Duration) -> R
         }),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_multi_row_insert_is_cut_under_sqlites_parameter_limit_and_no_empty_one_is_sent() {
+        use sea_orm::Iterable;
+        let columns = entity::clients::Column::iter().count();
+        let chunks: Vec<Vec<u32>> =
+            insert_chunks::<entity::clients::Entity, _>((0..5_000).collect()).collect();
+        assert!(
+            chunks
+                .iter()
+                .all(|c| !c.is_empty() && c.len() * columns <= MAX_PARAMETERS)
+        );
+        assert_eq!(
+            chunks.concat(),
+            (0..5_000).collect::<Vec<_>>(),
+            "every row once, in order"
+        );
+        assert!(chunks.len() > 1, "5,000 clients do not fit one statement");
+        assert_eq!(
+            insert_chunks::<entity::clients::Entity, u32>(Vec::new()).count(),
+            0
+        );
+    }
+}

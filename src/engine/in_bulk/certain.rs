@@ -21,7 +21,7 @@ use crate::{
 /// A window's row as the bulk path sees it.
 pub(super) enum Candidate<'e> {
     /// An update that, were its record new, would make it active: it may found a client.
-    New(NewRow<'e>),
+    New(Box<NewRow<'e>>),
     /// Anything else, for the per-event path.
     Other,
 }
@@ -53,19 +53,19 @@ impl<'e> Candidate<'e> {
             return Candidate::Other;
         }
         let profile = Profile::build(|f| record.fields.value(f), matching.profile);
-        Candidate::New(NewRow {
+        Candidate::New(Box::new(NewRow {
             fields: found::golden_of(&record),
             keys: blocking::keys(&profile),
             profile,
             record,
             event: env.id.as_str(),
-        })
+        }))
     }
 
     /// Its row, when it may found a client (taken).
     pub(super) fn into_row(self) -> Option<NewRow<'e>> {
         match self {
-            Candidate::New(row) => Some(row),
+            Candidate::New(row) => Some(*row),
             Candidate::Other => None,
         }
     }
@@ -73,7 +73,7 @@ impl<'e> Candidate<'e> {
     /// Its row, when it may found a client.
     pub(super) fn row(&self) -> Option<&NewRow<'e>> {
         match self {
-            Candidate::New(row) => Some(row),
+            Candidate::New(row) => Some(row.as_ref()),
             Candidate::Other => None,
         }
     }

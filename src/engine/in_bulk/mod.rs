@@ -94,7 +94,7 @@ pub async fn apply_all_in_bulk(
                     client,
                     fields: std::mem::take(fields),
                     blocking_keys: keys,
-                    event: *event,
+                    event,
                     probability: None,
                     evidence: json!({"rule": "fuzzy", "candidates": []}),
                 }

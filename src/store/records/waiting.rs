@@ -27,6 +27,9 @@ pub struct Waiting {
     pub document_key: Option<String>,
 }
 
+/// A waiting record's source, external id, kind, email and document key, as read.
+type WaitingRow = (String, String, String, Option<String>, Option<String>);
+
 /// The waiting records holding any of these emails or document keys, in one query.
 pub async fn waiting_holding(
     db: &impl ConnectionTrait,
@@ -44,7 +47,7 @@ pub async fn waiting_holding(
     if any.is_empty() {
         return Ok(Vec::new());
     }
-    let rows: Vec<(String, String, String, Option<String>, Option<String>)> = source_records::Entity::find()
+    let rows: Vec<WaitingRow> = source_records::Entity::find()
         .select_only()
         .columns([C::Source, C::ExternalId, C::Kind, C::Email, C::DocumentKey])
         .filter(any)
