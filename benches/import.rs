@@ -5,7 +5,8 @@
 //! `import::import`, as `clientsync import --source csv --as hubspot --stat amount` runs it;
 //! then the same file again (every row unchanged).
 //!
-//! Run: `cargo bench --bench import -- --backend sqlite|postgres [--rows N] [--batch N]`.
+//! Run: `cargo bench --bench import -- --backend sqlite|postgres [--rows N] [--batch N]
+//! [--per-event]` (`--per-event`: every row through the engine, as before the bulk path).
 //! Postgres uses `TEST_DATABASE_URL` (default the local server) and creates and drops its own
 //! database. Results are in BENCHMARKS.md.
 
@@ -97,7 +98,14 @@ async fn main() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let file = dir.path().join("clients.csv");
     let invalid = write_export(&file, rows)?;
-    println!("{rows} rows ({invalid} invalid), batch {batch}, backend {backend}");
+    println!(
+        "{rows} rows ({invalid} invalid), batch {batch}, backend {backend}{}",
+        if std::env::args().any(|a| a == "--per-event") {
+            ", every row through the engine"
+        } else {
+            ""
+        }
+    );
 
     let (url, drop_db) = match backend.as_str() {
         "postgres" => {
@@ -126,6 +134,12 @@ async fn main() -> anyhow::Result<()> {
         mapping: Mapping::default(),
         batch,
         stats: vec!["amount".into()],
+        encoding: import::Encoding::Auto,
+        apply: if std::env::args().any(|a| a == "--per-event") {
+            import::Apply::EventByEvent
+        } else {
+            import::Apply::InBulk
+        },
     };
 
     for pass in ["first import", "same file again"] {
@@ -142,11 +156,12 @@ async fn main() -> anyhow::Result<()> {
         let seconds = started.elapsed().as_secs_f64();
         let loaded = summary.stats.counters.rows_loaded.max(1) as f64;
         println!(
-            "{pass}: {:.1} s, {:.0} rows/s, {:.1} statements and {:.2} CPU-ms (this process) per loaded row ({})",
+            "{pass}: {:.1} s, {:.0} rows/s, {:.1} statements and {:.2} CPU-ms (this process) per loaded row, {} in bulk ({})",
             seconds,
             rows as f64 / seconds,
             (store::statements_run() - statements) as f64 / loaded,
             (cpu_seconds() - cpu) * 1000.0 / loaded,
+            summary.rows_in_bulk,
             summary.stats.line()
         );
         std::io::stdout().flush()?;

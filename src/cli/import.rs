@@ -16,7 +16,9 @@ use super::{backfill::cancel_on_signal, clients::as_json};
 use crate::{
     config::Config,
     domain::source::Source,
-    import::{self, ImportJob, ImportSource, Mapping, Progress, Summary, stats::figures},
+    import::{
+        self, Apply, Encoding, ImportJob, ImportSource, Mapping, Progress, ReadAs, Summary, stats::figures,
+    },
     lookup::imports::{self as runs, ImportRunView},
     store,
 };
@@ -41,6 +43,19 @@ pub enum OwnerArg {
     Clickup,
 }
 
+/// The text encoding `import` reads FILE in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum EncodingArg {
+    /// UTF-8, or Windows-1252 when the file is not UTF-8 and holds no UTF-8 beyond ASCII.
+    Auto,
+    /// UTF-8: a row that is not is refused by its line.
+    #[value(name = "utf-8")]
+    Utf8,
+    /// Windows-1252 (Latin-1 as Windows writes it), as older Spanish Excel exports are.
+    #[value(name = "windows-1252")]
+    Windows1252,
+}
+
 /// Arguments of `import`.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:\n  \
@@ -59,8 +74,11 @@ pub struct ImportArgs {
     /// For `--source csv`: whose records the rows become.
     #[arg(long = "as", value_enum, value_name = "SOURCE")]
     pub owner: Option<OwnerArg>,
-    /// The export (comma, semicolon or tab separated, UTF-8 with or without a BOM).
+    /// The export (comma, semicolon or tab separated; UTF-8 with or without a BOM, or Windows-1252).
     pub file: PathBuf,
+    /// Its text encoding; `auto` reads a file that is not UTF-8 as Windows-1252.
+    #[arg(long, value_enum, default_value_t = EncodingArg::Auto)]
+    pub encoding: EncodingArg,
     /// File naming columns: `field = Header` lines, `id = Header` for the record id.
     #[arg(long, value_name = "FILE")]
     pub mapping: Option<PathBuf>,
@@ -130,6 +148,12 @@ impl ImportArgs {
             mapping,
             batch: usize::try_from(self.batch).unwrap_or(usize::MAX),
             stats: self.stats.clone(),
+            apply: Apply::InBulk,
+            encoding: match self.encoding {
+                EncodingArg::Auto => Encoding::Auto,
+                EncodingArg::Utf8 => Encoding::Utf8,
+                EncodingArg::Windows1252 => Encoding::Windows1252,
+            },
         })
     }
 }
@@ -205,6 +229,9 @@ fn summary_lines(summary: &Summary, dry_run: bool) -> Vec<String> {
             if summary.resumed { " (resumed)" } else { "" }
         )),
         (None, false) => {}
+    }
+    if summary.read_as == ReadAs::Windows1252 {
+        lines.push("read as Windows-1252 (the file is not UTF-8)".to_owned());
     }
     lines.push(format!(
         "rows: {} read, {} {}, {} rejected",

@@ -2,19 +2,19 @@
 //! the clients sharing a blocking key, and the merges and moves that follow, each recorded
 //! as a decision with its evidence.
 
-use std::collections::BTreeMap;
-
 use entity::{conflicts::ConflictKind, decisions::DecisionKind, source_records::RecordStatus};
 use serde_json::json;
 
 use super::{
-    Outcome, ProcessError, RecordChange, recompute,
+    Outcome, ProcessError, RecordChange,
+    found::{self, Founding},
+    recompute,
     recompute::{Locked, recompute_locked},
 };
 use crate::{
     domain::ids::ClientId,
     reconcile::{
-        self, Field, Holder, MatchDecision, Matching, Member, MergeInput, Placement, Scored,
+        self, Field, GoldenField, Holder, MatchDecision, Matching, Member, Placement, Scored,
         fuzzy::{Profile, blocking, explain},
         reach::{self, KeyHolders},
     },
@@ -22,7 +22,7 @@ use crate::{
         clients, conflicts,
         decisions::{self, Decision},
         exclusions::{self, RecordRef},
-        history, match_keys, provenance,
+        match_keys, provenance,
         records::{self, SourceRecord},
     },
 };
@@ -239,16 +239,20 @@ impl<C: sea_orm::ConnectionTrait> Placing<'_, C> {
                 Ok(Outcome::Ambiguous)
             }
             MatchDecision::Create | MatchDecision::Collision { .. } => {
-                let client = create_client(self.txn, record, found, self.event).await?;
-                self.decided(
-                    DecisionKind::NewClient,
+                let fields = founded_fields(self.txn, record, found).await?;
+                let client = found::client_row(&fields);
+                let id = ClientId::from_uuid(client.id);
+                let mut founding = [Founding {
                     record,
-                    (Some(client), None),
-                    top,
+                    client,
+                    fields,
+                    blocking_keys: found.blocking_keys,
+                    event: self.event,
+                    probability: top,
                     evidence,
-                )
-                .await?;
-                Ok(Outcome::Linked(client))
+                }];
+                found::found(self.txn, &self.version, &mut founding).await?;
+                Ok(Outcome::Linked(id))
             }
         }
     }
@@ -533,7 +537,7 @@ async fn told_apart(
         .any(|(a, b)| client_of(a) != client_of(b)))
 }
 
-fn member(record: &SourceRecord) -> Member<'_> {
+pub(super) fn member(record: &SourceRecord) -> Member<'_> {
     Member {
         source: record.source,
         kind: record.kind,
@@ -550,49 +554,35 @@ fn key_evidence(record: &SourceRecord) -> serde_json::Value {
 }
 
 /// The name of the match model in use, stored with every decision.
-fn model_version(matching: &Matching) -> String {
+pub(super) fn model_version(matching: &Matching) -> String {
     explain::version(&matching.model)
 }
 
-/// A new client made of the record's values, in one insert. No client holds the record's keys
-/// (that is what an unmatched placement means), so its keys are the record's; unless an
-/// operator kept the record off the client holding them, which keeps its keys.
-async fn create_client(
+/// The golden values of the client a record founds: its own, since no client holds its keys
+/// (that is what an unmatched placement means); unless an operator kept the record off the
+/// client holding one of them, which keeps that key.
+async fn founded_fields(
     txn: &impl sea_orm::ConnectionTrait,
-    record: &mut SourceRecord,
+    record: &SourceRecord,
     found: &Found<'_>,
-    event: &str,
-) -> Result<ClientId, ProcessError> {
-    let only = [MergeInput {
-        source: record.source,
-        external_id: &record.external_id,
-        fields: &record.fields,
-    }];
-    let mut merge = reconcile::merge(&only, &BTreeMap::new());
-    if !found.excluded.is_empty() {
-        let mut kept = Vec::with_capacity(merge.fields.len());
-        for golden in merge.fields {
-            let held = match (golden.field, golden.value.as_deref()) {
-                (Field::Email | Field::DocumentKey, Some(v)) => {
-                    clients::find_by_key(txn, golden.field, v).await?.is_some()
-                }
-                _ => false,
-            };
-            if !held {
-                kept.push(golden);
-            }
-        }
-        merge.fields = kept;
+) -> Result<Vec<GoldenField>, ProcessError> {
+    let fields = found::golden_of(record);
+    if found.excluded.is_empty() {
+        return Ok(fields);
     }
-    let values: Vec<_> = merge.fields.iter().map(|g| (g.field, g.value.clone())).collect();
-    let client = clients::create(txn, &values).await?;
-    record.client_id = Some(client);
-    records::save(txn, record).await?;
-    provenance::record(txn, client, &merge.fields).await?;
-    let first = reconcile::history::diff(&BTreeMap::new(), &merge.fields, &[]);
-    history::append(txn, client, event, &first).await?;
-    match_keys::insert(txn, client, found.blocking_keys).await?;
-    Ok(client)
+    let mut kept = Vec::with_capacity(fields.len());
+    for golden in fields {
+        let held = match (golden.field, golden.value.as_deref()) {
+            (Field::Email | Field::DocumentKey, Some(v)) => {
+                clients::find_by_key(txn, golden.field, v).await?.is_some()
+            }
+            _ => false,
+        };
+        if !held {
+            kept.push(golden);
+        }
+    }
+    Ok(kept)
 }
 
 /// Moves every record of `absorbed` onto `into` and removes them; their open field mismatches
@@ -633,19 +623,8 @@ async fn fuzzy_candidates(
     if ids.is_empty() {
         return Ok((Vec::new(), json!([])));
     }
-    let others: Vec<_> = clients::load_many(txn, &ids)
-        .await?
-        .iter()
-        // Never a fuzzy link across two different emails or document keys: a score is no
-        // proof against a key, and the same rule for new and moving records keeps the outcome
-        // independent of which arrived first.
-        .filter(|row| !reconcile::keys_disagree(|f| record.fields.value(f), |f| clients::value_of(row, f)))
-        .map(|row| {
-            let other = Profile::build(|f| clients::value_of(row, f), matching.profile);
-            (ClientId::from_uuid(row.id), other)
-        })
-        .collect();
-    let mut scored = reconcile::score_candidates(profile, others.iter().map(|(id, p)| (*id, p)), matching);
+    let rows = clients::load_many(txn, &ids).await?;
+    let (mut scored, others) = score_rows(matching, profile, record, &rows);
     let strong: Vec<ClientId> = scored
         .iter()
         .filter(|s| s.probability >= matching.review_threshold)
@@ -671,4 +650,26 @@ async fn fuzzy_candidates(
         })
         .collect();
     Ok((scored, json!(explained)))
+}
+
+/// Scores client rows as candidates for a record, as the fuzzy step does: never across two
+/// different emails or document keys (a score is no proof against a key, and the same rule for
+/// new and moving records keeps the outcome independent of which arrived first). Returns the
+/// scores, unfiltered and unsorted, and each candidate's profile to explain them with.
+pub(super) fn score_rows<'m>(
+    matching: &Matching,
+    profile: &Profile,
+    record: &SourceRecord,
+    rows: impl IntoIterator<Item = &'m entity::clients::Model>,
+) -> (Vec<Scored>, Vec<(ClientId, Profile)>) {
+    let others: Vec<(ClientId, Profile)> = rows
+        .into_iter()
+        .filter(|row| !reconcile::keys_disagree(|f| record.fields.value(f), |f| clients::value_of(row, f)))
+        .map(|row| {
+            let other = Profile::build(|f| clients::value_of(row, f), matching.profile);
+            (ClientId::from_uuid(row.id), other)
+        })
+        .collect();
+    let scored = reconcile::score_candidates(profile, others.iter().map(|(id, p)| (*id, p)), matching);
+    (scored, others)
 }

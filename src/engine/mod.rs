@@ -6,6 +6,8 @@
 //! - `mod.rs`: an event's effect on its source record (updates, thin events, deletes, merges).
 //! - `link`: where the record goes (keys, placement, fuzzy matching, merges and moves).
 //! - `recompute`: a client's golden values re-derived from its records.
+//! - `found`: clients founded by records no client takes, one or many at once.
+//! - `in_bulk`: an import's batch, its rows certain to found a client written together.
 //!
 //! Concurrency (any number of workers on Postgres, READ COMMITTED), in lock order:
 //! 1. The event's source record row is locked (`FOR UPDATE`) as it is loaded, so two events
@@ -22,10 +24,13 @@
 //! not cover fails on the index and is retried. A deadlock between two orders is detected by
 //! Postgres, rolled back, and retried through the queue like any transient error.
 
+mod found;
 mod group;
+mod in_bulk;
 mod link;
 mod recompute;
 
+pub use in_bulk::{Applied, apply_all_in_bulk};
 use link::reconcile_record;
 pub use recompute::recompute;
 
@@ -39,7 +44,7 @@ use crate::{
         source::ObjectKind,
     },
     reconcile::{self, Field, FieldValue, Matching, normalize::Normalized},
-    sources::{self, EventEffect},
+    sources::{Change, EventEffect},
     store::{
         StoreError, clients, conflicts,
         inbox::{self, Claim},
@@ -209,19 +214,7 @@ pub async fn apply_all(
     matching: &Matching,
     events: &[(&Envelope, &EventEffect, u32)],
 ) -> Result<Vec<Outcome>, ProcessError> {
-    let to_claim: Vec<inbox::ToClaim<'_>> = events
-        .iter()
-        .map(|(env, effect, attempt)| {
-            let (status, note) = inbox_status(effect);
-            inbox::ToClaim {
-                env,
-                status,
-                attempt: *attempt,
-                note,
-            }
-        })
-        .collect();
-    let claims = inbox::claim_all(txn, &to_claim).await?;
+    let claims = claim_all(txn, events).await?;
     let roles: Vec<group::Role> = events
         .iter()
         .zip(&claims)
@@ -261,6 +254,26 @@ fn role(env: &Envelope, effect: &EventEffect, claim: Claim) -> group::Role {
         (_, EventEffect::Merge { .. }) => Role::Barrier,
         (_, EventEffect::Ignore { .. }) => Role::Alone,
     }
+}
+
+/// Claims every event's inbox row in one statement, first, as a single event's claim is.
+async fn claim_all(
+    txn: &DatabaseTransaction,
+    events: &[(&Envelope, &EventEffect, u32)],
+) -> Result<Vec<Claim>, ProcessError> {
+    let to_claim: Vec<inbox::ToClaim<'_>> = events
+        .iter()
+        .map(|(env, effect, attempt)| {
+            let (status, note) = inbox_status(effect);
+            inbox::ToClaim {
+                env,
+                status,
+                attempt: *attempt,
+                note,
+            }
+        })
+        .collect();
+    Ok(inbox::claim_all(txn, &to_claim).await?)
 }
 
 /// The status an event's inbox row ends in, and why when it is ignored.
@@ -324,9 +337,44 @@ async fn apply_claimed(
             survivor,
             merged,
         } => merge_records(txn, matching, env, kind, &survivor, &merged).await?,
-        EventEffect::Update { kind, changes } => apply_update(txn, matching, env, kind, changes).await?,
+        EventEffect::Update { kind, changes } => {
+            let mut record = records::load_or_new(txn, env.source, &external_id(kind, env), kind).await?;
+            let change = update_record(&mut record, changes, env, matching);
+            settle_update(txn, matching, &mut record, change, env.id.as_str()).await?
+        }
     };
     Ok(outcome)
+}
+
+/// Applies an update's changes to its record (values normalized, an older value never over a
+/// newer one) and marks it active once it holds a value; says what changed.
+fn update_record(
+    record: &mut SourceRecord,
+    changes: Vec<Change>,
+    env: &Envelope,
+    matching: &Matching,
+) -> RecordChange {
+    let mut keys_changed = false;
+    let mut new_evidence = false;
+    let mut matched_changed = false;
+    for change in changes {
+        let is_key = matches!(change.field, Field::Email | Field::DocumentKey);
+        let was_unknown = record.fields.value(change.field).is_none();
+        let field = change.field;
+        let changed = apply_change(record, change, env.id.as_str(), matching);
+        keys_changed |= changed && is_key;
+        new_evidence |= changed && (was_unknown || record.fields.value(field).is_some());
+        matched_changed |= changed && Field::MATCHED.contains(&field);
+    }
+    if record.status != RecordStatus::Deleted && !record.fields.is_empty() {
+        record.status = RecordStatus::Active;
+    }
+    record.last_event_at_ms = record.last_event_at_ms.max(env.occurred_at_ms);
+    RecordChange {
+        keys_changed,
+        new_evidence,
+        matched_changed,
+    }
 }
 
 /// Applies one object's updates in order. While the record sits on no client (new, waiting
@@ -355,51 +403,17 @@ async fn apply_updates(
     while let Some((first, kind, changes)) = pending.next() {
         let mut record = records::load_or_new(txn, first.source, &external_id(kind, first), kind).await?;
         let placed = record.client_id.is_some();
-        let mut change = take_changes(&mut record, first, changes, matching);
+        let mut change = update_record(&mut record, changes, first, matching);
         let mut last = first;
         if placed {
             for (env, _, changes) in pending.by_ref() {
-                change = change.and(take_changes(&mut record, env, changes, matching));
+                change = change.and(update_record(&mut record, changes, env, matching));
                 last = env;
             }
         }
         outcome = settle_update(txn, matching, &mut record, change, last.id.as_str()).await?;
     }
     Ok(outcome)
-}
-
-/// Applies one update event to its object's record and places the record.
-async fn apply_update(
-    txn: &DatabaseTransaction,
-    matching: &Matching,
-    env: &Envelope,
-    kind: ObjectKind,
-    changes: Vec<sources::Change>,
-) -> Result<Outcome, ProcessError> {
-    let mut record = records::load_or_new(txn, env.source, &external_id(kind, env), kind).await?;
-    let change = take_changes(&mut record, env, changes, matching);
-    settle_update(txn, matching, &mut record, change, env.id.as_str()).await
-}
-
-/// Applies an event's changes to the record in memory; says what they changed.
-fn take_changes(
-    record: &mut SourceRecord,
-    env: &Envelope,
-    changes: Vec<sources::Change>,
-    matching: &Matching,
-) -> RecordChange {
-    let mut what = RecordChange::default();
-    for change in changes {
-        let is_key = matches!(change.field, Field::Email | Field::DocumentKey);
-        let was_unknown = record.fields.value(change.field).is_none();
-        let field = change.field;
-        let changed = apply_change(record, change, env.id.as_str(), matching);
-        what.keys_changed |= changed && is_key;
-        what.new_evidence |= changed && (was_unknown || record.fields.value(field).is_some());
-        what.matched_changed |= changed && Field::MATCHED.contains(&field);
-    }
-    record.last_event_at_ms = record.last_event_at_ms.max(env.occurred_at_ms);
-    what
 }
 
 /// Places a record that took an update's changes, and the records waiting on a key it gained.
@@ -410,9 +424,6 @@ async fn settle_update(
     change: RecordChange,
     event: &str,
 ) -> Result<Outcome, ProcessError> {
-    if record.status != RecordStatus::Deleted && !record.fields.is_empty() {
-        record.status = RecordStatus::Active;
-    }
     let outcome = reconcile_record(txn, matching, record, change, event).await?;
     if change.keys_changed && matches!(outcome, Outcome::Linked(_)) {
         place_waiting(txn, matching, record, event).await?;
@@ -539,12 +550,7 @@ fn external_id(kind: ObjectKind, env: &Envelope) -> String {
 }
 
 /// Normalizes and applies one change; returns whether the record changed.
-fn apply_change(
-    record: &mut SourceRecord,
-    change: sources::Change,
-    event: &str,
-    matching: &Matching,
-) -> bool {
+fn apply_change(record: &mut SourceRecord, change: Change, event: &str, matching: &Matching) -> bool {
     let value =
         match reconcile::normalize::normalize_in(change.field, change.raw.as_deref(), matching.country) {
             Normalized::Cleared => None,

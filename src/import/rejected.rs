@@ -1,19 +1,21 @@
 //! `FILE.rejected.csv`: each refused row with its original cells (bytes as they were, so a
 //! Latin-1 row comes back as it went in), its line and the reason, in the file's own separator.
 //! Rows are written before their batch commits; a resumed run first drops what was written
-//! after the last committed line, so each refused row is listed once.
+//! after the last committed line, so each refused row is listed once. What is written beside
+//! the original bytes (the header, the reasons) is in the file's own encoding.
 
 use std::{
     fs::File,
     path::{Path, PathBuf},
 };
 
-use super::{ImportError, file::RawRow};
+use super::{ImportError, encoding::ReadAs, file::RawRow};
 
 /// The rejected-rows file of one run.
 pub struct Rejected {
     writer: csv::Writer<File>,
     path: PathBuf,
+    read_as: ReadAs,
 }
 
 /// Where the rejected rows of `file` go: beside it, `FILE.rejected.csv`.
@@ -25,16 +27,31 @@ pub fn path_for(file: &Path) -> PathBuf {
 
 impl Rejected {
     /// Starts the file afresh with the header, `line` and `reason`.
-    pub fn start(path: PathBuf, headers: &[String], delimiter: u8) -> Result<Self, ImportError> {
+    pub fn start(
+        path: PathBuf,
+        headers: &[String],
+        delimiter: u8,
+        read_as: ReadAs,
+    ) -> Result<Self, ImportError> {
         let file = File::create(&path).map_err(io(&path))?;
         let mut writer = csv::WriterBuilder::new()
             .delimiter(delimiter)
             .flexible(true)
             .from_writer(file);
         writer
-            .write_record(headers.iter().map(String::as_str).chain(["line", "reason"]))
+            .write_record(
+                headers
+                    .iter()
+                    .map(String::as_str)
+                    .chain(["line", "reason"])
+                    .map(|h| read_as.encode(h)),
+            )
             .map_err(csv_io(&path))?;
-        Ok(Self { writer, path })
+        Ok(Self {
+            writer,
+            path,
+            read_as,
+        })
     }
 
     /// Reopens the file of a resumed run, keeping only rows up to `last_line` (those of the
@@ -43,6 +60,7 @@ impl Rejected {
         path: PathBuf,
         headers: &[String],
         delimiter: u8,
+        read_as: ReadAs,
         last_line: u64,
     ) -> Result<Self, ImportError> {
         let kept = match File::open(&path) {
@@ -67,7 +85,7 @@ impl Rejected {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
             Err(e) => return Err(io(&path)(e)),
         };
-        let mut rejected = Self::start(path, headers, delimiter)?;
+        let mut rejected = Self::start(path, headers, delimiter, read_as)?;
         for record in &kept {
             rejected
                 .writer
@@ -80,11 +98,8 @@ impl Rejected {
     /// Lists one refused row.
     pub fn write(&mut self, row: &RawRow, reason: &str) -> Result<(), ImportError> {
         let line = row.line.to_string();
-        let record: Vec<&[u8]> = row
-            .record
-            .iter()
-            .chain([line.as_bytes(), reason.as_bytes()])
-            .collect();
+        let reason = self.read_as.encode(reason);
+        let record: Vec<&[u8]> = row.record.iter().chain([line.as_bytes(), &reason]).collect();
         self.writer.write_record(&record).map_err(csv_io(&self.path))
     }
 

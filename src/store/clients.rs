@@ -41,21 +41,21 @@ pub async fn create(
     db: &impl ConnectionTrait,
     values: &[(Field, Option<String>)],
 ) -> Result<ClientId, StoreError> {
-    insert(db, ClientId::generate(), values).await
+    let row = new_row(ClientId::generate(), values);
+    insert_all(db, &[&row]).await?;
+    Ok(ClientId::from_uuid(row.id))
 }
 
 /// Brings back, empty and under its old id, a client an operator's change removed, so undoing
 /// that change leaves the records, audit rows and history that name the client pointing at it.
 /// The caller places its records back and re-derives it.
 pub async fn restore(db: &impl ConnectionTrait, id: ClientId) -> Result<(), StoreError> {
-    insert(db, id, &[]).await.map(drop)
+    insert_all(db, &[&new_row(id, &[])]).await
 }
 
-async fn insert(
-    db: &impl ConnectionTrait,
-    id: ClientId,
-    values: &[(Field, Option<String>)],
-) -> Result<ClientId, StoreError> {
+/// The row of a new client holding `values`, at its first version, not yet stored: what
+/// `insert_all` writes, and what matching reads of it before it is.
+pub fn new_row(id: ClientId, values: &[(Field, Option<String>)]) -> clients::Model {
     let now = Utc::now();
     let get = |field: Field| {
         values
@@ -64,33 +64,70 @@ async fn insert(
             .and_then(|(_, v)| v.clone())
     };
     let document_key = get(Field::DocumentKey);
-    let row = clients::ActiveModel {
-        id: Set(id.as_uuid()),
-        name: Set(get(Field::Name)),
-        given_name: Set(get(Field::GivenName)),
-        family_name: Set(get(Field::FamilyName)),
-        email: Set(get(Field::Email)),
-        document_key_check: Set(check_of(document_key.as_deref())),
-        document_key: Set(document_key),
-        phone: Set(get(Field::Phone)),
-        company: Set(get(Field::Company)),
-        date_of_birth: Set(get(Field::DateOfBirth)),
-        street_number: Set(get(Field::StreetNumber)),
-        street: Set(get(Field::Street)),
-        address_2: Set(get(Field::Address2)),
-        city: Set(get(Field::City)),
-        postcode: Set(get(Field::Postcode)),
-        region: Set(get(Field::Region)),
-        project_status: Set(get(Field::ProjectStatus)),
-        payment_status: Set(get(Field::PaymentStatus)),
-        version: Set(1),
-        created_at: Set(now),
-        updated_at: Set(now),
+    clients::Model {
+        id: id.as_uuid(),
+        name: get(Field::Name),
+        given_name: get(Field::GivenName),
+        family_name: get(Field::FamilyName),
+        email: get(Field::Email),
+        document_key_check: check_of(document_key.as_deref()),
+        document_key,
+        phone: get(Field::Phone),
+        company: get(Field::Company),
+        date_of_birth: get(Field::DateOfBirth),
+        street_number: get(Field::StreetNumber),
+        street: get(Field::Street),
+        address_2: get(Field::Address2),
+        city: get(Field::City),
+        postcode: get(Field::Postcode),
+        region: get(Field::Region),
+        project_status: get(Field::ProjectStatus),
+        payment_status: get(Field::PaymentStatus),
+        version: 1,
+        created_at: now,
+        updated_at: now,
     }
-    .insert(db)
-    .await?;
-    search::index_new(db, &row).await?;
-    Ok(id)
+}
+
+/// Inserts new clients' rows and their search terms, one statement per table for all of them
+/// (split only under the backends' parameter limits).
+pub async fn insert_all(db: &impl ConnectionTrait, rows: &[&clients::Model]) -> Result<(), StoreError> {
+    let models: Vec<clients::ActiveModel> = rows
+        .iter()
+        .map(|row| (*row).clone().into_active_model())
+        .collect();
+    for chunk in super::insert_chunks::<clients::Entity, _>(models) {
+        clients::Entity::insert_many(chunk)
+            .exec_without_returning(db)
+            .await?;
+    }
+    search::index_new(db, rows).await
+}
+
+/// The clients holding any of these emails or document keys, with the keys they hold, in one
+/// query.
+pub async fn holding_keys(
+    db: &impl ConnectionTrait,
+    emails: &[&str],
+    document_keys: &[&str],
+) -> Result<Vec<(Option<String>, Option<String>)>, StoreError> {
+    let mut any = sea_orm::Condition::any();
+    if !emails.is_empty() {
+        any = any.add(clients::Column::Email.is_in(emails.iter().copied()));
+    }
+    if !document_keys.is_empty() {
+        any = any.add(clients::Column::DocumentKey.is_in(document_keys.iter().copied()));
+    }
+    if any.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(clients::Entity::find()
+        .select_only()
+        .columns([clients::Column::Email, clients::Column::DocumentKey])
+        .filter(any)
+        .into_tuple()
+        .all(db)
+        .await?)
 }
 
 fn check_of(document_key: Option<&str>) -> Option<String> {

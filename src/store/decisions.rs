@@ -3,9 +3,7 @@
 
 use chrono::Utc;
 use entity::decisions::{self, DecisionKind};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-};
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
 use super::StoreError;
@@ -36,21 +34,34 @@ pub struct Decision<'a> {
 
 /// Appends a decision row.
 pub async fn record(db: &impl ConnectionTrait, decision: Decision<'_>) -> Result<(), StoreError> {
-    decisions::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        kind: Set(decision.kind),
-        source: Set(decision.source.as_str().to_owned()),
-        external_id: Set(decision.external_id.to_owned()),
-        event_id: Set(decision.event.to_owned()),
-        client_id: Set(decision.client.map(|c| c.as_uuid())),
-        from_client_id: Set(decision.from.map(|c| c.as_uuid())),
-        probability: Set(decision.probability),
-        evidence: Set(decision.evidence),
-        model_version: Set(decision.model_version.to_owned()),
-        decided_at: Set(Utc::now()),
+    record_all(db, &[decision]).await
+}
+
+/// Appends several decisions, in one statement for all of them (split only under the
+/// backends' parameter limits).
+pub async fn record_all(db: &impl ConnectionTrait, decisions: &[Decision<'_>]) -> Result<(), StoreError> {
+    let now = Utc::now();
+    let rows: Vec<decisions::ActiveModel> = decisions
+        .iter()
+        .map(|decision| decisions::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            kind: Set(decision.kind),
+            source: Set(decision.source.as_str().to_owned()),
+            external_id: Set(decision.external_id.to_owned()),
+            event_id: Set(decision.event.to_owned()),
+            client_id: Set(decision.client.map(|c| c.as_uuid())),
+            from_client_id: Set(decision.from.map(|c| c.as_uuid())),
+            probability: Set(decision.probability),
+            evidence: Set(decision.evidence.clone()),
+            model_version: Set(decision.model_version.to_owned()),
+            decided_at: Set(now),
+        })
+        .collect();
+    for chunk in super::insert_chunks::<decisions::Entity, _>(rows) {
+        decisions::Entity::insert_many(chunk)
+            .exec_without_returning(db)
+            .await?;
     }
-    .insert(db)
-    .await?;
     Ok(())
 }
 

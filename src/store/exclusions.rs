@@ -2,9 +2,11 @@
 //! record finds its verdicts by index. Records, not clients, are remembered: clients merge and
 //! vanish, while the objects an operator compared stay the same objects.
 
+use std::collections::HashSet;
+
 use chrono::Utc;
 use entity::match_exclusions;
-use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect};
 use uuid::Uuid;
 
 use super::{StoreError, records::SourceRecord};
@@ -112,6 +114,34 @@ pub async fn of(db: &impl ConnectionTrait, record: &RecordRef) -> Result<Vec<Rec
             })
         })
         .collect()
+}
+
+/// Which of `records` an operator judged (said is not some other record), in one query.
+pub async fn judged_among(
+    db: &impl ConnectionTrait,
+    records: &[RecordRef],
+) -> Result<HashSet<RecordRef>, StoreError> {
+    if records.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let rows: Vec<(String, String)> = match_exclusions::Entity::find()
+        .select_only()
+        .columns([
+            match_exclusions::Column::Source,
+            match_exclusions::Column::ExternalId,
+        ])
+        .filter(match_exclusions::Column::ExternalId.is_in(records.iter().map(|r| r.external_id.as_str())))
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(records
+        .iter()
+        .filter(|r| {
+            rows.iter()
+                .any(|(s, id)| s == r.source.as_str() && *id == r.external_id)
+        })
+        .cloned()
+        .collect())
 }
 
 /// The verdicts whose both records are among `records`, each pair once per direction.

@@ -25,43 +25,56 @@ pub async fn append(
     cause: &str,
     changes: &[FieldChange],
 ) -> Result<(), StoreError> {
-    if changes.is_empty() {
-        return Ok(());
-    }
+    append_all(db, &[(client, cause, changes)]).await
+}
+
+/// `append` for several clients, each with its cause, in one statement for all of them (split
+/// only under the backends' parameter limits).
+pub async fn append_all(
+    db: &impl ConnectionTrait,
+    clients: &[(ClientId, &str, &[FieldChange])],
+) -> Result<(), StoreError> {
     let now = Utc::now();
-    let rows = changes.iter().map(|change| {
-        let (source, external_id, event_id, set_at_ms) = match &change.by {
-            SetBy::Record {
-                source,
-                external_id,
-                event,
-                at_ms,
-            } => (source.as_str(), external_id.clone(), event.clone(), *at_ms),
-            SetBy::Operator { name, reason } => (
-                super::provenance::OPERATOR,
-                name.clone(),
-                reason.clone(),
-                now.timestamp_millis(),
-            ),
-            SetBy::Emptied => (EMPTIED, String::new(), String::new(), now.timestamp_millis()),
-        };
-        field_history::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            client_id: Set(client.as_uuid()),
-            field: Set(change.field.as_str().to_owned()),
-            before: Set(change.before.clone()),
-            after: Set(change.after.clone()),
-            source: Set(source.to_owned()),
-            external_id: Set(external_id),
-            event_id: Set(event_id),
-            set_at_ms: Set(set_at_ms),
-            cause: Set(cause.to_owned()),
-            changed_at: Set(now),
-        }
-    });
-    field_history::Entity::insert_many(rows)
-        .exec_without_returning(db)
-        .await?;
+    let rows: Vec<field_history::ActiveModel> = clients
+        .iter()
+        .flat_map(|(client, cause, changes)| {
+            changes.iter().map(move |change| {
+                let (source, external_id, event_id, set_at_ms) = match &change.by {
+                    SetBy::Record {
+                        source,
+                        external_id,
+                        event,
+                        at_ms,
+                    } => (source.as_str(), external_id.clone(), event.clone(), *at_ms),
+                    SetBy::Operator { name, reason } => (
+                        super::provenance::OPERATOR,
+                        name.clone(),
+                        reason.clone(),
+                        now.timestamp_millis(),
+                    ),
+                    SetBy::Emptied => (EMPTIED, String::new(), String::new(), now.timestamp_millis()),
+                };
+                field_history::ActiveModel {
+                    id: Set(Uuid::now_v7()),
+                    client_id: Set(client.as_uuid()),
+                    field: Set(change.field.as_str().to_owned()),
+                    before: Set(change.before.clone()),
+                    after: Set(change.after.clone()),
+                    source: Set(source.to_owned()),
+                    external_id: Set(external_id),
+                    event_id: Set(event_id),
+                    set_at_ms: Set(set_at_ms),
+                    cause: Set((*cause).to_owned()),
+                    changed_at: Set(now),
+                }
+            })
+        })
+        .collect();
+    for chunk in super::insert_chunks::<field_history::Entity, _>(rows) {
+        field_history::Entity::insert_many(chunk)
+            .exec_without_returning(db)
+            .await?;
+    }
     Ok(())
 }
 

@@ -9,7 +9,7 @@
 //! then finds them. SQLite has one writer at a time, and a transaction that read before another
 //! committed fails with BUSY and is retried, which gives the same result.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use entity::match_keys;
 use sea_orm::{
@@ -19,6 +19,9 @@ use sha2::{Digest, Sha256};
 
 use super::StoreError;
 use crate::domain::ids::ClientId;
+
+/// Keys looked up in one SQLite statement (a union of per-key subqueries).
+const KEYS_PER_UNION: usize = 200;
 
 /// A stable 64-bit lock id for a key, the same in every process and version.
 fn lock_id(key: &str) -> i64 {
@@ -89,12 +92,13 @@ async fn blocks(
             .from_subquery(inner, Alias::new(format!("k{i}")))
             .to_owned()
     };
-    // A few dozen keys per statement keeps it well under any parameter limit.
-    for (chunk_no, chunk) in keys.chunks(32).enumerate() {
+    // Two parameters a key, and SQLite allows 500 selects in one compound: a batch's keys
+    // take a few statements, far under either limit.
+    for (chunk_no, chunk) in keys.chunks(KEYS_PER_UNION).enumerate() {
         let mut parts = chunk
             .iter()
             .enumerate()
-            .map(|(i, k)| per_key(chunk_no * 32 + i, k));
+            .map(|(i, k)| per_key(chunk_no * KEYS_PER_UNION + i, k));
         let Some(mut query) = parts.next() else { continue };
         for part in parts {
             query.union(UnionType::All, part);
@@ -120,27 +124,54 @@ pub async fn lock_and_find(
     keys: &[String],
     max_block: usize,
 ) -> Result<Vec<ClientId>, StoreError> {
-    let all: Vec<&str> = keys.iter().map(String::as_str).collect();
+    Ok(lock_and_find_all(db, &[keys], max_block)
+        .await?
+        .into_iter()
+        .next()
+        .unwrap_or_default())
+}
+
+/// `lock_and_find` for several records at once: every usable key of all of them is locked in
+/// one statement (in sorted order, as one record's are), and each record's candidates come
+/// back in its place.
+pub async fn lock_and_find_all(
+    db: &impl ConnectionTrait,
+    records: &[&[String]],
+    max_block: usize,
+) -> Result<Vec<Vec<ClientId>>, StoreError> {
+    let mut all: Vec<&str> = records
+        .iter()
+        .flat_map(|keys| keys.iter().map(String::as_str))
+        .collect();
+    all.sort_unstable();
+    all.dedup();
     let mut found = blocks(db, &all, max_block).await?;
-    let usable: Vec<&str> = all
+    let usable: HashSet<&str> = all
         .iter()
         .copied()
         .filter(|k| found.get(*k).is_none_or(|b| b.len() <= max_block))
         .collect();
     if db.get_database_backend() == DbBackend::Postgres && !usable.is_empty() {
+        let usable: Vec<&str> = all.iter().copied().filter(|k| usable.contains(k)).collect();
         lock(db, &usable).await?;
         found = blocks(db, &usable, max_block).await?;
     }
-    let mut ids: Vec<uuid::Uuid> = usable
+    Ok(records
         .iter()
-        .filter_map(|k| found.get(*k))
-        .filter(|b| b.len() <= max_block)
-        .flatten()
-        .copied()
-        .collect();
-    ids.sort_unstable();
-    ids.dedup();
-    Ok(ids.into_iter().map(ClientId::from_uuid).collect())
+        .map(|keys| {
+            let mut ids: Vec<uuid::Uuid> = keys
+                .iter()
+                .filter(|k| usable.contains(k.as_str()))
+                .filter_map(|k| found.get(k.as_str()))
+                .filter(|b| b.len() <= max_block)
+                .flatten()
+                .copied()
+                .collect();
+            ids.sort_unstable();
+            ids.dedup();
+            ids.into_iter().map(ClientId::from_uuid).collect()
+        })
+        .collect())
 }
 
 /// Makes `keys` the client's blocking keys.
@@ -154,16 +185,29 @@ pub async fn replace(db: &impl ConnectionTrait, client: ClientId, keys: &[String
 
 /// Adds the keys of a new client.
 pub async fn insert(db: &impl ConnectionTrait, client: ClientId, keys: &[String]) -> Result<(), StoreError> {
-    if keys.is_empty() {
-        return Ok(());
+    insert_all(db, &[(client, keys)]).await
+}
+
+/// Adds the keys of several new clients, in one statement for all of them (split only under
+/// the backends' parameter limits).
+pub async fn insert_all(
+    db: &impl ConnectionTrait,
+    clients: &[(ClientId, &[String])],
+) -> Result<(), StoreError> {
+    let rows: Vec<match_keys::ActiveModel> = clients
+        .iter()
+        .flat_map(|(client, keys)| {
+            keys.iter().map(move |key| match_keys::ActiveModel {
+                key: Set(key.clone()),
+                client_id: Set(client.as_uuid()),
+            })
+        })
+        .collect();
+    for chunk in super::insert_chunks::<match_keys::Entity, _>(rows) {
+        match_keys::Entity::insert_many(chunk)
+            .exec_without_returning(db)
+            .await?;
     }
-    let rows = keys.iter().map(|key| match_keys::ActiveModel {
-        key: Set(key.clone()),
-        client_id: Set(client.as_uuid()),
-    });
-    match_keys::Entity::insert_many(rows)
-        .exec_without_returning(db)
-        .await?;
     Ok(())
 }
 

@@ -79,6 +79,22 @@ impl StoreError {
     }
 }
 
+/// Bound parameters one statement may carry on every backend: SQLite's limit (Postgres allows
+/// 65,535).
+const MAX_PARAMETERS: usize = 32_766;
+
+/// `rows` cut into groups that one multi-row insert into `E` can carry, counting a parameter
+/// for every column of `E`; nothing for no rows, so an empty insert is never sent.
+pub(crate) fn insert_chunks<E: sea_orm::EntityTrait, T>(rows: Vec<T>) -> impl Iterator<Item = Vec<T>> {
+    use sea_orm::Iterable;
+    let per = (MAX_PARAMETERS / E::Column::iter().count().max(1)).max(1);
+    let mut rows = rows.into_iter();
+    std::iter::from_fn(move || {
+        let chunk: Vec<T> = rows.by_ref().take(per).collect();
+        (!chunk.is_empty()).then_some(chunk)
+    })
+}
+
 /// Statements run through every pool this process opened (BEGIN, COMMIT and unprepared
 /// statements aside), so benches can count statements per event.
 static STATEMENTS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
@@ -192,5 +208,33 @@ pub async fn ping(db: &DatabaseConnection, endpoint: &str, limit: Duration) -> R
             endpoint: endpoint.to_owned(),
             after: limit,
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_multi_row_insert_is_cut_under_sqlites_parameter_limit_and_no_empty_one_is_sent() {
+        use sea_orm::Iterable;
+        let columns = entity::clients::Column::iter().count();
+        let chunks: Vec<Vec<u32>> =
+            insert_chunks::<entity::clients::Entity, _>((0..5_000).collect()).collect();
+        assert!(
+            chunks
+                .iter()
+                .all(|c| !c.is_empty() && c.len() * columns <= MAX_PARAMETERS)
+        );
+        assert_eq!(
+            chunks.concat(),
+            (0..5_000).collect::<Vec<_>>(),
+            "every row once, in order"
+        );
+        assert!(chunks.len() > 1, "5,000 clients do not fit one statement");
+        assert_eq!(
+            insert_chunks::<entity::clients::Entity, u32>(Vec::new()).count(),
+            0
+        );
     }
 }

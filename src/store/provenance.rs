@@ -25,31 +25,44 @@ pub async fn record(
     client: ClientId,
     fields: &[GoldenField],
 ) -> Result<(), StoreError> {
+    record_all(db, &[(client, fields)]).await
+}
+
+/// `record` for several clients, in one statement for all of them (split only under the
+/// backends' parameter limits).
+pub async fn record_all(
+    db: &impl ConnectionTrait,
+    clients: &[(ClientId, &[GoldenField])],
+) -> Result<(), StoreError> {
     use field_provenance::Column as C;
-    if fields.is_empty() {
-        return Ok(());
-    }
     let now = Utc::now();
-    let rows = fields.iter().map(|golden| field_provenance::ActiveModel {
-        client_id: Set(client.as_uuid()),
-        field: Set(golden.field.as_str().to_owned()),
-        value: Set(golden.value.clone()),
-        source: Set(golden.source.as_str().to_owned()),
-        external_id: Set(golden.external_id.clone()),
-        event_id: Set(golden.event.clone()),
-        set_at_ms: Set(golden.at_ms),
-        pinned: Set(false),
-        updated_at: Set(now),
-    });
-    field_provenance::Entity::insert_many(rows)
-        .on_conflict(
-            OnConflict::columns([C::ClientId, C::Field])
-                .update_columns(SOURCE_COLUMNS)
-                .action_and_where(C::Pinned.eq(false))
-                .to_owned(),
-        )
-        .exec_without_returning(db)
-        .await?;
+    let rows: Vec<field_provenance::ActiveModel> = clients
+        .iter()
+        .flat_map(|(client, fields)| {
+            fields.iter().map(move |golden| field_provenance::ActiveModel {
+                client_id: Set(client.as_uuid()),
+                field: Set(golden.field.as_str().to_owned()),
+                value: Set(golden.value.clone()),
+                source: Set(golden.source.as_str().to_owned()),
+                external_id: Set(golden.external_id.clone()),
+                event_id: Set(golden.event.clone()),
+                set_at_ms: Set(golden.at_ms),
+                pinned: Set(false),
+                updated_at: Set(now),
+            })
+        })
+        .collect();
+    for chunk in super::insert_chunks::<field_provenance::Entity, _>(rows) {
+        field_provenance::Entity::insert_many(chunk)
+            .on_conflict(
+                OnConflict::columns([C::ClientId, C::Field])
+                    .update_columns(SOURCE_COLUMNS)
+                    .action_and_where(C::Pinned.eq(false))
+                    .to_owned(),
+            )
+            .exec_without_returning(db)
+            .await?;
+    }
     Ok(())
 }
 

@@ -53,9 +53,27 @@ pub async fn reindex(db: &impl ConnectionTrait, client: &clients::Model) -> Resu
     insert(db, client.id, terms_of(names_of(client))).await
 }
 
-/// Indexes a client just created (it has no terms yet).
-pub async fn index_new(db: &impl ConnectionTrait, client: &clients::Model) -> Result<(), StoreError> {
-    insert(db, client.id, terms_of(names_of(client))).await
+/// Indexes clients just created (they have no terms yet), in one statement for all of them.
+pub async fn index_new(db: &impl ConnectionTrait, clients: &[&clients::Model]) -> Result<(), StoreError> {
+    let rows: Vec<client_search::ActiveModel> = clients
+        .iter()
+        .flat_map(|client| {
+            terms_of(names_of(client))
+                .into_iter()
+                .map(|(kind, term)| client_search::ActiveModel {
+                    kind: Set(kind.to_owned()),
+                    term: Set(term),
+                    client_id: Set(client.id),
+                })
+        })
+        .collect();
+    for chunk in super::insert_chunks::<client_search::Entity, _>(rows) {
+        client_search::Entity::insert_many(chunk)
+            .on_conflict_do_nothing()
+            .exec_without_returning(db)
+            .await?;
+    }
+    Ok(())
 }
 
 async fn insert(

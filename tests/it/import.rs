@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use clientsync::{
     domain::source::Source,
-    import::{self, ImportError, ImportJob, ImportSource, Mapping, Summary},
+    import::{self, Apply, Encoding, ImportError, ImportJob, ImportSource, Mapping, ReadAs, Summary},
     reconcile::Matching,
 };
 use entity::{import_runs, operators::Role};
@@ -22,6 +22,7 @@ use crate::{
 on_both_backends!(
     bad_rows_are_listed_with_their_line_and_reason_and_the_good_ones_load_with_statistics,
     a_semicolon_export_with_a_byte_order_mark_imports_like_a_comma_one,
+    a_windows_1252_export_is_read_as_such_and_its_accents_arrive_intact,
     importing_the_same_file_again_creates_no_client_record_or_event,
     a_stopped_import_resumes_after_its_last_committed_batch_and_lists_each_bad_row_once,
     a_clickup_export_after_a_hubspot_one_links_to_the_clients_it_founded,
@@ -46,6 +47,8 @@ fn job(file: &Path, source: ImportSource, batch: usize) -> ImportJob {
         mapping: Mapping::default(),
         batch,
         stats: vec!["Amount".into()],
+        encoding: Encoding::Auto,
+        apply: Apply::InBulk,
     }
 }
 
@@ -215,6 +218,61 @@ async fn a_semicolon_export_with_a_byte_order_mark_imports_like_a_comma_one(back
             .iter()
             .all(|r| r.source == "clickup" && r.external_id.starts_with("task:A-")),
         "a csv --as clickup makes ClickUp task records by the id column"
+    );
+}
+
+async fn a_windows_1252_export_is_read_as_such_and_its_accents_arrive_intact(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let text = format!(
+        "Record ID;First Name;Last Name;Email;NIF;Amount\n\
+         1;Søren;Ibáñez;soren@example.es;{};1\n\
+         2;Íñigo;Martínez;inigo@example.es;{};2\n\
+         3;José;Núñez;jose@;;3\n",
+        nif(21),
+        nif(22)
+    );
+    let (bytes, _, unmappable) = encoding_rs::WINDOWS_1252.encode(&text);
+    assert!(!unmappable);
+    assert!(
+        std::str::from_utf8(&bytes).is_err(),
+        "the export really is Windows-1252"
+    );
+    assert!(bytes.windows(3).any(|w| w == b"S\xf8r"), "Ø is one byte");
+    let file = write(&dir, "contactos.csv", &bytes);
+
+    let summary = run(&app, &job(&file, ImportSource::HubSpot, 500)).await;
+
+    assert_eq!(summary.read_as, ReadAs::Windows1252);
+    let c = summary.stats.counters;
+    assert_eq!((c.rows_loaded, c.rows_rejected, c.new_clients), (2, 1, 2));
+    let mut names: Vec<_> = app
+        .clients()
+        .await
+        .into_iter()
+        .map(|c| {
+            (
+                c.given_name.unwrap_or_default(),
+                c.family_name.unwrap_or_default(),
+            )
+        })
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        vec![
+            ("Søren".to_owned(), "Ibáñez".to_owned()),
+            ("Íñigo".to_owned(), "Martínez".to_owned())
+        ]
+    );
+    let raw = std::fs::read(summary.rejected_file.expect("a rejected file")).expect("read");
+    assert!(
+        raw.windows(5).any(|w| w == b"Jos\xe9;"),
+        "the refused row keeps its Windows-1252 bytes"
+    );
+    assert!(
+        std::str::from_utf8(&raw).is_err(),
+        "and the file stays one encoding"
     );
 }
 

@@ -42,6 +42,7 @@ mod health;
 mod helpers;
 mod hubspot_merge;
 mod import;
+mod import_bulk;
 mod lone_records;
 mod mapping;
 mod match_cli;

@@ -1,13 +1,20 @@
 //! Source records: one row per (source, external id) with its timestamped fields and client link.
+//! `waiting`: those on no client, placed again when a client takes one of their keys.
 
-use chrono::Utc;
+mod waiting;
+
+pub use waiting::{Waiting, waiting_holding, waiting_with_keys};
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
 use entity::source_records::{self, RecordStatus};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait,
-    QueryFilter, QuerySelect,
+    QueryFilter, QuerySelect, QueryTrait, sea_query::Query,
 };
 
-use super::StoreError;
+use super::{StoreError, exclusions::RecordRef};
 use crate::{
     domain::{
         ids::ClientId,
@@ -104,10 +111,55 @@ pub async fn load_or_new(
 /// Inserts or updates the record; a concurrent insert of the same record fails on the unique
 /// index and the caller retries the whole event.
 pub async fn save(db: &impl ConnectionTrait, record: &mut SourceRecord) -> Result<(), StoreError> {
+    save_all(db, &mut [record]).await
+}
+
+/// Saves several records: each stored one updated, the new ones inserted together (one
+/// statement, split only under the backends' parameter limits) with their row ids read back.
+pub async fn save_all(
+    db: &impl ConnectionTrait,
+    records: &mut [&mut SourceRecord],
+) -> Result<(), StoreError> {
+    use source_records::Column as C;
+    let now = Utc::now();
+    let mut new = Vec::new();
+    for record in records.iter_mut() {
+        let mut model = active_of(record, now)?;
+        match record.id {
+            Some(id) => {
+                model.id = Set(id);
+                model.update(db).await?;
+            }
+            None => {
+                model.created_at = Set(now);
+                new.push(model);
+            }
+        }
+    }
+    let mut ids: HashMap<(String, String), i64> = HashMap::with_capacity(new.len());
+    for chunk in super::insert_chunks::<source_records::Entity, _>(new) {
+        let mut insert = source_records::Entity::insert_many(chunk).into_query();
+        insert.returning(Query::returning().columns([C::Id, C::Source, C::ExternalId]));
+        for row in db.query_all(&insert).await? {
+            let key = (row.try_get("", "source")?, row.try_get("", "external_id")?);
+            ids.insert(key, row.try_get("", "id")?);
+        }
+    }
+    for record in records.iter_mut().filter(|r| r.id.is_none()) {
+        let key = (record.source.as_str().to_owned(), record.external_id.clone());
+        record.id =
+            Some(*ids.get(&key).ok_or_else(|| {
+                StoreError::Corrupt(format!("record {} was not inserted", record.external_id))
+            })?);
+    }
+    Ok(())
+}
+
+/// A record's row as `save_all` writes it (no id, no creation time, no operator mark).
+fn active_of(record: &SourceRecord, now: DateTime<Utc>) -> Result<source_records::ActiveModel, StoreError> {
     let fields = serde_json::to_value(&record.fields)
         .map_err(|e| StoreError::Corrupt(format!("fields do not serialize: {e}")))?;
-    let now = Utc::now();
-    let mut model = source_records::ActiveModel {
+    Ok(source_records::ActiveModel {
         source: Set(record.source.as_str().to_owned()),
         external_id: Set(record.external_id.clone()),
         kind: Set(record.kind.as_str().to_owned()),
@@ -119,19 +171,32 @@ pub async fn save(db: &impl ConnectionTrait, record: &mut SourceRecord) -> Resul
         document_key: Set(record.fields.value(Field::DocumentKey).map(str::to_owned)),
         updated_at: Set(now),
         ..Default::default()
-    };
-    match record.id {
-        Some(id) => {
-            model.id = Set(id);
-            model.update(db).await?;
-        }
-        None => {
-            model.created_at = Set(now);
-            let inserted = model.insert(db).await?;
-            record.id = Some(inserted.id);
-        }
+    })
+}
+
+/// Which of `refs` are stored records, in one query.
+pub async fn stored_among(
+    db: &impl ConnectionTrait,
+    refs: &[RecordRef],
+) -> Result<HashSet<RecordRef>, StoreError> {
+    if refs.is_empty() {
+        return Ok(HashSet::new());
     }
-    Ok(())
+    let rows: Vec<(String, String)> = source_records::Entity::find()
+        .select_only()
+        .columns([source_records::Column::Source, source_records::Column::ExternalId])
+        .filter(source_records::Column::ExternalId.is_in(refs.iter().map(|r| r.external_id.as_str())))
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(refs
+        .iter()
+        .filter(|r| {
+            rows.iter()
+                .any(|(s, id)| s == r.source.as_str() && *id == r.external_id)
+        })
+        .cloned()
+        .collect())
 }
 
 /// Puts a stored record on `client` by an operator's hand (`by`), or hands it back to the
@@ -319,46 +384,5 @@ pub async fn find_many(
         .await?
         .into_iter()
         .map(SourceRecord::from_model)
-        .collect()
-}
-
-/// Active records on no client (a key collision, or an ambiguous match waiting for evidence)
-/// that hold `email` or `document_key`: when a client takes one of those keys, they are placed
-/// again, as they would have been had they arrived after it.
-pub async fn waiting_with_keys(
-    db: &impl ConnectionTrait,
-    email: Option<&str>,
-    document_key: Option<&str>,
-    except: &SourceRecord,
-) -> Result<Vec<(Source, String, ObjectKind)>, StoreError> {
-    let mut any = sea_orm::Condition::any();
-    if let Some(email) = email {
-        any = any.add(source_records::Column::Email.eq(email));
-    }
-    if let Some(key) = document_key {
-        any = any.add(source_records::Column::DocumentKey.eq(key));
-    }
-    if any.is_empty() {
-        return Ok(Vec::new());
-    }
-    let rows: Vec<(String, String, String)> = source_records::Entity::find()
-        .select_only()
-        .columns([
-            source_records::Column::Source,
-            source_records::Column::ExternalId,
-            source_records::Column::Kind,
-        ])
-        .filter(any)
-        .filter(source_records::Column::ClientId.is_null())
-        .filter(source_records::Column::Status.eq(RecordStatus::Active))
-        .into_tuple()
-        .all(db)
-        .await?;
-    rows.into_iter()
-        .filter(|(source, id, _)| !(source == except.source.as_str() && *id == except.external_id))
-        .map(|(source, id, kind)| {
-            let source = source.parse().map_err(StoreError::Corrupt)?;
-            Ok((source, id, kind.parse().map_err(StoreError::Corrupt)?))
-        })
         .collect()
 }
