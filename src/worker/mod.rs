@@ -211,18 +211,7 @@ impl Worker {
         };
         let mut seen = std::collections::HashSet::new();
         for client in clients.into_iter().filter(|c| seen.insert(*c)) {
-            match guarded(write_back.sync(client)).await {
-                Ok(Ok(0)) => {}
-                Ok(Ok(n)) => tracing::debug!(%client, written = n, "wrote golden values back"),
-                Ok(Err(e)) => {
-                    metrics::write_back_failed();
-                    tracing::warn!(%client, error = %e, "write-back failed; the next change tries again");
-                }
-                Err(panicked) => {
-                    metrics::write_back_failed();
-                    tracing::error!(%client, panic = panicked.message(), "write-back panicked; the next change tries again");
-                }
-            }
+            report_write_back("client", client, guarded(write_back.sync(client)).await);
         }
     }
 
@@ -232,18 +221,11 @@ impl Worker {
         let Some(write_back) = &self.write_back else {
             return;
         };
-        match guarded(write_back.sync_project(project)).await {
-            Ok(Ok(0)) => {}
-            Ok(Ok(n)) => tracing::debug!(%project, written = n, "wrote project values back"),
-            Ok(Err(e)) => {
-                metrics::write_back_failed();
-                tracing::warn!(%project, error = %e, "project write-back failed; the next change tries again");
-            }
-            Err(panicked) => {
-                metrics::write_back_failed();
-                tracing::error!(%project, panic = panicked.message(), "project write-back panicked; the next change tries again");
-            }
-        }
+        report_write_back(
+            "project",
+            project,
+            guarded(write_back.sync_project(project)).await,
+        );
     }
 
     /// The same worker reading thin events' objects through `enricher`.
@@ -559,6 +541,27 @@ impl Worker {
                 inbox::record_dead(&self.db, env, attempt, &reason).await?;
                 Ok(Settled::DeadLettered(reason))
             }
+        }
+    }
+}
+
+/// Logs and counts what planning one subject's write-back came to. A failure is not the
+/// event's: it is already applied, and the subject's next change plans the same writes.
+fn report_write_back(
+    subject: &str,
+    id: impl std::fmt::Display,
+    result: Result<Result<usize, crate::writeback::WriteBackError>, Panicked>,
+) {
+    match result {
+        Ok(Ok(0)) => {}
+        Ok(Ok(n)) => tracing::debug!(subject, %id, written = n, "wrote values back"),
+        Ok(Err(e)) => {
+            metrics::write_back_failed();
+            tracing::warn!(subject, %id, error = %e, "write-back failed; the next change tries again");
+        }
+        Err(panicked) => {
+            metrics::write_back_failed();
+            tracing::error!(subject, %id, panic = panicked.message(), "write-back panicked; the next change tries again");
         }
     }
 }
