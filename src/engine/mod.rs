@@ -30,7 +30,7 @@ mod in_bulk;
 mod link;
 mod recompute;
 
-pub use in_bulk::{Applied, apply_all_in_bulk};
+pub use in_bulk::{Applied, Known, apply_all_in_bulk};
 use link::reconcile_record;
 pub use recompute::recompute;
 

@@ -103,9 +103,10 @@ pub async fn import(
     let mut rows = open(job, matching.country, after_line)?;
     let at_ms = run.started_at.timestamp_millis();
     let mut rows_in_bulk = 0;
+    let known = engine::Known::default();
     while let Some(batch) = rows.next_batch()? {
         let applied = engine::with_race_retries("import batch", || {
-            commit(db, matching, job, run.id, at_ms, &batch, &stats)
+            commit(db, (matching, &known), job, run.id, at_ms, &batch, &stats)
         })
         .await;
         stats = match applied {
@@ -147,7 +148,7 @@ pub async fn import(
 /// how many rows founded a client in bulk.
 async fn commit(
     db: &DatabaseConnection,
-    matching: &Matching,
+    (matching, known): (&Matching, &engine::Known),
     job: &ImportJob,
     run: Uuid,
     at_ms: i64,
@@ -163,7 +164,7 @@ async fn commit(
     let refs: Vec<(&Envelope, &EventEffect, u32)> = events.iter().map(|(e, f)| (e, f, 0)).collect();
     let txn = db.begin().await?;
     let Applied { outcomes, in_bulk } = match job.apply {
-        Apply::InBulk => engine::apply_all_in_bulk(&txn, matching, &refs).await?,
+        Apply::InBulk => engine::apply_all_in_bulk(&txn, matching, known, &refs).await?,
         Apply::EventByEvent => Applied {
             outcomes: engine::apply_all(&txn, matching, &refs).await?,
             in_bulk: 0,

@@ -109,6 +109,25 @@ pub fn score_candidates<'a>(
         .collect()
 }
 
+/// Whether any candidate scores at the review threshold: what keeps a record from founding a
+/// client of its own (`decide_fuzzy` gives `Create` exactly when none does), answered without
+/// the evidence `score_candidates` explains each score with, and from the first that does.
+pub fn any_at_review<'a>(
+    profile: &Profile,
+    candidates: impl IntoIterator<Item = &'a Profile>,
+    matching: &Matching,
+) -> bool {
+    candidates.into_iter().any(|other| {
+        let pattern = compare(profile, other);
+        let probability = if explain::vetoed(&pattern) {
+            0.0
+        } else {
+            matching.model.probability(matching.model.bits(&pattern))
+        };
+        probability >= matching.review_threshold
+    })
+}
+
 /// Decides from fuzzy scores: one clear candidate above the link threshold links, unless it
 /// holds another object of the same source; anything doubtful (between the thresholds, two
 /// candidates close together, or that same-source candidate) is for an operator; nothing above

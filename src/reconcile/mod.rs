@@ -12,6 +12,8 @@ pub mod project;
 pub mod reach;
 
 pub use field::{Field, FieldSet, FieldValue};
-pub use matching::{MatchDecision, Matching, Scored, decide_fuzzy, keys_disagree, score_candidates};
+pub use matching::{
+    MatchDecision, Matching, Scored, any_at_review, decide_fuzzy, keys_disagree, score_candidates,
+};
 pub use merge::{GoldenField, Merge, MergeInput, Mismatch, merge};
 pub use placement::{Holder, Member, Placement, can_share_client, place};

@@ -11,7 +11,7 @@ use crate::{
     domain::event::Envelope,
     engine::{external_id, found, link, update_record},
     reconcile::{
-        self, Field, GoldenField, MatchDecision, Matching, Placement,
+        self, Field, GoldenField, Matching, Placement,
         fuzzy::{Profile, blocking},
     },
     sources::EventEffect,
@@ -88,14 +88,20 @@ pub(super) fn leading_run(
     facts: &Facts,
 ) -> Vec<clients::Model> {
     let mut run: Vec<clients::Model> = Vec::new();
+    let mut profiles: Vec<Profile> = Vec::new();
     let mut earlier = Earlier::default();
     for (i, candidate) in candidates.iter().enumerate() {
         let Some(row) = candidate.row() else { break };
-        if !certainly_founds(matching, row, i, facts, &earlier, &run) {
+        if !certainly_founds(matching, row, i, facts, &earlier, (&run, &profiles)) {
             break;
         }
         earlier.add(row, run.len());
-        run.push(found::client_row(&row.fields));
+        let client = found::client_row(&row.fields);
+        profiles.push(Profile::build(
+            |f| crate::store::clients::value_of(&client, f),
+            matching.profile,
+        ));
+        run.push(client);
     }
     run
 }
@@ -140,7 +146,7 @@ fn certainly_founds(
     at: usize,
     facts: &Facts,
     earlier: &Earlier<'_>,
-    founded: &[clients::Model],
+    (founded, profiles): (&[clients::Model], &[Profile]),
 ) -> bool {
     let record = &row.record;
     let me = RecordRef::of(record);
@@ -155,12 +161,15 @@ fn certainly_founds(
     if held || reconcile::place(link::member(record), None, &[]) != Placement::Unmatched {
         return false;
     }
+    let mine = |f: Field| record.fields.value(f);
     let pool = facts
         .pools
         .get(at)
         .into_iter()
         .flatten()
-        .filter_map(|id| facts.clients.get(id));
+        .filter_map(|id| facts.clients.get(id))
+        .filter(|client| !reconcile::keys_disagree(mine, |f| client.key(f)))
+        .map(|client| &client.profile);
     // A client founded earlier in the window is found by any key it shares, usable or not: a
     // larger pool than the per-event path's can only add candidates, never hide one.
     let mut siblings: Vec<usize> = row
@@ -172,7 +181,14 @@ fn certainly_founds(
         .collect();
     siblings.sort_unstable();
     siblings.dedup();
-    let candidates = pool.chain(siblings.iter().filter_map(|j| founded.get(*j)));
-    let (scored, _) = link::score_rows(matching, &row.profile, record, candidates);
-    matches!(reconcile::decide_fuzzy(scored, matching), MatchDecision::Create)
+    let siblings = siblings
+        .into_iter()
+        .filter(|j| {
+            founded.get(*j).is_some_and(|client| {
+                !reconcile::keys_disagree(mine, |f| crate::store::clients::value_of(client, f))
+            })
+        })
+        .filter_map(|j| profiles.get(j));
+    // `decide_fuzzy` makes a new client exactly when no candidate scores at the review threshold.
+    !reconcile::any_at_review(&row.profile, pool.chain(siblings), matching)
 }

@@ -12,7 +12,10 @@
 //! two, table by table.
 
 mod certain;
+mod known;
 mod survey;
+
+pub use known::Known;
 
 use sea_orm::DatabaseTransaction;
 use serde_json::json;
@@ -46,10 +49,11 @@ pub struct Applied {
 
 /// Applies several events in order inside the caller's transaction, as `apply_all` does and
 /// with the same outcomes, writing the rows that certainly found a client of their own
-/// together.
+/// together. `known` keeps the candidate clients read for the batches of one import run.
 pub async fn apply_all_in_bulk(
     txn: &DatabaseTransaction,
     matching: &Matching,
+    known: &Known,
     events: &[(&Envelope, &EventEffect, u32)],
 ) -> Result<Applied, ProcessError> {
     let claims = claim_all(txn, events).await?;
@@ -67,7 +71,7 @@ pub async fn apply_all_in_bulk(
             .iter()
             .map(|i| Candidate::of(events[*i].0, events[*i].1, matching))
             .collect();
-        let facts = survey::read(txn, matching, &candidates).await?;
+        let facts = survey::read(txn, matching, known, &candidates).await?;
         let run = certain::leading_run(matching, &candidates, &facts);
         let founded = run.len();
         let mut rows: Vec<NewRow<'_>> = candidates

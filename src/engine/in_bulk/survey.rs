@@ -3,12 +3,17 @@
 //! document keys a client or a waiting record holds, and the clients sharing each row's
 //! blocking keys, whose advisory locks are taken first as the per-event path takes them.
 
-use std::collections::{HashMap, HashSet};
+use std::{
+    collections::{HashMap, HashSet},
+    sync::Arc,
+};
 
-use entity::clients as client_rows;
 use sea_orm::ConnectionTrait;
 
-use super::certain::Candidate;
+use super::{
+    certain::Candidate,
+    known::{self, Known},
+};
 use crate::{
     domain::ids::ClientId,
     engine::ProcessError,
@@ -29,14 +34,16 @@ pub(in crate::engine) struct Facts {
     pub(super) held: HashSet<(Field, String)>,
     /// Per row, the clients sharing one of its usable blocking keys (none for other rows).
     pub(super) pools: Vec<Vec<ClientId>>,
-    /// Those clients' rows.
-    pub(super) clients: HashMap<ClientId, client_rows::Model>,
+    /// Those clients, as matching compares them.
+    pub(super) clients: HashMap<ClientId, Arc<known::Candidate>>,
 }
 
-/// Reads the facts about `candidates`, after locking their usable blocking keys.
+/// Reads the facts about `candidates`, after locking their usable blocking keys; of the
+/// clients they may match, only those `known` does not hold as they are now are read whole.
 pub(super) async fn read(
     txn: &impl ConnectionTrait,
     matching: &Matching,
+    known: &Known,
     candidates: &[Candidate<'_>],
 ) -> Result<Facts, ProcessError> {
     let rows: Vec<_> = candidates.iter().filter_map(Candidate::row).collect();
@@ -71,9 +78,12 @@ pub(super) async fn read(
     ids.dedup();
     let mut loaded = HashMap::with_capacity(ids.len());
     for chunk in ids.chunks(IDS_PER_QUERY) {
-        for row in clients::load_many(txn, chunk).await? {
-            loaded.insert(ClientId::from_uuid(row.id), row);
-        }
+        let versions = clients::versions_of(txn, chunk).await?;
+        let (current, stale) = known.current(&versions);
+        loaded.extend(current);
+        let fresh = known::read(txn, &stale, matching.profile).await?;
+        loaded.extend(fresh.iter().cloned());
+        known.keep(fresh);
     }
     Ok(Facts {
         stored,
