@@ -60,8 +60,6 @@ impl Simulator {
         }
     }
 
-    /// Creates a contact as a UI user; emits `contact.creation` plus one `propertyChange`
-
     /// Creates a task as a UI user with custom fields by name or id (drop-downs by option name
     /// or UUID); emits `taskCreated` and `taskStatusUpdated`.
     pub fn create_task(

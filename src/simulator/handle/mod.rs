@@ -86,6 +86,7 @@ impl Simulator {
         &self.shared.config
     }
 
+    /// Creates a contact as a UI user; emits `contact.creation` plus one `propertyChange`
     /// (CRM_UI) per property set, as HubSpot does for subscribed properties.
     pub fn create_contact(&self, props: &[(&str, &str)]) -> String {
         self.shared
@@ -162,6 +163,7 @@ impl Simulator {
             .get(kind, id, false)
             .map(|o| o.props.clone())
     }
+
     /// Makes the next API requests (either source) fail as the fault says.
     pub fn inject(&self, fault: Fault) {
         self.shared.world().faults.add(fault);
