@@ -255,6 +255,10 @@ async fn a_tasks_estimate_and_tracked_time_are_served_in_ms_and_each_change_send
     let body = read().await;
     assert_eq!(body["time_estimate"], 7_200_000);
     assert_eq!(body["time_spent"], 5_400_000);
+    assert_eq!(
+        sim.task_time(&task),
+        Some((Some(hours(2)), hours(1) + hours(1) / 2))
+    );
     assert!(body["date_updated"].as_str().unwrap() > fresh["date_updated"].as_str().unwrap());
     let events: Vec<Value> = sim.pending_events().into_iter().map(|e| e.body).collect();
     let names: Vec<&str> = events.iter().filter_map(|e| e["event"].as_str()).collect();
