@@ -14,7 +14,7 @@ use super::{
     page::{self, Page},
 };
 use crate::{
-    steward::{self, status_name},
+    steward::{self, parse_subject, status_name, subject_name},
     store::outbox::{self, OutboxFilter},
 };
 
@@ -33,6 +33,8 @@ pub struct OutboxQuery {
     status: Option<String>,
     /// `hubspot` or `clickup`: the system written to.
     source: Option<String>,
+    /// `client` or `project`: whose value is written.
+    subject: Option<String>,
     /// Only writes for this client.
     client_id: Option<Uuid>,
     /// Keyset cursor: the `next_after` of the previous page.
@@ -68,10 +70,7 @@ impl From<outbox_rows::Model> for OutboxOut {
     fn from(r: outbox_rows::Model) -> Self {
         Self {
             id: r.id,
-            subject: match r.subject {
-                OutboxSubject::Client => "client",
-                OutboxSubject::Project => "project",
-            },
+            subject: subject_name(r.subject),
             client_id: r.client_id,
             project_id: r.project_id,
             source: r.source,
@@ -98,6 +97,11 @@ pub fn parse_status(raw: &str) -> Result<OutboxStatus, ApiError> {
     }
 }
 
+/// Reads a write-back subject as the API spells it (`client` or `project`).
+pub fn parse_subject_filter(raw: &str) -> Result<OutboxSubject, ApiError> {
+    parse_subject(raw).ok_or_else(|| ApiError::BadRequest(format!("unknown subject `{raw}`")))
+}
+
 /// Lists write-backs, oldest first, a page at a time.
 #[utoipa::path(
     operation_id = "outbox_list", get, path = "/api/v1/outbox", tag = "outbox", params(OutboxQuery),
@@ -122,6 +126,7 @@ pub async fn list(
             .map(str::parse)
             .transpose()
             .map_err(ApiError::BadRequest)?,
+        subject: query.subject.as_deref().map(parse_subject_filter).transpose()?,
         client: query.client_id,
         after: query.after,
         limit,

@@ -188,6 +188,7 @@ impl BulkPlan {
         OutboxFilter {
             status: Some(OutboxStatus::Failed),
             source: self.filter.source.as_deref().and_then(|s| s.parse().ok()),
+            subject: None,
             client: self.filter.client.map(|c| c.as_uuid()),
             after,
             limit,

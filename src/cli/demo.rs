@@ -3,7 +3,11 @@
 //! backfills a seeded population, then delivers live, signed webhooks (duplicates and
 //! out-of-order batches included), and prints what happened against the scenario's ground truth.
 
-use std::{collections::BTreeMap, path::PathBuf, time::Instant};
+use std::{
+    collections::BTreeMap,
+    path::PathBuf,
+    time::{Duration, Instant},
+};
 
 use anyhow::Context;
 use entity::{clients, conflicts, inbox_events, projects, source_records};
@@ -80,8 +84,8 @@ pub struct DemoSummary {
     pub written_back: (u64, u64),
     /// Projects in the store, and how many of them are linked to their client.
     pub projects: (u64, u64),
-    /// Project values written back (a task's status to its deal, a deal's amount and payment
-    /// status to its task).
+    /// Project values written back (a task's status and times to its deal, a deal's amount and
+    /// payment status to its task).
     pub project_writes: u64,
 }
 
@@ -287,7 +291,8 @@ fn demo_config(args: &DemoArgs, sim: &Simulator) -> anyhow::Result<Config> {
 /// What happens after the backfill, as users would do it: new people arrive in both systems,
 /// some HubSpot contacts change phone, some ClickUp tasks get a different one, and some get a
 /// payment or project status (which write-back carries to HubSpot); one in ten gets a
-/// project task naming them, billed by a deal that names the task. Returns how many new
+/// project task naming them, estimated and with time tracked, billed by a deal that names the
+/// task. Returns how many new
 /// people arrived (each one more client).
 fn live_changes(
     sim: &Simulator,
@@ -336,6 +341,9 @@ fn live_changes(
                     ("Product type", ["Web", "Branding", "SEO"][n % 3]),
                 ],
             )?;
+            let half_hours = |k: usize| Duration::from_secs(1800 * k as u64);
+            sim.set_time_estimate(&project, Some(half_hours(8 + n % 16)))?;
+            sim.track_time(&project, half_hours(1 + n % 5))?;
             sim.create_deal(&[
                 ("dealname", &name),
                 ("clickup_task_id", &project),
@@ -359,11 +367,11 @@ async fn wait_until_reconciled(
     service: &tokio::task::JoinHandle<anyhow::Result<()>>,
     before: u64,
 ) -> anyhow::Result<()> {
-    let deadline = Instant::now() + std::time::Duration::from_secs(120);
+    let deadline = Instant::now() + Duration::from_secs(120);
     let mut last = before;
     let mut quiet = 0;
     while Instant::now() < deadline && !service.is_finished() {
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        tokio::time::sleep(Duration::from_millis(200)).await;
         let now = inbox_count(db).await?;
         let pending = queue.depth().await?.unwrap_or(0);
         quiet = if now == last && pending == 0 { quiet + 1 } else { 0 };

@@ -32,7 +32,9 @@ pub use fit::{FitArgs, fit};
 pub use import::{ImportArgs, ImportsArgs, ImportsCommand, OwnerArg, SourceArg, import, imports};
 pub use matching::{EvaluateArgs, GenerateArgs, MatchArgs, evaluate, generate, run_match};
 pub use operators::{OperatorsArgs, OperatorsCommand, RoleArg, operators, run as run_operators};
-pub use outbox::{OutboxArgs, OutboxCliError, OutboxCommand, StatusArg, outbox, run as run_outbox};
+pub use outbox::{
+    OutboxArgs, OutboxCliError, OutboxCommand, StatusArg, SubjectArg, outbox, run as run_outbox,
+};
 pub use probe::{ProbeArgs, probe};
 pub use prune::{PruneArgs, PurgeDeadArgs, prune, purge_dead, run_prune, run_purge_dead};
 pub use report::{ReportArgs, ReportFormat, report, run_report};

@@ -3,7 +3,7 @@
 //! API, so each retry writes its audit row naming the CLI user.
 
 use anyhow::Context;
-use entity::outbox::{Model as Row, OutboxStatus};
+use entity::outbox::{Model as Row, OutboxStatus, OutboxSubject};
 use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
@@ -11,7 +11,10 @@ use crate::{
     config::Config,
     domain::Actor,
     steward::{self, StewardError},
-    store::{self, outbox},
+    store::{
+        self,
+        outbox::{self, OutboxFilter},
+    },
 };
 
 /// Arguments of `outbox`.
@@ -30,6 +33,9 @@ pub enum OutboxCommand {
         /// Only rows in this state.
         #[arg(long, value_enum)]
         status: Option<StatusArg>,
+        /// Only writes of a client's values, or only of a project's.
+        #[arg(long, value_enum)]
+        subject: Option<SubjectArg>,
         /// Rows after this id (the last id of the previous page).
         #[arg(long)]
         after: Option<Uuid>,
@@ -69,6 +75,24 @@ impl From<StatusArg> for OutboxStatus {
     }
 }
 
+/// Whose value a write-back carries, on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SubjectArg {
+    /// A golden client's field.
+    Client,
+    /// A project's field.
+    Project,
+}
+
+impl From<SubjectArg> for OutboxSubject {
+    fn from(subject: SubjectArg) -> Self {
+        match subject {
+            SubjectArg::Client => OutboxSubject::Client,
+            SubjectArg::Project => OutboxSubject::Project,
+        }
+    }
+}
+
 /// Why an `outbox` command did not do what was asked.
 #[derive(Debug, thiserror::Error)]
 pub enum OutboxCliError {
@@ -100,8 +124,20 @@ pub async fn run(
     actor: &Actor,
 ) -> Result<Vec<String>, OutboxCliError> {
     match command {
-        OutboxCommand::List { status, after, limit } => {
-            let rows = outbox::list(db, status.map(Into::into), *after, *limit).await?;
+        OutboxCommand::List {
+            status,
+            subject,
+            after,
+            limit,
+        } => {
+            let filter = OutboxFilter {
+                status: status.map(Into::into),
+                subject: subject.map(Into::into),
+                after: *after,
+                limit: *limit,
+                ..OutboxFilter::default()
+            };
+            let rows = outbox::page(db, &filter).await?;
             let mut lines: Vec<String> = rows.iter().map(line).collect();
             if let Some(last) = rows.last().filter(|_| rows.len() as u64 == *limit) {
                 lines.push(format!("more: --after {}", last.id));
@@ -143,16 +179,17 @@ async fn retry_all_failed(db: &DatabaseConnection, actor: &Actor) -> Result<Vec<
     Ok(said)
 }
 
-/// One row as a tab-separated line: id, status, target, field, attempts, when next, last error.
+/// One row as a tab-separated line: id, status, subject (`client`, or `project:` and the
+/// project's id), target, field, attempts, when next, last error.
 fn line(row: &Row) -> String {
-    let status = match row.status {
-        OutboxStatus::Pending => "pending",
-        OutboxStatus::Sent => "sent",
-        OutboxStatus::Failed => "failed",
+    let subject = match (row.subject, row.project_id) {
+        (OutboxSubject::Project, Some(project)) => format!("project:{project}"),
+        (subject, _) => steward::subject_name(subject).to_owned(),
     };
     format!(
-        "{}\t{status}\t{}:{}\t{}\t{}\t{}\t{}",
+        "{}\t{}\t{subject}\t{}:{}\t{}\t{}\t{}\t{}",
         row.id,
+        steward::status_name(row.status),
         row.source,
         row.external_id,
         row.field,

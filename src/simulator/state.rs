@@ -235,6 +235,26 @@ impl World {
         Ok(())
     }
 
+    /// Sets or removes a task's time estimate.
+    pub(crate) fn clickup_time_estimate(
+        &mut self,
+        task_id: &str,
+        estimate_ms: Option<i64>,
+    ) -> Result<(), ClickUpError> {
+        let now = self.tick();
+        let event = self.clickup.set_time_estimate(task_id, estimate_ms, now)?;
+        event.into_iter().for_each(|e| self.queue_clickup(e));
+        Ok(())
+    }
+
+    /// Tracks time on a task.
+    pub(crate) fn clickup_track_time(&mut self, task_id: &str, spent_ms: i64) -> Result<(), ClickUpError> {
+        let now = self.tick();
+        let event = self.clickup.track_time(task_id, spent_ms, now)?;
+        self.queue_clickup(event);
+        Ok(())
+    }
+
     /// Deletes a task.
     pub(crate) fn clickup_delete(&mut self, task_id: &str) -> Result<(), ClickUpError> {
         let event = self.clickup.delete(task_id)?;

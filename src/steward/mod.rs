@@ -21,7 +21,7 @@ mod writebacks;
 
 pub use placement::{Destination, Moved, move_record};
 pub use undo::undo;
-pub use writebacks::{retry_writeback, status_name};
+pub use writebacks::{parse_subject, retry_writeback, status_name, subject_name};
 
 use matches::{link, not_a_match};
 

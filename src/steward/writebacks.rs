@@ -1,7 +1,10 @@
 //! Retrying a failed write-back once its cause is fixed, with the operator's audit row.
 
 use chrono::Utc;
-use entity::{operators::Role, outbox::OutboxStatus};
+use entity::{
+    operators::Role,
+    outbox::{OutboxStatus, OutboxSubject},
+};
 use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait};
 use serde_json::json;
 use uuid::Uuid;
@@ -71,4 +74,19 @@ pub fn status_name(status: OutboxStatus) -> &'static str {
         OutboxStatus::Sent => "sent",
         OutboxStatus::Failed => "failed",
     }
+}
+
+/// How the API, the CLI and the console spell whose value a write-back carries.
+pub fn subject_name(subject: OutboxSubject) -> &'static str {
+    match subject {
+        OutboxSubject::Client => "client",
+        OutboxSubject::Project => "project",
+    }
+}
+
+/// Reads a subject as `subject_name` spells it; `None` for anything else.
+pub fn parse_subject(raw: &str) -> Option<OutboxSubject> {
+    [OutboxSubject::Client, OutboxSubject::Project]
+        .into_iter()
+        .find(|s| subject_name(*s) == raw)
 }

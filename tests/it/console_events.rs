@@ -17,7 +17,7 @@ use serde_json::json;
 use crate::{
     bulk::{admin_app, seed_dead, until_ended},
     console::{Browser, audit_rows},
-    dead_events_api::{failed_writeback, three_dead_events},
+    dead_events_api::{failed_project_writeback, failed_writeback, three_dead_events},
     helpers::{Backend, TestApp, hubspot_property, now_ms, spawn_app_with},
     operator::{OperatedApp, operator_app},
 };
@@ -296,6 +296,8 @@ async fn a_failed_write_back_is_retried_from_the_outbox_page_with_one_audit_row(
     let app = operator_app(backend).await;
     let to_hubspot = failed_writeback(&app, uuid::Uuid::now_v7(), "hubspot", "project_status").await;
     let to_clickup = failed_writeback(&app, uuid::Uuid::now_v7(), "clickup", "phone").await;
+    let project = uuid::Uuid::now_v7();
+    let to_deal = failed_project_writeback(&app, project, "hubspot", "status").await;
     let browser = signed_in(&app).await;
 
     let (status, failed) = browser.get("/console/outbox?status=failed").await;
@@ -308,6 +310,22 @@ async fn a_failed_write_back_is_retried_from_the_outbox_page_with_one_audit_row(
     assert!(!hubspot.contains(&format!("outbox-{to_clickup}")));
     assert!(hubspot.contains("refused: 400"), "the last error is shown");
     let (status, _) = browser.get("/console/outbox?status=lost").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (_, projects) = browser.get("/console/outbox?subject=project").await;
+    assert!(projects.contains(&format!("outbox-{to_deal}")), "{projects}");
+    assert!(
+        projects.contains(&format!(r#"<td class="subject">project {project}</td>"#)),
+        "a project row names its project: {projects}"
+    );
+    assert!(!projects.contains(&format!("outbox-{to_hubspot}")));
+    let (_, clients) = browser.get("/console/outbox?subject=client").await;
+    assert!(
+        clients.contains(&format!("outbox-{to_hubspot}"))
+            && clients.contains(&format!("outbox-{to_clickup}"))
+    );
+    assert!(clients.contains(r#"<td class="subject">client</td>"#));
+    assert!(!clients.contains(&format!("outbox-{to_deal}")));
+    let (status, _) = browser.get("/console/outbox?subject=team").await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
 
     let before = audit_rows(&app).await.len();

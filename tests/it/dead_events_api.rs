@@ -183,23 +183,43 @@ pub(crate) async fn failed_writeback(
     source: &str,
     field: &str,
 ) -> uuid::Uuid {
-    use entity::outbox;
+    failed_write(app, Whose::Client(client), source, field).await
+}
+
+/// A failed write of a project's value (its client unknown) to `source`.
+pub(crate) async fn failed_project_writeback(
+    app: &OperatedApp,
+    project: uuid::Uuid,
+    source: &str,
+    field: &str,
+) -> uuid::Uuid {
+    failed_write(app, Whose::Project(project), source, field).await
+}
+
+/// Whose value a test's write-back carries.
+enum Whose {
+    Client(uuid::Uuid),
+    Project(uuid::Uuid),
+}
+
+async fn failed_write(app: &OperatedApp, whose: Whose, source: &str, field: &str) -> uuid::Uuid {
+    use entity::outbox::{self, OutboxSubject};
     use sea_orm::{ActiveModelTrait, ActiveValue::Set};
     let now = chrono::Utc::now();
     let id = uuid::Uuid::now_v7();
+    let (subject, client, project, hubspot_kind) = match whose {
+        Whose::Client(client) => (OutboxSubject::Client, Some(client), None, "contact"),
+        Whose::Project(project) => (OutboxSubject::Project, None, Some(project), "deal"),
+    };
+    let kind = if source == "hubspot" { hubspot_kind } else { "task" };
     outbox::ActiveModel {
         id: Set(id),
-        subject: Set(outbox::OutboxSubject::Client),
-        client_id: Set(Some(client)),
-        project_id: Set(None),
+        subject: Set(subject),
+        client_id: Set(client),
+        project_id: Set(project),
         source: Set(source.into()),
-        external_id: Set(if source == "hubspot" {
-            "contact:1"
-        } else {
-            "task:t1"
-        }
-        .into()),
-        kind: Set(if source == "hubspot" { "contact" } else { "task" }.into()),
+        external_id: Set(format!("{kind}:{}", if kind == "task" { "t1" } else { "1" })),
+        kind: Set(kind.into()),
         field: Set(field.into()),
         value: Set("x".into()),
         status: Set(outbox::OutboxStatus::Failed),
@@ -221,11 +241,24 @@ async fn failed_write_backs_are_listed_by_filter_and_retried_once_with_an_audit_
     let (one, other) = (uuid::Uuid::now_v7(), uuid::Uuid::now_v7());
     let to_hubspot = failed_writeback(&app, one, "hubspot", "project_status").await;
     failed_writeback(&app, other, "clickup", "phone").await;
+    let project = uuid::Uuid::now_v7();
+    let to_task = failed_project_writeback(&app, project, "clickup", "amount").await;
     let count = |body: &Value| body["items"].as_array().map_or(0, Vec::len);
 
     let (status, all) = app.operator_get("/api/v1/outbox?status=failed").await;
     assert_eq!(status, StatusCode::OK, "{all}");
-    assert_eq!(count(&all), 2);
+    assert_eq!(count(&all), 3);
+    let (_, projects) = app.operator_get("/api/v1/outbox?subject=project").await;
+    assert_eq!(count(&projects), 1, "{projects}");
+    assert_eq!(projects["items"][0]["id"], to_task.to_string());
+    assert_eq!(projects["items"][0]["subject"], "project");
+    assert_eq!(projects["items"][0]["project_id"], project.to_string());
+    let (_, clients) = app.operator_get("/api/v1/outbox?subject=client").await;
+    assert_eq!(count(&clients), 2, "{clients}");
+    assert_eq!(clients["items"][0]["subject"], "client");
+    assert_eq!(clients["items"][0]["project_id"], Value::Null);
+    let (status, _) = app.operator_get("/api/v1/outbox?subject=team").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
     let (_, hubspot) = app.operator_get("/api/v1/outbox?source=hubspot").await;
     assert_eq!(count(&hubspot), 1);
     assert_eq!(hubspot["items"][0]["id"], to_hubspot.to_string());

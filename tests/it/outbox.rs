@@ -8,11 +8,13 @@ use chrono::{Duration, Utc};
 use clientsync::{
     cli::{OutboxCommand, StatusArg, run_outbox},
     config::OutboxConfig,
+    domain::ids::ProjectId,
     domain::source::Source,
     reconcile::Field,
+    reconcile::project::ProjectField,
     simulator::{Fault, ObjectType},
     startup::Role,
-    store::outbox::{self, PlannedWrite, Retried},
+    store::outbox::{self, PlannedProjectWrite, PlannedWrite, Retried},
     writeback::Drainer,
 };
 use entity::{
@@ -72,6 +74,24 @@ async fn plan(
         value,
     };
     outbox::plan(&t.app.db, &write, at).await.expect("planned")
+}
+
+/// Plans a write of a project's status to its deal (`deal:7`), pending: (project, row).
+async fn plan_for_a_project(t: &SimApp) -> (Uuid, Uuid) {
+    let project = Uuid::now_v7();
+    let write = PlannedProjectWrite {
+        project: ProjectId::from_uuid(project),
+        client: None,
+        source: Source::HubSpot,
+        external_id: "deal:7",
+        kind: "deal",
+        field: ProjectField::Status,
+        value: "in progress",
+    };
+    let row = outbox::plan_project(&t.app.db, &write, Utc::now())
+        .await
+        .expect("planned");
+    (project, row)
 }
 
 async fn rows(t: &SimApp) -> Vec<Row> {
@@ -301,6 +321,7 @@ async fn outbox_retry_puts_a_failed_write_back_to_pending(backend: Backend) {
         .expect("round");
     let list_failed = OutboxCommand::List {
         status: Some(StatusArg::Failed),
+        subject: None,
         after: None,
         limit: 50,
     };
@@ -413,6 +434,25 @@ async fn outbox_list_and_retry_work_from_the_command_line(backend: Backend) {
         ok && listed.contains(&id.to_string()) && listed.contains("not found"),
         "{listed}"
     );
+    let (project, project_write) = plan_for_a_project(&t).await;
+    let (ok, projects) = clientsync(&t, &["outbox", "list", "--subject", "project"]);
+    assert!(ok, "{projects}");
+    assert_eq!(projects.lines().count(), 1, "{projects}");
+    assert!(
+        projects.starts_with(&format!(
+            "{project_write}\tpending\tproject:{project}\thubspot:deal:7\t"
+        )),
+        "the subject names the project: {projects}"
+    );
+    let (ok, clients) = clientsync(&t, &["outbox", "list", "--subject", "client"]);
+    assert!(ok, "{clients}");
+    assert!(
+        clients.starts_with(&format!("{id}\tfailed\tclient\tclickup:task:no-such-task\t"))
+            && !clients.contains(&project_write.to_string()),
+        "{clients}"
+    );
+    let (ok, _) = clientsync(&t, &["outbox", "list", "--subject", "team"]);
+    assert!(!ok, "an unknown subject is refused");
     let (ok, said) = clientsync(&t, &["outbox", "retry", &id.to_string()]);
     assert!(ok && said.contains("pending again"), "{said}");
     let (ok, listed) = clientsync(&t, &["outbox", "list", "--status", "failed"]);

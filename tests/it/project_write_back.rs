@@ -1,4 +1,5 @@
-//! Project write-back against the simulated APIs: what ClickUp owns of a project (status) is
+//! Project write-back against the simulated APIs: what ClickUp owns of a project (status, time
+//! estimate, time spent) is
 //! written to its deal, what HubSpot owns (amount, payment status) to its task, each change once,
 //! and neither write's echo makes a change, a conflict or another write.
 
@@ -7,6 +8,8 @@ use clientsync::{
     simulator::{ObjectType, TaskStatus},
 };
 use entity::{conflicts::ConflictStatus, projects};
+use std::time::Duration;
+
 use sea_orm::EntityTrait;
 use serde_json::json;
 
@@ -18,6 +21,8 @@ use crate::{
 
 on_both_backends!(
     a_status_changed_in_clickup_reaches_the_deal_once_and_its_echo_changes_nothing,
+    a_time_estimate_set_in_clickup_reaches_the_deal_once_and_its_echo_changes_nothing,
+    time_tracked_in_clickup_reaches_the_deal_once_per_entry_and_its_echo_changes_nothing,
     an_amount_changed_in_hubspot_reaches_the_project_task_once_and_its_echo_changes_nothing,
     a_project_value_in_dispute_is_not_written_over,
     the_outbox_migration_keeps_client_writes_both_ways_and_project_writes_only_going_up,
@@ -110,6 +115,120 @@ async fn a_status_changed_in_clickup_reaches_the_deal_once_and_its_echo_changes_
             .any(|e| e.object_id == deal && e.last_error.as_deref() == Some("our own write coming back")),
         "the deal's echo arrived and was recognised"
     );
+}
+
+/// How many of a deal's events were recognised as our own write coming back.
+async fn echoes_of(t: &SimApp, deal: &str) -> usize {
+    t.app
+        .inbox()
+        .await
+        .iter()
+        .filter(|e| e.object_id == deal && e.last_error.as_deref() == Some("our own write coming back"))
+        .count()
+}
+
+/// How many events of one type arrived about a task.
+async fn arrived(t: &SimApp, task: &str, event_type: &str) -> usize {
+    t.app
+        .inbox()
+        .await
+        .iter()
+        .filter(|e| e.object_id == task && e.event_type == event_type)
+        .count()
+}
+
+/// The writes since `before`, as (object, field, value).
+fn writes_since(t: &SimApp, before: usize) -> Vec<(Source, String, String, serde_json::Value)> {
+    t.sim.writes()[before..]
+        .iter()
+        .map(|w| (w.source, w.object_id.clone(), w.field.clone(), w.value.clone()))
+        .collect()
+}
+
+async fn a_time_estimate_set_in_clickup_reaches_the_deal_once_and_its_echo_changes_nothing(backend: Backend) {
+    let t = spawn_with_projects(backend).await;
+    let (task, deal) = project_with_deal(&t, &[]).await;
+    assert_eq!(
+        deal_property(&t, &deal, "time_estimate_ms"),
+        None,
+        "nobody estimated it yet"
+    );
+    let (before, echoes) = (t.sim.writes().len(), echoes_of(&t, &deal).await);
+
+    t.sim
+        .set_time_estimate(&task, Some(Duration::from_secs(2 * 3600)))
+        .expect("estimated");
+    settle(&t).await;
+
+    assert_eq!(
+        writes_since(&t, before),
+        vec![(
+            Source::HubSpot,
+            deal.clone(),
+            "time_estimate_ms".to_owned(),
+            json!("7200000")
+        )],
+        "one change, one write"
+    );
+    assert_eq!(
+        deal_property(&t, &deal, "time_estimate_ms").as_deref(),
+        Some("7200000")
+    );
+    assert_eq!(the_project(&t).await.time_estimate_ms, Some(7_200_000));
+    assert_eq!(
+        arrived(&t, &task, "taskTimeEstimateUpdated").await,
+        1,
+        "it came as ClickUp's webhook"
+    );
+    assert_eq!(
+        echoes_of(&t, &deal).await,
+        echoes + 1,
+        "the deal's echo arrived and was recognised"
+    );
+    assert_eq!(
+        open_conflicts(&t, &task).await,
+        Vec::<String>::new(),
+        "our write is not HubSpot disagreeing"
+    );
+}
+
+async fn time_tracked_in_clickup_reaches_the_deal_once_per_entry_and_its_echo_changes_nothing(
+    backend: Backend,
+) {
+    let t = spawn_with_projects(backend).await;
+    let (task, deal) = project_with_deal(&t, &[]).await;
+    let (before, echoes) = (t.sim.writes().len(), echoes_of(&t, &deal).await);
+
+    t.sim
+        .track_time(&task, Duration::from_secs(3600))
+        .expect("tracked");
+    settle(&t).await;
+    assert_eq!(
+        writes_since(&t, before),
+        vec![(
+            Source::HubSpot,
+            deal.clone(),
+            "time_spent_ms".to_owned(),
+            json!("3600000")
+        )],
+        "one entry, one write"
+    );
+    t.sim
+        .track_time(&task, Duration::from_secs(1800))
+        .expect("tracked again");
+    settle(&t).await;
+
+    let writes = writes_since(&t, before);
+    assert_eq!(writes.len(), 2, "{writes:?}");
+    assert_eq!(writes[1].3, json!("5400000"), "the deal gets the task's total");
+    assert_eq!(
+        deal_property(&t, &deal, "time_spent_ms").as_deref(),
+        Some("5400000")
+    );
+    assert_eq!(the_project(&t).await.time_spent_ms, Some(5_400_000));
+    assert_eq!(arrived(&t, &task, "taskTimeTrackedUpdated").await, 2);
+    assert_eq!(echoes_of(&t, &deal).await, echoes + 2, "each echo was recognised");
+    assert_eq!(open_conflicts(&t, &task).await, Vec::<String>::new());
 }
 
 async fn an_amount_changed_in_hubspot_reaches_the_project_task_once_and_its_echo_changes_nothing(

@@ -1,9 +1,11 @@
-//! The write-back outbox: planned writes to the sources with filters by status and source, and
-//! a retry per failed row through `steward::retry_writeback`, the function the API calls.
+//! The write-back outbox: planned writes to the sources with filters by status, source and
+//! subject (a client's value or a project's), and a retry per failed row through
+//! `steward::retry_writeback`, the function the API calls.
 //! Retrying all failed rows a filter selects is an admin bulk job (`jobs`).
 
 use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};
 use askama::Template;
+use entity::outbox::OutboxSubject;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -12,14 +14,14 @@ use crate::{
     api::{
         ApiState,
         auth::{Steward, Viewer},
-        outbox::parse_status,
+        outbox::{parse_status, parse_subject_filter},
     },
     console::{
         error::{ConsoleError, html, is_htmx, see_other},
         layout::{Chrome, Nav, when},
         session::{Posted, Visit},
     },
-    steward::{self, status_name},
+    steward::{self, status_name, subject_name},
     store::outbox::{self, OutboxFilter},
 };
 
@@ -35,6 +37,8 @@ struct Query {
     status: String,
     #[serde(default)]
     source: String,
+    #[serde(default)]
+    subject: String,
     #[serde(default, skip_serializing)]
     after: Option<Uuid>,
 }
@@ -42,6 +46,8 @@ struct Query {
 /// One write-back as the list shows it.
 struct Row {
     id: Uuid,
+    /// `client`, or `project` followed by the project's id.
+    subject: String,
     source: String,
     external_id: String,
     field: String,
@@ -54,8 +60,13 @@ struct Row {
 
 impl From<entity::outbox::Model> for Row {
     fn from(r: entity::outbox::Model) -> Self {
+        let subject = match r.project_id {
+            Some(project) if r.subject == OutboxSubject::Project => format!("project {project}"),
+            _ => subject_name(r.subject).to_owned(),
+        };
         Self {
             id: r.id,
+            subject,
             source: r.source,
             external_id: r.external_id,
             field: r.field,
@@ -94,6 +105,11 @@ async fn list(
             .map(str::parse)
             .transpose()
             .map_err(ConsoleError::BadRequest)?,
+        subject: given(&query.subject)
+            .as_deref()
+            .map(parse_subject_filter)
+            .transpose()
+            .map_err(|e| ConsoleError::BadRequest(e.to_string()))?,
         client: None,
         after: query.after,
         limit: PAGE,

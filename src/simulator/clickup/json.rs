@@ -64,7 +64,8 @@ pub(crate) fn field_json(field: &FieldDef) -> Value {
     })
 }
 
-/// A task as `GET /task/{id}` shows it; `value` only on set fields.
+/// A task as `GET /task/{id}` shows it; `value` only on set fields; `time_estimate` and
+/// `time_spent` in ms, `null` while unestimated or untracked.
 pub(crate) fn task_json(store: &ClickUpStore, task: &Task) -> Value {
     let custom_fields: Vec<Value> = store
         .fields
@@ -98,6 +99,8 @@ pub(crate) fn task_json(store: &ClickUpStore, task: &Task) -> Value {
         "priority": null,
         "due_date": null,
         "start_date": null,
+        "time_estimate": task.time_estimate_ms,
+        "time_spent": (task.time_spent_ms > 0).then_some(task.time_spent_ms),
         "custom_fields": custom_fields,
         "list": {"id": task.list_id, "name": "Clients", "access": true},
         "folder": {"id": "90110000001", "name": "hidden", "hidden": true, "access": true},

@@ -2,9 +2,11 @@
 //! ClickUp's personal-token auth, `X-RateLimit-*` headers and `{err, ECODE}` error bodies.
 
 mod handlers;
+mod ids;
 pub(crate) mod json;
 mod scan;
 pub(crate) mod store;
+mod time;
 mod values;
 
 use actix_web::{HttpRequest, HttpResponse, http::StatusCode, web};

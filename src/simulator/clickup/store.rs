@@ -5,8 +5,10 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
+pub(crate) use super::values::{DropOption, FieldKind};
 use super::{
     ClickUpError,
+    ids::{radix36, secret},
     json::field_json,
     values::{history_value, stored_value},
 };
@@ -14,44 +16,6 @@ use crate::{
     receiver::signature::WebhookSecret,
     simulator::{HealthStatus, TaskStatus, WebhookHealth},
 };
-
-/// One option of a `drop_down` field.
-#[derive(Debug, Clone)]
-pub(crate) struct DropOption {
-    /// Option UUID (what writes send).
-    pub id: String,
-    /// Label.
-    pub name: String,
-    /// Colour shown in ClickUp.
-    pub color: String,
-    /// Position (what reads return as the value).
-    pub orderindex: u64,
-}
-
-/// A custom field's type.
-#[derive(Debug, Clone)]
-pub(crate) enum FieldKind {
-    /// `email`.
-    Email,
-    /// `phone`.
-    Phone,
-    /// `short_text`.
-    ShortText,
-    /// `drop_down` with its options.
-    DropDown(Vec<DropOption>),
-}
-
-impl FieldKind {
-    /// ClickUp's type name.
-    pub(crate) fn name(&self) -> &'static str {
-        match self {
-            FieldKind::Email => "email",
-            FieldKind::Phone => "phone",
-            FieldKind::ShortText => "short_text",
-            FieldKind::DropDown(_) => "drop_down",
-        }
-    }
-}
 
 /// A custom field available on every list.
 #[derive(Debug, Clone)]
@@ -79,6 +43,10 @@ pub(crate) struct Task {
     pub list_id: String,
     /// Set custom field values by field id: text as strings, `drop_down` as option orderindex.
     pub fields: BTreeMap<String, Value>,
+    /// The task's time estimate, ms; `None` when nobody estimated it.
+    pub time_estimate_ms: Option<i64>,
+    /// Time tracked on the task so far, ms (the sum of its time entries).
+    pub time_spent_ms: i64,
     /// Creation time, Unix ms.
     pub created_ms: i64,
     /// Last change, Unix ms.
@@ -254,6 +222,8 @@ impl ClickUpStore {
                 status: TaskStatus::ToDo,
                 list_id: list_id.to_owned(),
                 fields: values,
+                time_estimate_ms: None,
+                time_spent_ms: 0,
                 created_ms: now_ms,
                 updated_ms: now_ms,
             },
@@ -350,7 +320,14 @@ impl ClickUpStore {
         self.webhooks.iter().find(|w| w.list_id == list_id)
     }
 
-    fn event(&self, name: &str, task_id: &str, list_id: &str, item: Option<Value>) -> (String, Value) {
+    /// A webhook event about one task, to the webhook of its list: (webhook id, body).
+    pub(super) fn event(
+        &self,
+        name: &str,
+        task_id: &str,
+        list_id: &str,
+        item: Option<Value>,
+    ) -> (String, Value) {
         let webhook_id = self.webhook_of(list_id).map(|w| w.id.clone()).unwrap_or_default();
         let mut body = json!({"event": name, "task_id": task_id, "webhook_id": webhook_id});
         if let Some(item) = item {
@@ -359,7 +336,8 @@ impl ClickUpStore {
         (webhook_id, body)
     }
 
-    fn item(
+    /// The next history item: `field` changed from `before` to `after`, by `actor`.
+    pub(super) fn item(
         &mut self,
         list_id: &str,
         field: &str,
@@ -382,26 +360,4 @@ impl ClickUpStore {
             "parent_id": list_id, "data": {}, "source": null, "user": user, "before": before, "after": after,
         })
     }
-}
-
-fn radix36(mut n: u64) -> String {
-    const DIGITS: &[u8; 36] = b"0123456789abcdefghijklmnopqrstuvwxyz";
-    let mut out = Vec::new();
-    loop {
-        out.push(DIGITS[(n % 36) as usize]);
-        n /= 36;
-        if n == 0 {
-            break;
-        }
-    }
-    out.reverse();
-    format!("{:0>7}", String::from_utf8_lossy(&out))
-}
-
-/// A webhook secret: random per run (never derived from the seed).
-fn secret() -> String {
-    let mut rng = fastrand::Rng::new();
-    (0..32)
-        .map(|_| char::from(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"[rng.usize(..36)]))
-        .collect()
 }

@@ -1,13 +1,51 @@
 //! How written custom-field values are stored and how history items show them: text as
 //! strings; `drop_down` written as option UUID (or index), stored and read as orderindex,
-//! shown in history by option UUID.
+//! shown in history by option UUID. The field types live here too.
 
 use serde_json::{Value, json};
 
 use super::{
     ClickUpError,
-    store::{Actor, FieldDef, FieldKind},
+    store::{Actor, FieldDef},
 };
+
+/// One option of a `drop_down` field.
+#[derive(Debug, Clone)]
+pub(crate) struct DropOption {
+    /// Option UUID (what writes send).
+    pub id: String,
+    /// Label.
+    pub name: String,
+    /// Colour shown in ClickUp.
+    pub color: String,
+    /// Position (what reads return as the value).
+    pub orderindex: u64,
+}
+
+/// A custom field's type.
+#[derive(Debug, Clone)]
+pub(crate) enum FieldKind {
+    /// `email`.
+    Email,
+    /// `phone`.
+    Phone,
+    /// `short_text`.
+    ShortText,
+    /// `drop_down` with its options.
+    DropDown(Vec<DropOption>),
+}
+
+impl FieldKind {
+    /// ClickUp's type name.
+    pub(crate) fn name(&self) -> &'static str {
+        match self {
+            FieldKind::Email => "email",
+            FieldKind::Phone => "phone",
+            FieldKind::ShortText => "short_text",
+            FieldKind::DropDown(_) => "drop_down",
+        }
+    }
+}
 
 /// Reads a written value into its stored form; `None` clears. The UI may also name a
 /// `drop_down` option by label.

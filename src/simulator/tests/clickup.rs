@@ -230,3 +230,60 @@ async fn an_api_field_write_of_the_same_value_twice_emits_one_task_updated() {
     assert_eq!(sim.writes().len(), 2);
     assert_eq!(sim.calls(Endpoint::ClickUpSetField), 2);
 }
+
+#[tokio::test]
+async fn a_tasks_estimate_and_tracked_time_are_served_in_ms_and_each_change_sends_its_webhook() {
+    let sim = start(SimConfig::default());
+    let task = sim.create_task(&sim.clickup_list_id(), "Ana Gil", &[]).unwrap();
+    let read = || async {
+        let r = clickup(&sim, reqwest::Method::GET, &format!("/v2/task/{task}"), None).await;
+        r.json::<Value>().await.unwrap()
+    };
+    let fresh = read().await;
+    assert_eq!(
+        (&fresh["time_estimate"], &fresh["time_spent"]),
+        (&Value::Null, &Value::Null)
+    );
+    sim.discard_pending();
+    let hours = |h: u64| std::time::Duration::from_secs(h * 3600);
+
+    sim.set_time_estimate(&task, Some(hours(2))).unwrap();
+    sim.set_time_estimate(&task, Some(hours(2))).unwrap();
+    sim.track_time(&task, hours(1)).unwrap();
+    sim.track_time(&task, hours(1) / 2).unwrap();
+
+    let body = read().await;
+    assert_eq!(body["time_estimate"], 7_200_000);
+    assert_eq!(body["time_spent"], 5_400_000);
+    assert_eq!(
+        sim.task_time(&task),
+        Some((Some(hours(2)), hours(1) + hours(1) / 2))
+    );
+    assert!(body["date_updated"].as_str().unwrap() > fresh["date_updated"].as_str().unwrap());
+    let events: Vec<Value> = sim.pending_events().into_iter().map(|e| e.body).collect();
+    let names: Vec<&str> = events.iter().filter_map(|e| e["event"].as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "taskTimeEstimateUpdated",
+            "taskTimeTrackedUpdated",
+            "taskTimeTrackedUpdated"
+        ],
+        "an unchanged estimate sends nothing"
+    );
+    let estimate = &events[0]["history_items"][0];
+    assert_eq!(
+        (&estimate["field"], &estimate["before"], &estimate["after"]),
+        (&json!("time_estimate"), &Value::Null, &json!("7200000"))
+    );
+    assert_eq!(estimate["data"]["time_estimate_string"], "2 hours");
+    let tracked = &events[2]["history_items"][0];
+    assert_eq!(tracked["field"], "time_spent");
+    assert_eq!(tracked["after"]["time"], "1800000");
+    assert_eq!(tracked["data"]["total_time"], "5400000");
+    assert_eq!(events[2]["data"]["interval_id"], tracked["after"]["id"]);
+    assert!(
+        sim.track_time(&task, std::time::Duration::ZERO).is_err(),
+        "an empty entry is refused"
+    );
+}

@@ -7,7 +7,7 @@
 mod plan;
 
 use chrono::{DateTime, Utc};
-use entity::outbox::{self, Column as C, Entity as Outbox, OutboxStatus};
+use entity::outbox::{self, Column as C, Entity as Outbox, OutboxStatus, OutboxSubject};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
     sea_query::Expr,
@@ -235,6 +235,8 @@ pub struct OutboxFilter {
     pub status: Option<OutboxStatus>,
     /// Only writes to this system.
     pub source: Option<crate::domain::source::Source>,
+    /// Only writes of a client's values, or only of a project's.
+    pub subject: Option<OutboxSubject>,
     /// Only writes for this client.
     pub client: Option<Uuid>,
     /// Keyset paging: rows after this id.
@@ -251,6 +253,9 @@ impl OutboxFilter {
         }
         if let Some(source) = self.source {
             all = all.add(C::Source.eq(source.as_str()));
+        }
+        if let Some(subject) = self.subject {
+            all = all.add(C::Subject.eq(subject));
         }
         if let Some(client) = self.client {
             all = all.add(C::ClientId.eq(client));

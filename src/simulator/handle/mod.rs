@@ -1,16 +1,16 @@
 //! The running simulator and what tests, the scenario and the CLI do with it: base URLs,
-//! UI-style changes that emit webhooks, fault injection, counters and delivery.
+//! UI-style changes that emit webhooks, fault injection, counters and delivery. ClickUp's side
+//! is in `clickup`.
+
+mod clickup;
 
 use std::{collections::BTreeMap, net::TcpListener, sync::Arc};
 
 use actix_web::{App, HttpServer, dev::ServerHandle, web};
-use serde_json::Value;
 
 use super::{
     Delivery, Endpoint, Fault, GroundTruth, ObjectType, PendingEvent, Scenario, SenderConfig, SimConfig,
-    SimError, TaskStatus, WebhookHealth, Write,
-    clickup::{self, ClickUpError, store::Actor},
-    hubspot, scenario, sender,
+    SimError, Write, clickup as clickup_api, hubspot, scenario, sender,
     state::{Outgoing, Shared},
 };
 use crate::domain::source::Source;
@@ -41,7 +41,7 @@ impl Simulator {
                 .app_data(data.clone())
                 .app_data(web::PayloadConfig::new(4 * 1024 * 1024))
                 .configure(hubspot::routes)
-                .configure(clickup::routes)
+                .configure(clickup_api::routes)
         })
         .workers(1)
         .disable_signals()
@@ -84,54 +84,6 @@ impl Simulator {
     /// The settings it runs with (tokens, app and user ids, limits).
     pub fn config(&self) -> &SimConfig {
         &self.shared.config
-    }
-
-    /// The first (default) ClickUp list id.
-    pub fn clickup_list_id(&self) -> String {
-        self.shared
-            .config
-            .clickup_list_ids
-            .first()
-            .cloned()
-            .unwrap_or_default()
-    }
-
-    /// `id=secret,id2=secret2`: the value for the service's `clickup.webhook_secrets`.
-    pub fn clickup_webhook_secrets(&self) -> String {
-        let world = self.shared.world();
-        let pairs: Vec<String> = world
-            .clickup
-            .webhooks
-            .iter()
-            .map(|w| format!("{}={}", w.id, String::from_utf8_lossy(w.secret.expose())))
-            .collect();
-        pairs.join(",")
-    }
-
-    /// The webhook id of a list (the receiver's path segment).
-    pub fn clickup_webhook_id(&self, list_id: &str) -> Option<String> {
-        self.shared
-            .world()
-            .clickup
-            .webhook_of(list_id)
-            .map(|w| w.id.clone())
-    }
-
-    /// A custom field's UUID by display name (`Email`, `Tax ID`, `Project status`, …).
-    pub fn clickup_field_id(&self, name: &str) -> Option<String> {
-        self.shared.world().clickup.field(name).map(|f| f.id.clone())
-    }
-
-    /// A `drop_down` option's UUID by field and option name.
-    pub fn clickup_option_id(&self, field: &str, option: &str) -> Option<String> {
-        let world = self.shared.world();
-        match &world.clickup.field(field)?.kind {
-            clickup::store::FieldKind::DropDown(options) => options
-                .iter()
-                .find(|o| o.name.eq_ignore_ascii_case(option))
-                .map(|o| o.id.clone()),
-            _ => None,
-        }
     }
 
     /// Creates a contact as a UI user; emits `contact.creation` plus one `propertyChange`
@@ -210,86 +162,6 @@ impl Simulator {
             .hubspot
             .get(kind, id, false)
             .map(|o| o.props.clone())
-    }
-
-    /// Creates a task as a UI user with custom fields by name or id (drop-downs by option name
-    /// or UUID); emits `taskCreated` and `taskStatusUpdated`.
-    pub fn create_task(
-        &self,
-        list_id: &str,
-        name: &str,
-        fields: &[(&str, &str)],
-    ) -> Result<String, SimError> {
-        let fields: Vec<(String, Value)> = fields
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), Value::String((*v).to_owned())))
-            .collect();
-        self.shared
-            .world()
-            .clickup_create(list_id, name, &fields)
-            .map_err(|e| clickup_error(e, list_id))
-    }
-
-    /// Sets a custom field (by name or id) as a UI user; emits `taskUpdated` when it changed.
-    /// An empty value clears.
-    pub fn set_field(&self, task_id: &str, field: &str, value: &str) -> Result<(), SimError> {
-        self.shared
-            .world()
-            .clickup_write(task_id, field, &Value::String(value.to_owned()), Actor::Ui)
-            .map_err(|e| clickup_error(e, task_id))
-    }
-
-    /// Moves a task to a status as a UI user; emits `taskStatusUpdated` when it changed.
-    pub fn set_status(&self, task_id: &str, status: TaskStatus) -> Result<(), SimError> {
-        self.shared
-            .world()
-            .clickup_status(task_id, status)
-            .map_err(|e| clickup_error(e, task_id))
-    }
-
-    /// Deletes a task; emits `taskDeleted`.
-    pub fn delete_task(&self, task_id: &str) -> Result<(), SimError> {
-        self.shared
-            .world()
-            .clickup_delete(task_id)
-            .map_err(|e| clickup_error(e, task_id))
-    }
-
-    /// A task's name and set custom fields by field name (drop-downs as option orderindex).
-    pub fn task(&self, task_id: &str) -> Option<(String, BTreeMap<String, Value>)> {
-        let world = self.shared.world();
-        let task = world.clickup.tasks.get(task_id)?;
-        let fields = world
-            .clickup
-            .fields
-            .iter()
-            .filter_map(|f| task.fields.get(&f.id).map(|v| (f.name.clone(), v.clone())))
-            .collect();
-        Some((task.name.clone(), fields))
-    }
-
-    /// Sets a ClickUp webhook's health, as ClickUp would after failures.
-    pub fn set_webhook_health(&self, webhook_id: &str, health: WebhookHealth) -> Result<(), SimError> {
-        let mut world = self.shared.world();
-        let hook = world
-            .clickup
-            .webhooks
-            .iter_mut()
-            .find(|w| w.id == webhook_id)
-            .ok_or_else(|| unknown("webhook", webhook_id))?;
-        hook.health = health;
-        Ok(())
-    }
-
-    /// A ClickUp webhook's health.
-    pub fn webhook_health(&self, webhook_id: &str) -> Option<WebhookHealth> {
-        let world = self.shared.world();
-        world
-            .clickup
-            .webhooks
-            .iter()
-            .find(|w| w.id == webhook_id)
-            .map(|w| w.health)
     }
 
     /// Makes the next API requests (either source) fail as the fault says.
@@ -379,14 +251,5 @@ fn unknown(what: &'static str, id: &str) -> SimError {
     SimError::Unknown {
         what,
         id: id.to_owned(),
-    }
-}
-
-fn clickup_error(e: ClickUpError, id: &str) -> SimError {
-    match e {
-        ClickUpError::TaskNotFound => unknown("task", id),
-        ClickUpError::ListNotFound => unknown("list", id),
-        ClickUpError::FieldNotFound => unknown("custom field", id),
-        other => SimError::InvalidValue(other.to_string()),
     }
 }
