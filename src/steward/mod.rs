@@ -261,10 +261,12 @@ async fn clear_pin_once(
     by: &Actor,
 ) -> Result<(), StewardError> {
     let txn = crate::store::begin_write(db).await?;
-    let Some((row, pins)) = clients::find_with_provenance(&txn, client).await? else {
+    // Locked before its pins are read: a worker merging the client away meanwhile (its lone
+    // record moved) has then either committed, and the client is not found, or waits for this.
+    if !clients::lock(&txn, client).await? {
         return Err(StewardError::NotFound(format!("client {client}")));
-    };
-    clients::lock(&txn, client).await?;
+    }
+    let (row, pins) = clients::get_with_provenance(&txn, client).await?;
     let pinned = pins
         .get(&field)
         .filter(|p| p.pinned)
