@@ -165,6 +165,17 @@ async fn resolve_once(
     by: &Actor,
 ) -> Result<conflict_rows::Model, StewardError> {
     let txn = crate::store::begin_write(db).await?;
+    // A field mismatch's client is locked before the conflict, the order a worker takes them
+    // in (a merge locks the clients, then closes their mismatches). The other order deadlocked
+    // with a worker moving the client's lone record away (tests/it/pin_race). Should the
+    // client be gone by then, the merge that removed it closed the conflict.
+    let mismatch_of = conflicts::get(&txn, id)
+        .await?
+        .filter(|row| row.kind == ConflictKind::FieldMismatch)
+        .and_then(|row| row.client_id);
+    if let Some(client) = mismatch_of {
+        clients::lock(&txn, ClientId::from_uuid(client)).await?;
+    }
     let row = conflicts::get_for_update(&txn, id)
         .await?
         .ok_or_else(|| StewardError::NotFound(format!("conflict {id}")))?;
@@ -261,10 +272,12 @@ async fn clear_pin_once(
     by: &Actor,
 ) -> Result<(), StewardError> {
     let txn = crate::store::begin_write(db).await?;
-    let Some((row, pins)) = clients::find_with_provenance(&txn, client).await? else {
+    // Locked before its pins are read: a worker merging the client away meanwhile (its lone
+    // record moved) has then either committed, and the client is not found, or waits for this.
+    if !clients::lock(&txn, client).await? {
         return Err(StewardError::NotFound(format!("client {client}")));
-    };
-    clients::lock(&txn, client).await?;
+    }
+    let (row, pins) = clients::get_with_provenance(&txn, client).await?;
     let pinned = pins
         .get(&field)
         .filter(|p| p.pinned)

@@ -51,6 +51,7 @@ mod metrics;
 mod operator;
 mod operator_read;
 mod outbox;
+mod pin_race;
 mod postgres_outage;
 mod project_backfill;
 mod project_write_back;
