@@ -21,7 +21,7 @@ use super::StoreError;
 use crate::domain::ids::ClientId;
 
 /// Keys looked up in one SQLite statement (a union of per-key subqueries).
-const KEYS_PER_UNION: usize = 200;
+const KEYS_PER_UNION: usize = 240;
 
 /// A stable 64-bit lock id for a key, the same in every process and version.
 fn lock_id(key: &str) -> i64 {
@@ -50,63 +50,74 @@ async fn lock(db: &impl ConnectionTrait, keys: &[&str]) -> Result<(), StoreError
     Ok(())
 }
 
-/// The clients holding each of `keys`, at most `max_block + 1` per key (enough to tell a key
-/// that is too common to use), in one statement with a per-key limit (a lateral join on
-/// Postgres, limited subqueries in a union on SQLite), so one very common key never crowds
-/// out the rows of the rare ones.
+/// What the index holds under one key, as matching may use it.
+enum Block {
+    /// At most `max_block` clients: candidates.
+    Few(Vec<uuid::Uuid>),
+    /// More than `max_block`: too common to find candidates by.
+    TooCommon,
+}
+
+/// The clients holding each of `keys` (a key no client holds is absent), in one statement
+/// (a lateral join on Postgres, a union of per-key selects on SQLite). A key held by more than
+/// `max_block` clients comes back as one row saying so, found by looking for its
+/// `max_block + 1`-th entry in the index, instead of as that many rows to decode and count:
+/// with realistic surnames most of a batch's candidate rows were of such keys.
 async fn blocks(
     db: &impl ConnectionTrait,
     keys: &[&str],
     max_block: usize,
-) -> Result<HashMap<String, Vec<uuid::Uuid>>, StoreError> {
-    use sea_orm::sea_query::{Alias, Asterisk, Query, UnionType};
-    let mut blocks: HashMap<String, Vec<uuid::Uuid>> = HashMap::new();
+) -> Result<HashMap<String, Block>, StoreError> {
+    let mut blocks: HashMap<String, Block> = HashMap::new();
+    let mut take = |key: String, client: Option<uuid::Uuid>| match client {
+        None => {
+            blocks.insert(key, Block::TooCommon);
+        }
+        Some(client) => {
+            if let Block::Few(ids) = blocks.entry(key).or_insert_with(|| Block::Few(Vec::new())) {
+                ids.push(client);
+            }
+        }
+    };
     if db.get_database_backend() == DbBackend::Postgres {
         // One statement text whatever the number of keys, so Postgres plans it once per
         // connection: the keys travel as one unit-separator-joined parameter.
         let sql = "SELECT k.key, m.client_id \
                    FROM unnest(string_to_array($1, chr(31))) AS k(key) \
-                   CROSS JOIN LATERAL (SELECT client_id FROM match_keys WHERE key = k.key LIMIT $2) AS m";
+                   CROSS JOIN LATERAL (SELECT EXISTS (SELECT 1 FROM match_keys x \
+                       WHERE x.key = k.key OFFSET $2 LIMIT 1) AS common) AS c \
+                   CROSS JOIN LATERAL (SELECT client_id FROM match_keys \
+                       WHERE key = k.key AND NOT c.common \
+                       UNION ALL SELECT NULL::uuid WHERE c.common) AS m";
         let joined = keys.join("\u{1f}");
         let stmt = Statement::from_sql_and_values(
             DbBackend::Postgres,
             sql,
-            [joined.into(), (max_block as i64 + 1).into()],
+            [joined.into(), (max_block as i64).into()],
         );
         for row in db.query_all_raw(stmt).await? {
-            let key: String = row.try_get("", "key")?;
-            let client: uuid::Uuid = row.try_get("", "client_id")?;
-            blocks.entry(key).or_default().push(client);
+            take(row.try_get("", "key")?, row.try_get("", "client_id")?);
         }
         return Ok(blocks);
     }
-    let per_key = |i: usize, key: &str| {
-        let inner = Query::select()
-            .columns([match_keys::Column::Key, match_keys::Column::ClientId])
-            .from(match_keys::Entity)
-            .and_where(match_keys::Column::Key.eq(key))
-            .limit(max_block as u64 + 1)
-            .to_owned();
-        Query::select()
-            .column(Asterisk)
-            .from_subquery(inner, Alias::new(format!("k{i}")))
-            .to_owned()
+    // `max_block` is a number of ours, safe to inline; each key is one numbered parameter.
+    let per_key = |n: usize| {
+        let common = format!("EXISTS (SELECT 1 FROM match_keys WHERE key = ?{n} LIMIT 1 OFFSET {max_block})");
+        format!(
+            "SELECT ?{n} AS key, client_id FROM match_keys WHERE key = ?{n} AND NOT {common} \
+             UNION ALL SELECT ?{n}, NULL WHERE {common}"
+        )
     };
-    // Two parameters a key, and SQLite allows 500 selects in one compound: a batch's keys
-    // take a few statements, far under either limit.
-    for (chunk_no, chunk) in keys.chunks(KEYS_PER_UNION).enumerate() {
-        let mut parts = chunk
-            .iter()
-            .enumerate()
-            .map(|(i, k)| per_key(chunk_no * KEYS_PER_UNION + i, k));
-        let Some(mut query) = parts.next() else { continue };
-        for part in parts {
-            query.union(UnionType::All, part);
-        }
-        for row in db.query_all(&query).await? {
-            let key: String = row.try_get("", "key")?;
-            let client: uuid::Uuid = row.try_get("", "client_id")?;
-            blocks.entry(key).or_default().push(client);
+    // Two selects a key, and SQLite allows 500 in one compound.
+    for chunk in keys.chunks(KEYS_PER_UNION) {
+        let sql: Vec<String> = (1..=chunk.len()).map(per_key).collect();
+        let stmt = Statement::from_sql_and_values(
+            DbBackend::Sqlite,
+            sql.join(" UNION ALL "),
+            chunk.iter().map(|k| (*k).into()),
+        );
+        for row in db.query_all_raw(stmt).await? {
+            take(row.try_get("", "key")?, row.try_get("", "client_id")?);
         }
     }
     Ok(blocks)
@@ -149,7 +160,7 @@ pub async fn lock_and_find_all(
     let usable: HashSet<&str> = all
         .iter()
         .copied()
-        .filter(|k| found.get(*k).is_none_or(|b| b.len() <= max_block))
+        .filter(|k| !matches!(found.get(*k), Some(Block::TooCommon)))
         .collect();
     if db.get_database_backend() == DbBackend::Postgres && !usable.is_empty() {
         let usable: Vec<&str> = all.iter().copied().filter(|k| usable.contains(k)).collect();
@@ -162,8 +173,10 @@ pub async fn lock_and_find_all(
             let mut ids: Vec<uuid::Uuid> = keys
                 .iter()
                 .filter(|k| usable.contains(k.as_str()))
-                .filter_map(|k| found.get(k.as_str()))
-                .filter(|b| b.len() <= max_block)
+                .filter_map(|k| match found.get(k.as_str()) {
+                    Some(Block::Few(ids)) => Some(ids),
+                    Some(Block::TooCommon) | None => None,
+                })
                 .flatten()
                 .copied()
                 .collect();
