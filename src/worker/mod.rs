@@ -7,8 +7,11 @@ pub(crate) mod doubles;
 pub mod enrich;
 pub mod guard;
 mod outage;
+mod project_path;
+mod settled_batch;
 pub mod supervisor;
 pub mod tally;
+mod write_back;
 
 use std::{future::Future, sync::Arc, time::Duration};
 
@@ -23,9 +26,8 @@ pub use supervisor::{ConsumerHealth, ConsumerReport, RestartPolicy};
 use self::outage::StoreWatch;
 
 use crate::{
-    domain::ids::{ClientId, ProjectId},
     metrics,
-    projects::{self, ProjectEvent, ProjectSync},
+    projects::ProjectSync,
     queue::{Delivery, Envelope, EventQueue, QueueError, RetryOutcome},
     reconcile::Matching,
     sources::{self, EventEffect, mapping::FieldMapping},
@@ -202,32 +204,6 @@ impl Worker {
         self.with_write_back(write_back)
     }
 
-    /// Brings the clients' records in both systems up to their golden values. A write that fails
-    /// stays in the outbox, where the drainer retries it; a failure to plan is logged and counted:
-    /// the event is already applied, and the next change to the client plans the same writes.
-    async fn write_back(&self, clients: impl IntoIterator<Item = ClientId>) {
-        let Some(write_back) = &self.write_back else {
-            return;
-        };
-        let mut seen = std::collections::HashSet::new();
-        for client in clients.into_iter().filter(|c| seen.insert(*c)) {
-            report_write_back("client", client, guarded(write_back.sync(client)).await);
-        }
-    }
-
-    /// Brings a project's deal and task up to the values the other side owns; failures are
-    /// handled as for clients (`write_back`).
-    async fn write_back_project(&self, project: ProjectId) {
-        let Some(write_back) = &self.write_back else {
-            return;
-        };
-        report_write_back(
-            "project",
-            project,
-            guarded(write_back.sync_project(project)).await,
-        );
-    }
-
     /// The same worker reading thin events' objects through `enricher`.
     pub fn with_enricher(mut self, enricher: Enricher) -> Self {
         self.enricher = enricher;
@@ -263,117 +239,6 @@ impl Worker {
         }
     }
 
-    /// Settles `first` with up to `max - 1` messages already waiting behind it: applied in one
-    /// transaction (one commit for all) when they all succeed, else one by one. A panic while
-    /// enriching or applying the batch sends it down the one-by-one path, where it is the failure
-    /// of the one message that causes it. Every message taken is settled even when settling
-    /// another failed; the first such failure is returned once all were tried.
-    async fn settle_batch(&self, first: Delivery, max: usize) -> Result<Vec<Settled>, WorkerError> {
-        let mut deliveries = vec![first];
-        let more = max.saturating_sub(1);
-        if more > 0 {
-            match tokio::time::timeout(self.store.timeout(), self.queue.receive_ready(more)).await {
-                Ok(Ok(taken)) => deliveries.extend(taken),
-                Ok(Err(e)) => {
-                    tracing::warn!(error = %e, "taking more of a batch failed; settling what was taken")
-                }
-                Err(_) => tracing::warn!("taking more of a batch hung; settling what was taken"),
-            }
-        }
-        let mut tally = Tally::with_capacity(deliveries.len());
-        let mut decoded = Vec::with_capacity(deliveries.len());
-        for delivery in deliveries {
-            match Envelope::from_bytes(&delivery.body) {
-                Ok(env) => {
-                    metrics::event_taken(env.received_at);
-                    decoded.push((delivery, env))
-                }
-                Err(_) => tally.add(self.settle(delivery).await),
-            }
-        }
-        let decoded = self.settle_projects(decoded, &mut tally).await;
-        let effects = {
-            let envs: Vec<&Envelope> = decoded.iter().map(|(_, env)| env).collect();
-            guarded(self.enricher.effects(&envs, &self.mapping)).await
-        };
-        let effects = match effects {
-            Ok(effects) => effects,
-            Err(panicked) => {
-                tracing::warn!(
-                    panic = panicked.message(),
-                    size = decoded.len(),
-                    "enriching a batch panicked; settling one by one"
-                );
-                for (delivery, env) in decoded {
-                    let work = self.enrich_and_apply(&env, delivery.attempt);
-                    tally.add(self.settle_decoded(delivery, &env, work).await);
-                }
-                return tally.finish();
-            }
-        };
-        let mut ready = Vec::with_capacity(decoded.len());
-        for ((delivery, env), effect) in decoded.into_iter().zip(effects) {
-            match effect {
-                Ok(effect) => ready.push((delivery, env, effect)),
-                Err(e) => tally.add(self.settle_decoded(delivery, &env, async { Err(e.into()) }).await),
-            }
-        }
-        if ready.len() > 1 {
-            let started = std::time::Instant::now();
-            let result = {
-                let events: Vec<(&Envelope, &EventEffect, u32)> = ready
-                    .iter()
-                    .map(|(d, env, effect)| (env, effect, d.attempt))
-                    .collect();
-                let _turns = self.objects.lock_all(ready.iter().map(|(_, env, _)| env)).await;
-                let work = Box::pin(async {
-                    let _writing = self.writes.take().await;
-                    crate::engine::process_batch(&self.db, &self.matching, &events).await
-                });
-                guarded(self.bounded(work)).await
-            };
-            match result {
-                Ok(Ok(outcomes)) => {
-                    let (deliveries, linked): (Vec<Delivery>, Vec<Option<ClientId>>) = ready
-                        .into_iter()
-                        .zip(&outcomes)
-                        .map(|((delivery, _, _), outcome)| match outcome {
-                            Outcome::Linked(client) => (delivery, Some(*client)),
-                            _ => (delivery, None),
-                        })
-                        .unzip();
-                    if let Err(e) = self.queue.ack_all(deliveries).await {
-                        // Applied but not acked: redelivered later and found duplicates.
-                        tally.add(Err(e.into()));
-                        return tally.finish();
-                    }
-                    for outcome in outcomes {
-                        let done = Settled::Done(outcome);
-                        metrics::settled(done.label(), started.elapsed());
-                        tally.add(Ok(done));
-                    }
-                    self.write_back(linked.into_iter().flatten()).await;
-                    return tally.finish();
-                }
-                Ok(Err(e)) => {
-                    tracing::debug!(error = %e, size = ready.len(), "batch failed; settling one by one")
-                }
-                Err(panicked) => {
-                    tracing::warn!(
-                        panic = panicked.message(),
-                        size = ready.len(),
-                        "batch panicked; settling one by one"
-                    )
-                }
-            }
-        }
-        for (delivery, env, effect) in ready {
-            let work = self.apply(&env, effect, delivery.attempt);
-            tally.add(self.settle_decoded(delivery, &env, work).await);
-        }
-        tally.finish()
-    }
-
     async fn settle(&self, delivery: Delivery) -> Result<Settled, WorkerError> {
         let attempt = delivery.attempt;
         let env = match Envelope::from_bytes(&delivery.body) {
@@ -391,55 +256,6 @@ impl Worker {
         };
         let work = self.enrich_and_apply(&env, attempt);
         self.settle_decoded(delivery, &env, work).await
-    }
-
-    /// Settles, one by one on the project path, the project events among `decoded`; returns
-    /// the rest for the client path. A routing failure is that message's failure.
-    async fn settle_projects(
-        &self,
-        decoded: Vec<(Delivery, Envelope)>,
-        tally: &mut Tally,
-    ) -> Vec<(Delivery, Envelope)> {
-        let Some(projects) = &self.projects else {
-            return decoded;
-        };
-        let mut rest = Vec::with_capacity(decoded.len());
-        for (delivery, env) in decoded {
-            let attempt = delivery.attempt;
-            match guarded(projects.route(&self.db, &env)).await {
-                Ok(Ok(None)) => rest.push((delivery, env)),
-                Ok(Ok(Some(event))) => {
-                    let work = self.apply_project(&env, event, attempt);
-                    tally.add(self.settle_decoded(delivery, &env, work).await);
-                }
-                Ok(Err(e)) => tally.add(self.settle_decoded(delivery, &env, async { Err(e) }).await),
-                // Routed again, guarded, where the panic is settled as this message's failure.
-                Err(_) => {
-                    let work = self.enrich_and_apply(&env, attempt);
-                    tally.add(self.settle_decoded(delivery, &env, work).await);
-                }
-            }
-        }
-        rest
-    }
-
-    /// A project event's work once routed: applied in its object's turn, outlasting an outage.
-    async fn apply_project(
-        &self,
-        env: &Envelope,
-        event: ProjectEvent,
-        attempt: u32,
-    ) -> Result<Outcome, ProcessError> {
-        let event = &event;
-        self.outlasting(|| async move {
-            let _turn = self.objects.stripe(env).lock().await;
-            self.bounded(Box::pin(async {
-                let _writing = self.writes.take().await;
-                projects::apply(&self.db, env, event, attempt).await
-            }))
-            .await
-        })
-        .await
     }
 
     /// One message's work when its effect is not known yet: a project event goes down the
@@ -541,59 +357,6 @@ impl Worker {
                 inbox::record_dead(&self.db, env, attempt, &reason).await?;
                 Ok(Settled::DeadLettered(reason))
             }
-        }
-    }
-}
-
-/// Logs and counts what planning one subject's write-back came to. A failure is not the
-/// event's: it is already applied, and the subject's next change plans the same writes.
-fn report_write_back(
-    subject: &str,
-    id: impl std::fmt::Display,
-    result: Result<Result<usize, crate::writeback::WriteBackError>, Panicked>,
-) {
-    match result {
-        Ok(Ok(0)) => {}
-        Ok(Ok(n)) => tracing::debug!(subject, %id, written = n, "wrote values back"),
-        Ok(Err(e)) => {
-            metrics::write_back_failed();
-            tracing::warn!(subject, %id, error = %e, "write-back failed; the next change tries again");
-        }
-        Err(panicked) => {
-            metrics::write_back_failed();
-            tracing::error!(subject, %id, panic = panicked.message(), "write-back panicked; the next change tries again");
-        }
-    }
-}
-
-/// What settling a batch came to: each message's settlement, and the first failure to settle one.
-struct Tally {
-    settled: Vec<Settled>,
-    failed: Option<WorkerError>,
-}
-
-impl Tally {
-    fn with_capacity(n: usize) -> Self {
-        Self {
-            settled: Vec::with_capacity(n),
-            failed: None,
-        }
-    }
-
-    fn add(&mut self, result: Result<Settled, WorkerError>) {
-        match result {
-            Ok(settled) => self.settled.push(settled),
-            Err(e) => {
-                tracing::warn!(error = %e, "settling a message failed; it will be delivered again");
-                self.failed.get_or_insert(e);
-            }
-        }
-    }
-
-    fn finish(self) -> Result<Vec<Settled>, WorkerError> {
-        match self.failed {
-            Some(e) => Err(e),
-            None => Ok(self.settled),
         }
     }
 }
