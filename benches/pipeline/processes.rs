@@ -170,9 +170,11 @@ pub async fn serve(workers: usize, batch: usize) -> anyhow::Result<()> {
         peak_rss_mb: super::rss_mb().1,
     };
     let mut stdout = std::io::stdout().lock();
-    writeln!(stdout, "{}", tally.line())?;
-    stdout.flush()?;
-    Ok(())
+    match writeln!(stdout, "{}", tally.line()).and_then(|()| stdout.flush()) {
+        // The parent is gone (it closed stdin by dying): nobody is left to tell.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        written => Ok(written?),
+    }
 }
 
 /// Cancels `stop` when stdin reaches its end: the parent closed it, or the parent died.
