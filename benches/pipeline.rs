@@ -616,9 +616,10 @@ fn report(label: &str, traffic: &Traffic, before: &Gauges, mut drained: Drained)
                 each(&|c| format!("{:.1}", c.statements as f64 / n))
             ),
             format!(
-                "CPU {total_cpu:.2} ms/event in the {processes} worker processes (this one {own_cpu:.2} over the drain; \
-                 worker-only {} over their whole life, read from /proc/self/stat as each exits)",
-                each(&|c| format!("{:.2}", c.cpu_seconds * 1000.0 / n))
+                "CPU {total_cpu:.2} ms/event in the {processes} worker processes (this one {own_cpu:.2}; \
+                 worker-only {}, each from its Worker::run to its exit, after {} CPU-ms starting)",
+                each(&|c| format!("{:.2}", c.cpu_seconds * 1000.0 / n)),
+                each(&|c| format!("{:.0}", c.starting_cpu_seconds * 1000.0))
             ),
             format!(
                 "; worker-only peak RSS {} MB",

@@ -5,9 +5,10 @@
 //! A copy learns the database and the queue from the environment (`DATABASE_VAR`,
 //! `PREFIX_VAR`; the AMQP URL from `TEST_AMQP_URL` as the parent does), so no URL is on a
 //! command line, and runs `Worker::run` with the parent's `--workers` and `--batch` until its
-//! stdin closes or it gets SIGTERM. On the way out it prints one `tally` line: its CPU
-//! (utime + stime of its whole life, read from its own `/proc/self/stat` just before it exits),
-//! the statements its pools ran (`store::statements_run` counts per process) and its peak RSS.
+//! stdin closes or it gets SIGTERM. On the way out it prints one `tally` line: its CPU (utime +
+//! stime from its own `/proc/self/stat`, read as `Worker::run` starts and just before it exits,
+//! so the drain and the start-up are apart), the statements its pools ran meanwhile
+//! (`store::statements_run` counts per process) and its peak RSS.
 //! The parent sums those lines into the phase's figures, and fails rather than print a figure
 //! that misses a process.
 
@@ -33,9 +34,11 @@ const STOP_GRACE: Duration = Duration::from_secs(60);
 #[derive(Debug, Clone, PartialEq)]
 pub struct Tally {
     pub pid: u32,
-    /// utime + stime over the process's whole life, in seconds.
+    /// utime + stime before `Worker::run` started (runtime, pool, AMQP link), in seconds.
+    pub starting_cpu_seconds: f64,
+    /// utime + stime from `Worker::run`'s start to the exit, in seconds.
     pub cpu_seconds: f64,
-    /// Statements its pools ran (`store::statements_run`).
+    /// Statements its pools ran meanwhile (`store::statements_run`).
     pub statements: u64,
     /// Its peak resident memory, in MB.
     pub peak_rss_mb: u64,
@@ -45,8 +48,8 @@ impl Tally {
     /// The line a worker process prints last.
     fn line(&self) -> String {
         format!(
-            "tally pid={} cpu_seconds={} statements={} peak_rss_mb={}",
-            self.pid, self.cpu_seconds, self.statements, self.peak_rss_mb
+            "tally pid={} starting_cpu_seconds={} cpu_seconds={} statements={} peak_rss_mb={}",
+            self.pid, self.starting_cpu_seconds, self.cpu_seconds, self.statements, self.peak_rss_mb
         )
     }
 
@@ -59,6 +62,7 @@ impl Tally {
         };
         Some(Self {
             pid: field("pid")?.parse().ok()?,
+            starting_cpu_seconds: field("starting_cpu_seconds")?.parse().ok()?,
             cpu_seconds: field("cpu_seconds")?.parse().ok()?,
             statements: field("statements")?.parse().ok()?,
             peak_rss_mb: field("peak_rss_mb")?.parse().ok()?,
@@ -159,14 +163,16 @@ pub async fn serve(workers: usize, batch: usize) -> anyhow::Result<()> {
         terminate.recv().await;
         stopper.cancel();
     });
+    let (started_cpu, started_statements) = (super::cpu_seconds("/proc/self/stat"), store::statements_run());
     Worker::new(db.clone(), queue)
         .run(workers, batch, Duration::from_millis(200), stop)
         .await;
     db.close().await?;
     let tally = Tally {
         pid: std::process::id(),
-        cpu_seconds: super::cpu_seconds("/proc/self/stat"),
-        statements: store::statements_run(),
+        starting_cpu_seconds: started_cpu,
+        cpu_seconds: super::cpu_seconds("/proc/self/stat") - started_cpu,
+        statements: store::statements_run().saturating_sub(started_statements),
         peak_rss_mb: super::rss_mb().1,
     };
     let mut stdout = std::io::stdout().lock();
