@@ -33,8 +33,10 @@ const STOP_GRACE: Duration = Duration::from_secs(60);
 /// What one worker process spent, as it reported on its way out.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Tally {
+    /// Its process id, as it reported it.
     pub pid: u32,
-    /// utime + stime before `Worker::run` started (runtime, pool, AMQP link), in seconds.
+    /// utime + stime before `Worker::run` started (runtime, database pool; the AMQP link opens
+    /// inside the run), in seconds.
     pub starting_cpu_seconds: f64,
     /// utime + stime from `Worker::run`'s start to the exit, in seconds.
     pub cpu_seconds: f64,
