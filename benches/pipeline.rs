@@ -25,8 +25,14 @@
 //! (distinct events, 20,000), `--concurrency C` (senders, 32), `--workers W` (Postgres
 //! consumers, 24), `--batch B` (most events per worker transaction, 8), `--seed S` (42),
 //! `--phases abcde`, `--arrival shuffled|grouped`, `--embedded-batch B` (`worker.batch_size` in (d); `serve` raises it to
-//! at least 32 on SQLite). Needs Postgres and RabbitMQ (TEST_DATABASE_URL / TEST_AMQP_URL, defaulting
-//! to the local services). Results and commands are in BENCHMARKS.md.
+//! at least 32 on SQLite), `--processes N` (worker processes in (c), 1: with more, the bench starts
+//! N − 1 worker-only copies of its own binary beside its own worker, all on the same database and
+//! queue, and the figures of (c) sum every process's CPU and statements; see `processes`).
+//! Needs Postgres and RabbitMQ (TEST_DATABASE_URL / TEST_AMQP_URL, defaulting to the local
+//! services). Results and commands are in BENCHMARKS.md.
+
+#[path = "pipeline/processes.rs"]
+mod processes;
 
 use std::{
     sync::{
@@ -74,6 +80,8 @@ struct Options {
     /// How an object's events arrive: `shuffled` (each event anywhere) or `grouped` (an
     /// object's events sent together, as HubSpot batches a new contact's property changes).
     grouped: bool,
+    /// Worker processes draining in (c): this one and `processes − 1` worker-only copies.
+    processes: usize,
 }
 
 fn options() -> Options {
@@ -94,6 +102,7 @@ fn options() -> Options {
         phases: text("--phases").unwrap_or_else(|| "abcde".into()),
         embedded_batch: text("--embedded-batch").and_then(|v| v.parse().ok()),
         grouped: text("--arrival").is_some_and(|a| a == "grouped"),
+        processes: value("--processes", 1).max(1),
     }
 }
 
@@ -494,6 +503,15 @@ fn config(database: String, connections: u32) -> anyhow::Result<Config> {
     Ok(config)
 }
 
+/// The configuration of (b) and (c) on `database`: RabbitMQ, and a pool sized for `workers`
+/// consumers. The worker-only copies of (c) build theirs here too, so every process is alike.
+fn postgres_config(database: String, workers: usize) -> anyhow::Result<Config> {
+    let mut config = config(database, workers as u32 + 4)?;
+    config.queue.amqp_url = Some(SecretString::from(amqp_url()));
+    config.queue.prefetch = 256;
+    Ok(config)
+}
+
 /// Waits until the inbox holds `expected` rows; returns when the last of them was claimed.
 async fn settled(db: &DatabaseConnection, expected: usize, limit: Duration) -> anyhow::Result<()> {
     let started = Instant::now();
@@ -558,36 +576,72 @@ fn print_requests(label: &str, sent: &mut Measured, extra: &str) {
     );
 }
 
-/// Prints one end-to-end phase's figures, all per distinct event.
-fn report(
-    label: &str,
-    traffic: &Traffic,
+/// What an end-to-end phase ended with.
+struct Drained {
     elapsed: Duration,
-    before: &Gauges,
-    lags: &mut [Duration],
+    lags: Vec<Duration>,
     clients: u64,
+    /// Postgres transactions committed meanwhile (Postgres only).
     transactions: Option<u64>,
-) {
+    /// What the worker-only processes of (c) spent (`--processes`); empty when this one ran alone.
+    copies: Vec<processes::Tally>,
+}
+
+/// Prints one end-to-end phase's figures, all per distinct event; with worker-only processes,
+/// statements and CPU are summed over every process and each one's share is shown too.
+fn report(label: &str, traffic: &Traffic, before: &Gauges, mut drained: Drained) {
     let after = Gauges::now();
     let n = traffic.distinct as f64;
     let (rss, peak) = rss_mb();
+    let own_statements = (after.statements - before.statements) as f64 / n;
+    let own_cpu = (after.own_cpu - before.own_cpu) * 1000.0 / n;
+    let postgres_cpu = (after.postgres_cpu - before.postgres_cpu) * 1000.0 / n;
+    let (statements, cpu, memory) = if drained.copies.is_empty() {
+        (
+            format!("{own_statements:.1} statements/event"),
+            format!("CPU {own_cpu:.2} ms/event in this process"),
+            String::new(),
+        )
+    } else {
+        let copies = &drained.copies;
+        let processes = copies.len() + 1;
+        let each =
+            |f: &dyn Fn(&processes::Tally) -> String| copies.iter().map(f).collect::<Vec<_>>().join(", ");
+        let total_statements = own_statements + copies.iter().map(|c| c.statements as f64 / n).sum::<f64>();
+        let total_cpu = own_cpu + copies.iter().map(|c| c.cpu_seconds * 1000.0 / n).sum::<f64>();
+        (
+            format!(
+                "{total_statements:.1} statements/event over the {processes} processes (this one {own_statements:.1}; \
+                 worker-only {})",
+                each(&|c| format!("{:.1}", c.statements as f64 / n))
+            ),
+            format!(
+                "CPU {total_cpu:.2} ms/event in the {processes} worker processes (this one {own_cpu:.2}; \
+                 worker-only {}, each from its Worker::run to its exit, after {} CPU-ms starting)",
+                each(&|c| format!("{:.2}", c.cpu_seconds * 1000.0 / n)),
+                each(&|c| format!("{:.0}", c.starting_cpu_seconds * 1000.0))
+            ),
+            format!(
+                "; worker-only peak RSS {} MB",
+                each(&|c| c.peak_rss_mb.to_string())
+            ),
+        )
+    };
     println!(
-        "{label}: {} distinct events ({} sent) -> {clients} clients in {:.2} s = {:.0} events/s; \
-         commit lag p50 {:?} p99 {:?}; {:.1} statements/event{}; CPU {:.2} ms/event in this process, \
-         {:.2} ms/event in postgres; RSS {rss} MB (peak {peak} MB); load {}",
+        "{label}: {} distinct events ({} sent) -> {} clients in {:.2} s = {:.0} events/s; \
+         commit lag p50 {:?} p99 {:?}; {statements}{}; {cpu}, \
+         {postgres_cpu:.2} ms/event in postgres; RSS {rss} MB (peak {peak} MB){memory}; load {}",
         traffic.distinct,
         traffic.sent,
-        elapsed.as_secs_f64(),
-        n / elapsed.as_secs_f64(),
-        percentile(lags, 0.5),
-        percentile(lags, 0.99),
-        (after.statements - before.statements) as f64 / n,
-        transactions.map_or(String::new(), |t| format!(
+        drained.clients,
+        drained.elapsed.as_secs_f64(),
+        n / drained.elapsed.as_secs_f64(),
+        percentile(&mut drained.lags, 0.5),
+        percentile(&mut drained.lags, 0.99),
+        drained.transactions.map_or(String::new(), |t| format!(
             ", {:.2} transactions/event",
             t as f64 / n
         )),
-        (after.own_cpu - before.own_cpu) * 1000.0 / n,
-        (after.postgres_cpu - before.postgres_cpu) * 1000.0 / n,
         loadavg(),
     );
 }
@@ -595,9 +649,7 @@ fn report(
 /// (b) and (c): the receiver in front of RabbitMQ, then the consumers draining into Postgres.
 async fn postgres_phases(opts: &Options, traffic: &Arc<Traffic>, raw: Option<f64>) -> anyhow::Result<()> {
     let database = fresh_database().await?;
-    let mut bench_config = config(database.clone(), opts.workers as u32 + 4)?;
-    bench_config.queue.amqp_url = Some(SecretString::from(amqp_url()));
-    bench_config.queue.prefetch = 256;
+    let bench_config = postgres_config(database.clone(), opts.workers)?;
     let app = Application::build_with_clock(bench_config.clone(), Role::Receiver, Clock::system()).await?;
     let address = format!("http://127.0.0.1:{}", app.port());
     let (db, queue) = (app.db().clone(), app.queue());
@@ -616,6 +668,13 @@ async fn postgres_phases(opts: &Options, traffic: &Arc<Traffic>, raw: Option<f64
         let stop_workers = CancellationToken::new();
         let before = Gauges::now();
         let xacts = commits(&db).await;
+        let copies = processes::Copies::start(
+            opts.processes - 1,
+            opts.workers,
+            opts.batch,
+            &database,
+            &bench_config.queue.prefix,
+        )?;
         let workers = tokio::spawn(worker.run(
             opts.workers,
             opts.batch,
@@ -625,21 +684,35 @@ async fn postgres_phases(opts: &Options, traffic: &Arc<Traffic>, raw: Option<f64
         settled(&db, traffic.distinct, Duration::from_secs(1200)).await?;
         let elapsed = before.at.elapsed();
         stop_workers.cancel();
+        let copies = copies.stop().await?;
         workers.await?;
         let transactions = commits(&db).await.saturating_sub(xacts);
+        // Keyed by event id: one row per distinct event, however many processes raced for it.
+        let inbox = entity::inbox_events::Entity::find().count(&db).await? as usize;
+        anyhow::ensure!(
+            inbox == traffic.distinct,
+            "the inbox holds {inbox} rows for {} distinct events",
+            traffic.distinct
+        );
         let clients = entity::clients::Entity::find().count(&db).await?;
-        let (mut lags, _) = lags(&db).await?;
+        let (lags, _) = lags(&db).await?;
         report(
             &format!(
-                "(c) end to end into Postgres, {} consumers x batch {} (a drain: lag is queue wait)",
-                opts.workers, opts.batch
+                "(c) end to end into Postgres, {} worker process{} x {} consumers x batch {} (a drain: lag is queue wait)",
+                opts.processes,
+                if opts.processes == 1 { "" } else { "es" },
+                opts.workers,
+                opts.batch
             ),
             traffic,
-            elapsed,
             &before,
-            &mut lags,
-            clients,
-            Some(transactions),
+            Drained {
+                elapsed,
+                lags,
+                clients,
+                transactions: Some(transactions),
+                copies,
+            },
         );
     }
     shutdown.cancel();
@@ -674,7 +747,7 @@ async fn embedded_phase(opts: &Options, traffic: &Arc<Traffic>) -> anyhow::Resul
         "",
     );
     settled(&db, traffic.distinct, Duration::from_secs(1800)).await?;
-    let (mut lags, last) = lags(&db).await?;
+    let (lags, last) = lags(&db).await?;
     let elapsed = (last - started).to_std().unwrap_or_default();
     let clients = entity::clients::Entity::find().count(&db).await?;
     report(
@@ -682,11 +755,14 @@ async fn embedded_phase(opts: &Options, traffic: &Arc<Traffic>) -> anyhow::Resul
             "(d) end to end, embedded default (SQLite + database queue, serve's consumers, batch {batch})"
         ),
         traffic,
-        elapsed,
         &before,
-        &mut lags,
-        clients,
-        None,
+        Drained {
+            elapsed,
+            lags,
+            clients,
+            transactions: None,
+            copies: Vec::new(),
+        },
     );
     // SQLite checkpoints the WAL into the file every 1,000 pages, inside whichever commit
     // crosses the mark: what one costs, from a full checkpoint of what is left at the end.
@@ -855,8 +931,8 @@ async fn run() -> anyhow::Result<()> {
     let (rss, _) = rss_mb();
     println!(
         "pipeline bench: {} contacts x 4 HubSpot property events + {} ClickUp tasks x 4 events = {} distinct \
-         events, {} sent (20 % twice), {}, {} requests; seed {}; senders {}, Postgres consumers {} x batch {}; \
-         commit {}; load {}; RSS with the traffic built {rss} MB",
+         events, {} sent (20 % twice), {}, {} requests; seed {}; senders {}, Postgres consumers {} x batch {} \
+         in each of {} worker process(es); commit {}; load {}; RSS with the traffic built {rss} MB",
         traffic.contacts,
         traffic.tasks,
         traffic.distinct,
@@ -871,6 +947,7 @@ async fn run() -> anyhow::Result<()> {
         opts.concurrency,
         opts.workers,
         opts.batch,
+        opts.processes,
         commit(),
         loadavg()
     );
@@ -908,5 +985,9 @@ async fn run() -> anyhow::Result<()> {
 
 fn main() -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    if processes::is_worker_only() {
+        let opts = options();
+        return runtime.block_on(processes::serve(opts.workers, opts.batch));
+    }
     runtime.block_on(run())
 }
